@@ -1,0 +1,24 @@
+@{
+    # ModuleVersion is stamped by build.ps1 from Directory.Build.props (the one place it lives).
+    RootModule           = 'ImageTools.Commands.dll'
+    ModuleVersion        = '0.0.0'
+    GUID                 = '5f0c7a39-2d4b-4e8e-9c61-3b7f4a1d2e90'
+    Author               = 'ImageTools contributors'
+    CompanyName          = 'ImageTools'
+    Copyright            = '(c) ImageTools contributors. All rights reserved.'
+    Description          = 'Turns a tree of container image definitions into built, verified and published images, rebuilding only what is stale, in dependency order.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    FormatsToProcess     = @('ImageTools.Format.ps1xml')
+    CmdletsToExport      = @('Get-ImageGraph')
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Docker', 'Container', 'Image', 'Build', 'Registry', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')
+            ProjectUri   = 'https://example.invalid/imagetools'
+            ReleaseNotes = 'Get-ImageGraph: scan an image tree, infer dependencies from FROM, export DOT/Mermaid.'
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// Scans an image tree and emits its images in build order, or the graph as DOT/Mermaid text.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ImageGraph", DefaultParameterSetName = NodesSet)]
+    [OutputType(typeof(ImageNode), ParameterSetName = new[] { NodesSet })]
+    [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
+    public sealed class GetImageGraphCommand : PSCmdlet
+    {
+        public const string NodesSet = "Nodes";
+        public const string TextSet = "Text";
+
+        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+
+        /// <summary>The root of the image tree.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = ".";
+
+        /// <summary>Only images whose names match (wildcards allowed).</summary>
+        [Parameter(Position = 1)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageNameCompleter))]
+        public string[]? Name { get; set; }
+
+        /// <summary>Also every image that depends on a selected image, directly or not.</summary>
+        [Parameter]
+        public SwitchParameter IncludeDependents { get; set; }
+
+        /// <summary>Also every image a selected image depends on, directly or not.</summary>
+        [Parameter]
+        public SwitchParameter IncludeDependencies { get; set; }
+
+        /// <summary>Emit the (selected) graph as Graphviz DOT or Mermaid text instead of nodes.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = TextSet)]
+        public GraphTextFormat Format { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var root in ResolveRoots())
+            {
+                ImageGraph graph;
+                try
+                {
+                    WriteVerbose($"Scanning image tree {root}");
+                    graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
+                    WriteVerbose($"Found {graph.Nodes.Count} images in {graph.Nodes.Select(n => n.Level).DefaultIfEmpty(-1).Max() + 1} levels");
+                }
+                catch (ImageToolsException e)
+                {
+                    ErrorRecords.ThrowTerminating(this, e);
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+
+                var selection = NameSelection.Select(graph, Name, IncludeDependents, IncludeDependencies, out var unmatched);
+                foreach (var name in unmatched)
+                    WriteError(ErrorRecords.From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
+                        $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.",
+                        imageName: name)));
+
+                if (ParameterSetName == TextSet) WriteObject(GraphExport.Render(graph, selection, Format));
+                else foreach (var node in selection) WriteObject(node);
+            }
+        }
+
+        protected override void StopProcessing() => _cancellation.Cancel();
+
+        private IReadOnlyList<string> ResolveRoots()
+        {
+            try { return TreePaths.Resolve(this, Path); }
+            catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
+            catch (ItemNotFoundException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e, "TreeNotFound", ErrorCategory.ObjectNotFound, Path));
+            }
+            return Array.Empty<string>();
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// Turns a -Path as the user typed it into file-system paths. PowerShell's location is not the
+    /// process's current directory, so relative paths must go through the session state.
+    /// </summary>
+    internal static class TreePaths
+    {
+        public static IReadOnlyList<string> Resolve(PSCmdlet cmdlet, string path)
+        {
+            var resolved = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider);
+            if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+                throw new ImageToolsException("PathNotFileSystem", FaultKind.InvalidArgument,
+                    $"'{path}' is on the {provider.Name} provider; -Path must be a directory on the file system.");
+            return resolved;
+        }
+    }
+}

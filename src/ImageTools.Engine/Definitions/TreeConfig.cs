@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+
+namespace ImageTools.Definitions
+{
+    /// <summary>
+    /// The tree's root settings: <c>imagetools.yaml</c>, else docker-pkg's <c>config.yaml</c>.
+    /// Every key is also a template variable, as docker-pkg passes its whole config to Jinja.
+    /// </summary>
+    public sealed class TreeConfig
+    {
+        public const string FileName = "imagetools.yaml";
+        public const string DockerPkgFileName = "config.yaml";
+
+        /// <summary>docker-pkg's defaults for the keys templates may read (cli.py).</summary>
+        private static readonly IReadOnlyDictionary<string, object?> DockerPkgDefaults = new Dictionary<string, object?>
+        {
+            ["registry"] = "",
+            ["namespace"] = "",
+            ["apt_options"] = "",
+            ["http_proxy"] = null,
+            ["apt_only_proxy"] = null,
+            ["base_images"] = new List<object?>(),
+            ["update_id"] = "s",
+            ["distribution"] = "wikimedia",
+            ["fallback_author"] = "Author",
+            ["fallback_email"] = "email@domain",
+            ["known_uid_mappings"] = new Dictionary<string, object?> { ["root"] = 0L, ["www-data"] = 33L, ["nobody"] = 65534L },
+        };
+
+        public string? FilePath { get; private set; }
+        /// <summary>Registry host[:port] images are published to; null for local-only trees.</summary>
+        public string? Registry { get; private set; }
+        public string? Namespace { get; private set; }
+        public IReadOnlyDictionary<string, string> BuildArgs { get; private set; } = new Dictionary<string, string>();
+        public IReadOnlyDictionary<string, string> Labels { get; private set; } = new Dictionary<string, string>();
+        public IReadOnlyList<string> BaseImages { get; private set; } = Array.Empty<string>();
+        public string? VerifyCommand { get; private set; }
+        public IReadOnlyList<string>? VerifyArgs { get; private set; }
+        public int? Parallelism { get; private set; }
+        public string UpdateId { get; private set; } = "s";
+        public string Distribution { get; private set; } = "wikimedia";
+        public string? FallbackAuthor { get; private set; }
+        public string? FallbackEmail { get; private set; }
+        public IReadOnlyList<string> InsecureRegistries { get; private set; } = Array.Empty<string>();
+        /// <summary>Everything templates can read: docker-pkg defaults overlaid with this file's keys.</summary>
+        public IReadOnlyDictionary<string, object?> Variables { get; private set; } = DockerPkgDefaults;
+
+        /// <summary>A config with no file behind it: every default.</summary>
+        public static TreeConfig Empty { get; } = new TreeConfig();
+
+        /// <summary>Reads the config at the root of <paramref name="treeRoot"/>, or returns the defaults.</summary>
+        public static TreeConfig Load(string treeRoot)
+        {
+            var path = Path.Combine(treeRoot, FileName);
+            if (!File.Exists(path)) path = Path.Combine(treeRoot, DockerPkgFileName);
+            return File.Exists(path) ? FromYaml(YamlFile.Load(path)) : Empty;
+        }
+
+        public static TreeConfig Parse(string text, string path) => FromYaml(YamlFile.Parse(text, path));
+
+        private static TreeConfig FromYaml(YamlFile yaml)
+        {
+            var variables = new Dictionary<string, object?>(DockerPkgDefaults.Count, StringComparer.Ordinal);
+            foreach (var pair in DockerPkgDefaults) variables[pair.Key] = pair.Value;
+            foreach (var entry in yaml.Entries()) variables[entry.Key] = YamlFile.ToPlain(entry.Value);
+
+            var config = new TreeConfig
+            {
+                FilePath = yaml.Path,
+                Registry = NullIfEmpty(yaml.String("registry")),
+                Namespace = NullIfEmpty(yaml.String("namespace")?.Trim('/')),
+                BuildArgs = yaml.StringMap("build_args"),
+                Labels = yaml.StringMap("labels"),
+                BaseImages = yaml.StringList("base_images"),
+                VerifyCommand = NullIfEmpty(yaml.String("verify_command")),
+                VerifyArgs = yaml.Node("verify_args") == null ? null : yaml.StringList("verify_args"),
+                Parallelism = yaml.Integer("parallelism"),
+                UpdateId = NullIfEmpty(yaml.String("update_id")) ?? "s",
+                Distribution = NullIfEmpty(yaml.String("distribution")) ?? "wikimedia",
+                FallbackAuthor = NullIfEmpty(yaml.String("fallback_author")),
+                FallbackEmail = NullIfEmpty(yaml.String("fallback_email")),
+                InsecureRegistries = yaml.StringList("insecure_registries"),
+                Variables = variables,
+            };
+            if (config.Parallelism is int p && p < 1)
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("parallelism")!, "'parallelism' must be 1 or more.");
+            if (config.Registry != null && !References.ImageReference.TryParse(config.Registry + "/probe", out _, out var error))
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("registry")!, $"'registry' is not a registry host[:port]: {error}");
+            if (config.Namespace != null)
+                ValidateNamespace(config.Namespace, yaml);
+            return config;
+        }
+
+        private static void ValidateNamespace(string ns, YamlFile yaml)
+        {
+            if (!References.ImageReference.TryParse(ns, out var parsed, out var error) || parsed!.Registry != null || parsed.Tag != null || parsed.Digest != null)
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("namespace")!,
+                    $"'namespace' must be lower-case path components like 'team/images': {error ?? ns}");
+        }
+
+        private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+}

@@ -1,0 +1,292 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Definitions.Changelogs;
+using ImageTools.Definitions.Control;
+using ImageTools.Definitions.Dockerfiles;
+using ImageTools.Definitions.Templates;
+using ImageTools.References;
+
+namespace ImageTools.Definitions
+{
+    /// <summary>
+    /// Finds the image directories under a root and reads each into an <see cref="ImageDefinition"/>.
+    /// Two passes: names and versions first, because templates (<c>image_tag</c>) need every
+    /// sibling's version before any Dockerfile can be rendered.
+    /// </summary>
+    public static class TreeScanner
+    {
+        public const string DockerfileName = "Dockerfile";
+        public const string TemplateName = "Dockerfile.template";
+        public const string ChangelogName = "changelog";
+        public const string ControlName = "control";
+        public const string TestScriptName = "test.sh";
+
+        public static ImageTree Scan(string root, CancellationToken cancellationToken = default)
+        {
+            var fullRoot = Path.GetFullPath(root);
+            if (!Directory.Exists(fullRoot))
+                throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
+                    $"The image tree directory does not exist. Pass -Path with a directory that holds image directories.",
+                    fullRoot);
+
+            var config = TreeConfig.Load(fullRoot);
+            var directories = FindImageDirectories(fullRoot, cancellationToken);
+            var errors = new ConcurrentBag<ImageToolsException>();
+            var warnings = new ConcurrentBag<TreeWarning>();
+            var options = new ParallelOptions { CancellationToken = cancellationToken };
+
+            var read = new ConcurrentBag<ImageDefinition>();
+            Parallel.ForEach(directories, options, directory =>
+            {
+                try { read.Add(ReadDefinition(directory, config, warnings)); }
+                catch (ImageToolsException e) { errors.Add(e); }
+            });
+            ThrowIfAny(fullRoot, errors);
+
+            var images = read.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+            RejectDuplicateNames(images, errors);
+            ThrowIfAny(fullRoot, errors);
+
+            var byName = images.ToDictionary(i => i.Name, StringComparer.Ordinal);
+            string? ResolveImageTag(string name) =>
+                byName.TryGetValue(name, out var image) ? $"{ImageTree.RepositoryOf(config, name)}:{image.Tag}" : null;
+            var renderer = new TemplateRenderer(config.Variables, ResolveImageTag);
+
+            Parallel.ForEach(images, options, image =>
+            {
+                try { ReadDockerfile(image, renderer); }
+                catch (ImageToolsException e) { errors.Add(e); }
+            });
+            ThrowIfAny(fullRoot, errors);
+
+            var orderedWarnings = warnings.OrderBy(w => w.FilePath, StringComparer.Ordinal).ThenBy(w => w.Line).ToList();
+            return new ImageTree(fullRoot, config, images, orderedWarnings);
+        }
+
+        /// <summary>
+        /// Image names under <paramref name="root"/> for tab completion: best effort and quiet, so a
+        /// half-edited tree still completes (a directory that fails to read offers its own name).
+        /// </summary>
+        public static IReadOnlyList<string> ListNames(string root)
+        {
+            try
+            {
+                var config = TreeConfig.Load(root);
+                var warnings = new ConcurrentBag<TreeWarning>();
+                return FindImageDirectories(Path.GetFullPath(root))
+                    .Select(directory =>
+                    {
+                        try { return ReadDefinition(directory, config, warnings).Name; }
+                        catch (ImageToolsException) { return Path.GetFileName(directory); }
+                    })
+                    .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            }
+            catch (Exception e) when (e is ImageToolsException || e is IOException || e is UnauthorizedAccessException)
+            {
+                return Array.Empty<string>();
+            }
+        }
+
+        /// <summary>Directories holding a Dockerfile, a Dockerfile.template or an image.yaml; hidden ones are skipped.</summary>
+        public static IReadOnlyList<string> FindImageDirectories(string root, CancellationToken cancellationToken = default)
+        {
+            var found = new List<string>();
+            var pending = new Stack<DirectoryInfo>();
+            pending.Push(new DirectoryInfo(root));
+            while (pending.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var directory = pending.Pop();
+                var isImage = false;
+                foreach (var entry in directory.EnumerateFileSystemInfos())
+                {
+                    if (entry is DirectoryInfo child)
+                    {
+                        // Links could loop back up the tree; hidden folders hold VCS and tool state.
+                        if (!child.Name.StartsWith(".", StringComparison.Ordinal) &&
+                            (child.Attributes & FileAttributes.ReparsePoint) == 0)
+                            pending.Push(child);
+                    }
+                    else if (entry.Name == DockerfileName || entry.Name == TemplateName || entry.Name == ImageSpec.FileName)
+                    {
+                        isImage = true;
+                    }
+                }
+                if (isImage) found.Add(directory.FullName);
+            }
+            found.Sort(StringComparer.Ordinal);
+            return found;
+        }
+
+        private static ImageDefinition ReadDefinition(string directory, TreeConfig config, ConcurrentBag<TreeWarning> warnings)
+        {
+            var specPath = Path.Combine(directory, ImageSpec.FileName);
+            var spec = File.Exists(specPath) ? ImageSpec.Load(specPath) : null;
+
+            var changelogPath = Path.Combine(directory, ChangelogName);
+            var changelog = File.Exists(changelogPath) ? DebianChangelog.Parse(ReadText(changelogPath), changelogPath) : null;
+
+            var (name, nameSource) = spec?.Name != null ? (spec.Name, NameSource.ImageYaml)
+                : changelog != null ? (changelog.Latest.Package, NameSource.Changelog)
+                : (Path.GetFileName(directory), NameSource.Directory);
+            ValidateName(name, nameSource, directory, spec, changelogPath);
+
+            var (version, versionSource) = changelog != null ? (changelog.Latest.Version, VersionSource.Changelog)
+                : spec?.Version != null ? (spec.Version, VersionSource.ImageYaml)
+                : ((string?)null, VersionSource.None);
+            if (version != null)
+                ValidateTag(version, versionSource == VersionSource.Changelog ? changelogPath : specPath,
+                    versionSource == VersionSource.Changelog ? changelog!.Latest.Line : (int?)null, name,
+                    "Its version cannot be used as an image tag. Use letters, digits, '.', '_' and '-' only (at most 128).");
+
+            var image = new ImageDefinition(name, nameSource, version, versionSource, directory)
+            {
+                Spec = spec,
+                Changelog = changelog,
+                ChangelogPath = changelog != null ? changelogPath : null,
+            };
+            LocateDockerfile(image, spec, warnings);
+            image.ContextPath = spec?.Context != null ? Path.GetFullPath(Path.Combine(directory, spec.Context)) : directory;
+            if (!Directory.Exists(image.ContextPath))
+                throw new ImageToolsException("ContextNotFound", FaultKind.ObjectNotFound,
+                    $"The build context '{spec!.Context}' does not exist ({image.ContextPath}). Fix 'context' or create the directory.",
+                    specPath, spec.ContextLine, name);
+
+            foreach (var tag in spec?.Tags ?? Array.Empty<string>())
+                ValidateTag(tag, specPath, null, name, "An extra tag must be a valid image tag.");
+            image.ExtraTags = spec?.Tags ?? Array.Empty<string>();
+            image.BuildArgs = Overlay(config.BuildArgs, spec?.BuildArgs);
+            image.Labels = Overlay(config.Labels, spec?.Labels);
+            image.Target = spec?.Target;
+            image.Platforms = spec?.Platforms ?? Array.Empty<string>();
+            image.VerifyCommand = spec?.VerifyCommand;
+            image.VerifyArgs = spec?.VerifyArgs;
+            var testScript = Path.Combine(directory, TestScriptName);
+            image.TestScriptPath = File.Exists(testScript) ? testScript : null;
+            image.DeclaredDependencies = ReadDeclaredDependencies(directory, spec, image);
+            return image;
+        }
+
+        private static void LocateDockerfile(ImageDefinition image, ImageSpec? spec, ConcurrentBag<TreeWarning> warnings)
+        {
+            var directory = image.Directory;
+            if (spec?.Dockerfile != null)
+            {
+                var path = Path.GetFullPath(Path.Combine(directory, spec.Dockerfile));
+                if (!File.Exists(path))
+                    throw new ImageToolsException("DockerfileNotFound", FaultKind.ObjectNotFound,
+                        $"'dockerfile' points at {path}, which does not exist. Fix the path (relative to {directory}) or create the file.",
+                        spec.FilePath, spec.DockerfileLine, image.Name);
+                image.DockerfilePath = path;
+                image.IsTemplate = path.EndsWith(".template", StringComparison.Ordinal);
+                return;
+            }
+            var template = Path.Combine(directory, TemplateName);
+            var plain = Path.Combine(directory, DockerfileName);
+            if (File.Exists(template))
+            {
+                if (File.Exists(plain))
+                    warnings.Add(new TreeWarning(
+                        $"Both {DockerfileName} and {TemplateName} exist; the template is used (as docker-pkg does). Remove one to silence this.",
+                        directory, imageName: image.Name));
+                image.DockerfilePath = template;
+                image.IsTemplate = true;
+            }
+            else if (File.Exists(plain))
+            {
+                image.DockerfilePath = plain;
+            }
+            else
+            {
+                throw new ImageToolsException("DockerfileNotFound", FaultKind.ObjectNotFound,
+                    $"There is no {DockerfileName} or {TemplateName} here. Add one, or set 'dockerfile' in {ImageSpec.FileName}.",
+                    spec?.FilePath ?? directory, imageName: image.Name);
+            }
+        }
+
+        private static IReadOnlyList<DeclaredDependency> ReadDeclaredDependencies(string directory, ImageSpec? spec, ImageDefinition image)
+        {
+            var declared = new List<DeclaredDependency>();
+            var controlPath = Path.Combine(directory, ControlName);
+            if (File.Exists(controlPath))
+            {
+                image.ControlPath = controlPath;
+                var control = ControlFile.Parse(ReadText(controlPath), controlPath);
+                declared.AddRange(control.Dependencies.Select(d => new DeclaredDependency(d.Name, controlPath, d.Line)));
+            }
+            if (spec != null)
+                declared.AddRange(spec.Depends.Select(name => new DeclaredDependency(name, spec.FilePath!, spec.DependsLine)));
+            return declared;
+        }
+
+        private static void ReadDockerfile(ImageDefinition image, TemplateRenderer renderer)
+        {
+            var text = ReadText(image.DockerfilePath);
+            if (image.IsTemplate) text = renderer.Render(text, image.DockerfilePath);
+            image.DockerfileText = text;
+            image.Dockerfile = DockerfileParser.Parse(text, image.DockerfilePath, image.BuildArgs);
+        }
+
+        private static void RejectDuplicateNames(IEnumerable<ImageDefinition> images, ConcurrentBag<ImageToolsException> errors)
+        {
+            foreach (var group in images.GroupBy(i => i.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                var places = string.Join(" and ", group.Select(i => i.Directory));
+                errors.Add(new ImageToolsException("DuplicateImageName", FaultKind.ResourceExists,
+                    $"Image name '{group.Key}' is claimed by {places}. Give one of them another name (image.yaml 'name' or its changelog).",
+                    group.First().Directory, imageName: group.Key));
+            }
+        }
+
+        private static void ValidateName(string name, NameSource source, string directory, ImageSpec? spec, string changelogPath)
+        {
+            var (file, line, fix) = source switch
+            {
+                NameSource.ImageYaml => (spec!.FilePath, (int?)spec.NameLine, "Fix 'name'"),
+                NameSource.Changelog => (changelogPath, (int?)1, "Fix the package name in the top changelog entry"),
+                _ => (directory, (int?)null, $"Rename the directory or set 'name' in {ImageSpec.FileName}"),
+            };
+            if (!ImageReference.TryParse(name, out var parsed, out var error) || parsed!.Registry != null || parsed.Tag != null || parsed.Digest != null)
+                throw new ImageToolsException("InvalidImageName", FaultKind.InvalidData,
+                    $"'{name}' is not a valid image name ({error ?? "it must be a repository path without registry, tag or digest"}). " +
+                    $"Names are lower-case letters, digits and separators (. _ - /). {fix}.",
+                    file, line, name);
+        }
+
+        private static void ValidateTag(string tag, string? file, int? line, string image, string advice)
+        {
+            if (!ImageReference.TryParse("probe:" + tag, out var parsed, out _) || parsed!.Tag != tag)
+                throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag. {advice}", file, line, image);
+        }
+
+        private static IReadOnlyDictionary<string, string> Overlay(IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? own)
+        {
+            if (own == null || own.Count == 0) return defaults;
+            var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in defaults) merged[pair.Key] = pair.Value;
+            foreach (var pair in own) merged[pair.Key] = pair.Value;
+            return merged;
+        }
+
+        private static string ReadText(string path)
+        {
+            try { return File.ReadAllText(path); }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ImageToolsException("FileUnreadable", FaultKind.ResourceUnavailable, $"Cannot read the file: {e.Message}", path, inner: e);
+            }
+        }
+
+        private static void ThrowIfAny(string root, ConcurrentBag<ImageToolsException> errors)
+        {
+            if (errors.IsEmpty) return;
+            var ordered = errors.OrderBy(e => e.FilePath, StringComparer.Ordinal).ThenBy(e => e.Line).ToList();
+            throw new ImageTreeException(root, ordered);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Runs against the laid-out module (./build.ps1 -Task Package, or -Task Test which does it first).
+
+BeforeAll {
+    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
+    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
+    Import-Module $manifest -Force
+
+    function New-TestImage {
+        param([string] $Root, [string] $Directory, [string] $Dockerfile, [hashtable] $Files = @{})
+        $path = Join-Path $Root $Directory
+        New-Item -ItemType Directory -Force $path | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $path 'Dockerfile') -Value $Dockerfile
+        foreach ($name in $Files.Keys) { Set-Content -NoNewline -Path (Join-Path $path $name) -Value $Files[$name] }
+    }
+}
+
+AfterAll {
+    Remove-Module ImageTools -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-ImageGraph' {
+    BeforeEach {
+        $tree = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $tree 'base' "FROM busybox:1.36`n"
+        New-TestImage $tree 'runtime' "FROM base`n" -Files @{ 'image.yaml' = "version: '1.0'`n" }
+        New-TestImage $tree 'app' "FROM runtime AS build`nFROM base`nCOPY --from=build /x /x`n"
+        New-TestImage $tree 'other' "FROM scratch`n"
+    }
+
+    It 'emits typed nodes in build order' {
+        $nodes = Get-ImageGraph -Path $tree
+
+        $nodes | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Graph.ImageNode]) }
+        $nodes.Name | Should -Be @('base', 'other', 'runtime', 'app')
+        ($nodes | Where-Object Name -eq 'app').Level | Should -Be 2
+        ($nodes | Where-Object Name -eq 'runtime').Reference | Should -Be 'runtime:1.0'
+        ($nodes | Where-Object Name -eq 'base').BaseImages | Should -Be @('busybox:1.36')
+    }
+
+    It 'resolves a relative path against the PowerShell location' {
+        Push-Location $tree
+        try { (Get-ImageGraph .).Count | Should -Be 4 }
+        finally { Pop-Location }
+    }
+
+    It 'takes the path from the pipeline' {
+        (Get-Item $tree | Get-ImageGraph).Count | Should -Be 4
+    }
+
+    It 'selects by wildcard and adds dependencies or dependents' {
+        (Get-ImageGraph $tree -Name 'run*').Name | Should -Be @('runtime')
+        (Get-ImageGraph $tree -Name runtime -IncludeDependencies).Name | Should -Be @('base', 'runtime')
+        (Get-ImageGraph $tree -Name runtime -IncludeDependents).Name | Should -Be @('runtime', 'app')
+    }
+
+    It 'writes ImageNotFound for a literal name that matches nothing and goes on' {
+        $nodes = Get-ImageGraph $tree -Name 'nope', 'base' -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $nodes.Name | Should -Be @('base')
+        $problems[0].FullyQualifiedErrorId | Should -Be 'ImageNotFound,ImageTools.Commands.GetImageGraphCommand'
+    }
+
+    It 'renders DOT and Mermaid text' {
+        Get-ImageGraph $tree -Format Dot | Should -Match '"base" -> "runtime";'
+        Get-ImageGraph $tree -Format Mermaid | Should -Match '^graph TD'
+    }
+
+    It 'fails with TreeNotFound for a missing directory' {
+        { Get-ImageGraph (Join-Path $TestDrive 'missing') } |
+            Should -Throw -ErrorId 'TreeNotFound,ImageTools.Commands.GetImageGraphCommand'
+    }
+
+    It 'fails with DependencyCycle and prints the cycle' {
+        New-TestImage $tree 'base' "FROM app`n"
+
+        { Get-ImageGraph $tree } | Should -Throw -ErrorId 'DependencyCycle,ImageTools.Commands.GetImageGraphCommand'
+        { Get-ImageGraph $tree } | Should -Throw '*→*'
+    }
+
+    It 'reports malformed image.yaml with file and line' {
+        Set-Content (Join-Path $tree 'runtime/image.yaml') "version: '1.0'`ntags: [unclosed`n"
+
+        $thrown = { Get-ImageGraph $tree } | Should -Throw -ErrorId 'InvalidYaml,ImageTools.Commands.GetImageGraphCommand' -PassThru
+        $thrown.Exception.Message | Should -BeLike '*image.yaml:*'
+    }
+
+    It 'completes image names for -Name' {
+        $result = TabExpansion2 -inputScript "Get-ImageGraph -Path '$tree' -Name ru" -cursorColumn ("Get-ImageGraph -Path '$tree' -Name ru").Length
+        $result.CompletionMatches.CompletionText | Should -Be @('runtime')
+    }
+}

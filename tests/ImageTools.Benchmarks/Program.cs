@@ -1,0 +1,64 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+
+namespace ImageTools.Benchmarks
+{
+    /// <summary>
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- graph [--images N] [--depth D] [--runs R]
+    /// </summary>
+    internal static class Program
+    {
+        private static int Main(string[] args)
+        {
+            if (args.Length == 0 || args[0] != "graph")
+            {
+                Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
+                return 2;
+            }
+            var images = Option(args, "--images", 1000);
+            var depth = Option(args, "--depth", 5);
+            var runs = Option(args, "--runs", 10);
+            return GraphBenchmark(images, depth, runs);
+        }
+
+        /// <summary>Get-ImageGraph's engine path: scan (read, render, parse) and build the graph.</summary>
+        private static int GraphBenchmark(int imageCount, int depth, int runs)
+        {
+            var root = Path.Combine(Path.GetTempPath(), "imagetools-bench-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                TreeGenerator.Write(root, imageCount, depth);
+                Console.WriteLine($"Tree: {imageCount} images, depth {depth}, at {root}");
+
+                // Cold: first scan in a fresh process (JIT, type loading, YAML setup included).
+                var cold = Time(root, out var graph);
+                Console.WriteLine($"Nodes {graph.Nodes.Count}, edges {graph.Edges.Count}, levels {graph.Nodes.Max(n => n.Level) + 1}");
+                var warm = Enumerable.Range(0, runs).Select(_ => Time(root, out _)).OrderBy(t => t).ToArray();
+                Console.WriteLine($"cold: {cold.TotalMilliseconds,8:F0} ms");
+                Console.WriteLine($"warm: {warm[warm.Length / 2].TotalMilliseconds,8:F0} ms median, {warm[0].TotalMilliseconds:F0} ms best, {warm[warm.Length - 1].TotalMilliseconds:F0} ms worst over {runs} runs");
+                return 0;
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
+        private static TimeSpan Time(string root, out ImageGraph graph)
+        {
+            var watch = Stopwatch.StartNew();
+            graph = ImageGraph.Build(TreeScanner.Scan(root));
+            return watch.Elapsed;
+        }
+
+        private static int Option(string[] args, string name, int fallback)
+        {
+            var index = Array.IndexOf(args, name);
+            return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) ? value : fallback;
+        }
+    }
+}
