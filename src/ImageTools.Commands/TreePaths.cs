@@ -17,5 +17,21 @@ namespace ImageTools.Commands
                     $"'{path}' is on the {provider.Name} provider; -Path must be a directory on the file system.");
             return resolved;
         }
+
+        /// <summary>One tree root; a missing path is <c>TreeNotFound</c>, a wildcard matching several is an error.</summary>
+        public static string ResolveSingle(PSCmdlet cmdlet, string path)
+        {
+            IReadOnlyList<string> resolved;
+            try { resolved = Resolve(cmdlet, path); }
+            catch (ItemNotFoundException e)
+            {
+                throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
+                    $"The image tree directory '{path}' does not exist. Pass -Path with a directory that holds image directories.", inner: e);
+            }
+            if (resolved.Count != 1)
+                throw new ImageToolsException("AmbiguousPath", FaultKind.InvalidArgument,
+                    $"-Path '{path}' matches {resolved.Count} directories; name exactly one image tree.");
+            return resolved[0];
+        }
     }
 }

@@ -37,7 +37,7 @@ namespace ImageTools.Benchmarks
                 // Cold: first scan in a fresh process (JIT, type loading, YAML setup included).
                 var cold = Time(root, out var graph);
                 Console.WriteLine($"Nodes {graph.Nodes.Count}, edges {graph.Edges.Count}, levels {graph.Nodes.Max(n => n.Level) + 1}");
-                var warm = Enumerable.Range(0, runs).Select(_ => Time(root, out _)).OrderBy(t => t).ToArray();
+                var warm = Enumerable.Range(0, runs).Select(run => Time(root, out _)).OrderBy(t => t).ToArray();
                 Console.WriteLine($"cold: {cold.TotalMilliseconds,8:F0} ms");
                 Console.WriteLine($"warm: {warm[warm.Length / 2].TotalMilliseconds,8:F0} ms median, {warm[0].TotalMilliseconds:F0} ms best, {warm[warm.Length - 1].TotalMilliseconds:F0} ms worst over {runs} runs");
                 return 0;

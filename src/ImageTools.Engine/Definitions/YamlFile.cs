@@ -38,7 +38,16 @@ namespace ImageTools.Definitions
         public static YamlFile Parse(string text, string path)
         {
             var stream = new YamlStream();
-            try { stream.Load(new StringReader(text)); }
+            var parser = new Parser(new StringReader(text));
+            try { stream.Load(parser); }
+            catch (InvalidOperationException e)
+            {
+                // YamlDotNet throws this, without a position, for some unclosed flow collections;
+                // the last event it read is the nearest place to point at.
+                throw new ImageToolsException("InvalidYaml", FaultKind.InvalidData,
+                    "Not valid YAML: a [list] or {mapping} is not closed. Fix the syntax at that line.",
+                    path, parser.Current == null ? (int?)null : checked((int)parser.Current.Start.Line), inner: e);
+            }
             catch (YamlException e)
             {
                 // YamlDotNet wraps the useful message; the innermost one names the actual fault.

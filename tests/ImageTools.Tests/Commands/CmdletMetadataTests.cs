@@ -116,7 +116,7 @@ namespace ImageTools.Tests.Commands
                 .SelectMany(a => ((IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!).Select(v => (Type)v.Value!))
                 .Where(t => t != typeof(string)).Distinct();
 
-            foreach (var type in outputTypes) Assert.Contains(type.FullName, tableViews);
+            foreach (var type in outputTypes) Assert.Contains(type.FullName!, tableViews);
         }
 
         private static (string Verb, string Noun) NameOf(Type type)
@@ -138,8 +138,10 @@ namespace ImageTools.Tests.Commands
 
         private static object? Named(CustomAttributeData attribute, string name)
         {
-            var argument = attribute.NamedArguments.FirstOrDefault(a => a.MemberName == name);
-            return argument.MemberName == null ? null : argument.TypedValue.Value;
+            // A default CustomAttributeNamedArgument throws on MemberName, so no FirstOrDefault here.
+            foreach (var argument in attribute.NamedArguments)
+                if (argument.MemberName == name) return argument.TypedValue.Value;
+            return null;
         }
 
         private static IEnumerable<(PropertyInfo Property, CustomAttributeData Attribute, string Set)> Parameters(Type type) =>

@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using ImageTools.Changelogs;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// Adds a changelog entry to the named images and a cascaded entry to every dependent, as
+    /// docker-pkg's <c>update</c> does. All files change, or none.
+    /// </summary>
+    [Cmdlet(VerbsData.Update, "ImageChangelog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+        DefaultParameterSetName = ByNameSet)]
+    [OutputType(typeof(ChangelogUpdate))]
+    public sealed class UpdateImageChangelogCommand : PSCmdlet
+    {
+        public const string ByNameSet = "ByName";
+        public const string ByNodeSet = "ByNode";
+
+        /// <summary>The root of the image tree.</summary>
+        [Parameter(Position = 0, ParameterSetName = ByNameSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = ".";
+
+        /// <summary>The images to update (wildcards allowed); every dependent gets a cascaded entry.</summary>
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByNameSet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageNameCompleter))]
+        public string[] Name { get; set; } = null!;
+
+        /// <summary>Images from Get-ImageGraph; their tree is not scanned again.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
+        [ValidateNotNull]
+        public ImageNode[] InputObject { get; set; } = null!;
+
+        /// <summary>The change text; one bullet line per line.</summary>
+        [Parameter(Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string Reason { get; set; } = null!;
+
+        /// <summary>The new version of the named images; without it docker-pkg's rule bumps (0.1.2 → 0.1.2-s1).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Version { get; set; }
+
+        /// <summary>Author name; else DEBFULLNAME, git config user.name, the tree's fallback_author.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Author { get; set; }
+
+        /// <summary>Author e-mail; else DEBEMAIL, git config user.email, the tree's fallback_email.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Email { get; set; }
+
+        /// <summary>The distribution field; else the tree's distribution.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Distribution { get; set; }
+
+        /// <summary>The urgency field (docker-pkg writes high).</summary>
+        [Parameter]
+        [ValidateSet("low", "medium", "high", "emergency", "critical")]
+        public string Urgency { get; set; } = "high";
+
+        private readonly List<ImageNode> _nodes = new List<ImageNode>();
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
+        }
+
+        protected override void EndProcessing()
+        {
+            ChangelogUpdatePlan plan;
+            try
+            {
+                var (graph, selected) = ParameterSetName == ByNodeSet ? FromPipeline() : FromPath();
+                if (selected.Count == 0) return;
+                var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
+                plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
+                {
+                    Version = Version,
+                    Distribution = Distribution,
+                    Urgency = Urgency,
+                });
+            }
+            catch (ImageToolsException e)
+            {
+                ErrorRecords.ThrowTerminating(this, e);
+                return;
+            }
+
+            foreach (var warning in plan.Warnings) WriteWarning(warning.ToString());
+            // All or nothing: one declined file would leave the cascade half-done, so ask per file, then write all.
+            var approved = plan.Updates.Where(u => ShouldProcess(u.Path,
+                $"Add changelog entry {u.OldVersion ?? "(new file)"} → {u.NewVersion}{(u.Cascaded ? " (cascaded)" : "")}")).ToList();
+            if (approved.Count < plan.Updates.Count)
+            {
+                if (approved.Count > 0)
+                    WriteWarning($"{plan.Updates.Count - approved.Count} of {plan.Updates.Count} changelogs were declined; none was changed, so the cascade stays whole.");
+                return;
+            }
+            try { ChangelogUpdater.Apply(plan.Updates); }
+            catch (ImageToolsException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+            }
+            foreach (var update in plan.Updates)
+            {
+                WriteVerbose($"{update.Path}: {update.OldVersion ?? "(new)"} → {update.NewVersion}");
+                WriteObject(update);
+            }
+        }
+
+        private (ImageGraph Graph, IReadOnlyList<ImageNode> Selected) FromPath()
+        {
+            var root = TreePaths.ResolveSingle(this, Path);
+            var graph = ImageGraph.Build(TreeScanner.Scan(root));
+            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
+            foreach (var name in unmatched)
+                WriteError(ErrorRecords.From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
+                    $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.", imageName: name)));
+            return (graph, selected);
+        }
+
+        private (ImageGraph Graph, IReadOnlyList<ImageNode> Selected) FromPipeline()
+        {
+            var graphs = _nodes.Select(n => n.Graph).Distinct().ToList();
+            if (graphs.Count > 1)
+                throw new ImageToolsException("MixedTrees", FaultKind.InvalidArgument,
+                    "The piped images come from more than one Get-ImageGraph call; update one tree at a time.");
+            return graphs.Count == 0 ? (null!, new ImageNode[0]) : (graphs[0], graphs[0].InBuildOrder(_nodes));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ImageTools.Definitions.Templates
+{
+    internal abstract class TemplateNode
+    {
+        public abstract void Render(StringBuilder output, Scope scope, RenderContext context);
+    }
+
+    internal sealed class TextNode : TemplateNode
+    {
+        private readonly string _text;
+        public TextNode(string text) => _text = text;
+        public override void Render(StringBuilder output, Scope scope, RenderContext context) => output.Append(_text);
+    }
+
+    internal sealed class OutputNode : TemplateNode
+    {
+        private readonly Expression _expression;
+        public OutputNode(Expression expression) => _expression = expression;
+        public override void Render(StringBuilder output, Scope scope, RenderContext context) =>
+            output.Append(Truth.Text(_expression.Evaluate(scope, context)));
+    }
+
+    internal sealed class IfNode : TemplateNode
+    {
+        private readonly List<(Expression? Condition, List<TemplateNode> Body)> _branches;
+        public IfNode(List<(Expression?, List<TemplateNode>)> branches) => _branches = branches;
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context)
+        {
+            foreach (var (condition, body) in _branches)
+            {
+                if (condition != null && !Truth.Of(condition.Evaluate(scope, context))) continue;
+                foreach (var node in body) node.Render(output, scope, context);
+                return;
+            }
+        }
+    }
+
+    internal sealed class ForNode : TemplateNode
+    {
+        private readonly string _variable;
+        private readonly Expression _items;
+        private readonly List<TemplateNode> _body;
+        private readonly int _line;
+
+        public ForNode(string variable, Expression items, List<TemplateNode> body, int line)
+        {
+            _variable = variable;
+            _items = items;
+            _body = body;
+            _line = line;
+        }
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context)
+        {
+            var items = _items.Evaluate(scope, context);
+            IEnumerable sequence = items switch
+            {
+                string s => s.Select(c => (object)c.ToString()),
+                IDictionary d => d.Keys,
+                IEnumerable e => e,
+                _ => throw context.Error("TemplateTypeError", _line, $"{{% for %}} needs a list to loop over, got '{Truth.Text(items)}'."),
+            };
+            foreach (var item in sequence)
+            {
+                var inner = new Scope(new Dictionary<string, object?>(), scope);
+                inner.Set(_variable, item);
+                foreach (var node in _body) node.Render(output, inner, context);
+            }
+        }
+    }
+
+    internal sealed class SetNode : TemplateNode
+    {
+        private readonly string _name;
+        private readonly Expression _value;
+
+        public SetNode(string name, Expression value)
+        {
+            _name = name;
+            _value = value;
+        }
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context) => scope.Set(_name, _value.Evaluate(scope, context));
+    }
+
+    /// <summary>Builds the node tree from tokens; block statements nest until their end tag.</summary>
+    internal static class TemplateParser
+    {
+        private static readonly Regex ForPattern = new Regex(@"^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)$", RegexOptions.CultureInvariant);
+        private static readonly Regex SetPattern = new Regex(@"^set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$", RegexOptions.CultureInvariant);
+
+        public static List<TemplateNode> ParseBlock(List<TemplateToken> tokens, ref int position, string filePath, string[] terminators)
+        {
+            var nodes = new List<TemplateNode>();
+            while (position < tokens.Count)
+            {
+                var token = tokens[position];
+                switch (token.Kind)
+                {
+                    case TokenKind.Text:
+                        nodes.Add(new TextNode(token.Content));
+                        position++;
+                        break;
+                    case TokenKind.Output:
+                        nodes.Add(new OutputNode(ExpressionParser.Parse(token.Content, token.Line, filePath)));
+                        position++;
+                        break;
+                    default:
+                        var keyword = FirstWord(token.Content);
+                        if (terminators.Contains(keyword)) return nodes;
+                        nodes.Add(ParseStatement(tokens, ref position, filePath));
+                        break;
+                }
+            }
+            if (terminators.Length > 0)
+                throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
+                    $"A block is not closed: expected {{% {terminators.Last()} %}} before the end of the template.", filePath,
+                    tokens.Count > 0 ? tokens[tokens.Count - 1].Line : 1);
+            return nodes;
+        }
+
+        private static TemplateNode ParseStatement(List<TemplateToken> tokens, ref int position, string filePath)
+        {
+            var token = tokens[position];
+            var keyword = FirstWord(token.Content);
+            position++;
+            switch (keyword)
+            {
+                case "if":
+                {
+                    var branches = new List<(Expression?, List<TemplateNode>)>();
+                    Expression? condition = ExpressionParser.Parse(token.Content.Substring(2).Trim(), token.Line, filePath);
+                    while (true)
+                    {
+                        var body = ParseBlock(tokens, ref position, filePath, new[] { "elif", "else", "endif" });
+                        branches.Add((condition, body));
+                        var end = tokens[position];
+                        position++;
+                        var word = FirstWord(end.Content);
+                        if (word == "endif") break;
+                        if (condition == null)
+                            throw Unsupported(filePath, end.Line, $"'{{% {word} %}}' after '{{% else %}}'; close the if with {{% endif %}}.");
+                        condition = word == "elif" ? ExpressionParser.Parse(end.Content.Substring(4).Trim(), end.Line, filePath) : null;
+                    }
+                    return new IfNode(branches);
+                }
+                case "for":
+                {
+                    var match = ForPattern.Match(token.Content);
+                    if (!match.Success) throw Unsupported(filePath, token.Line, "Write loops as {% for name in list %}.");
+                    var items = ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath);
+                    var body = ParseBlock(tokens, ref position, filePath, new[] { "endfor" });
+                    position++;
+                    return new ForNode(match.Groups[1].Value, items, body, token.Line);
+                }
+                case "set":
+                {
+                    var match = SetPattern.Match(token.Content);
+                    if (!match.Success) throw Unsupported(filePath, token.Line, "Write assignments as {% set name = value %}.");
+                    return new SetNode(match.Groups[1].Value, ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath));
+                }
+                default:
+                    throw Unsupported(filePath, token.Line,
+                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set). " +
+                        "Rewrite the template with those, or use a plain Dockerfile.");
+            }
+        }
+
+        private static string FirstWord(string content)
+        {
+            var end = 0;
+            while (end < content.Length && (char.IsLetter(content[end]) || content[end] == '_')) end++;
+            return content.Substring(0, end);
+        }
+
+        private static ImageToolsException Unsupported(string filePath, int line, string message) =>
+            new ImageToolsException("TemplateUnsupportedSyntax", FaultKind.InvalidData, message, filePath, line);
+    }
+}

@@ -1,0 +1,112 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace ImageTools.Definitions.Templates
+{
+    /// <summary>
+    /// Renders docker-pkg's <c>Dockerfile.template</c>: a Jinja2 subset with StrictUndefined
+    /// semantics — <c>{{ expr | filter }}</c>, <c>{% if/elif/else %}</c>, <c>{% for %}</c>,
+    /// <c>{% set %}</c>, <c>{# #}</c> and whitespace control. Anything else is an error naming
+    /// file and line rather than a silently different Dockerfile.
+    /// </summary>
+    public sealed class TemplateRenderer
+    {
+        private readonly IReadOnlyDictionary<string, object?> _variables;
+        private readonly Func<string, string?> _resolveImageTag;
+
+        public TemplateRenderer(IReadOnlyDictionary<string, object?> variables, Func<string, string?> resolveImageTag)
+        {
+            _variables = variables;
+            _resolveImageTag = resolveImageTag;
+        }
+
+        public string Render(string templateText, string filePath)
+        {
+            var tokens = TemplateLexer.Tokenize(templateText.Replace("\r\n", "\n"), filePath);
+            var position = 0;
+            var body = TemplateParser.ParseBlock(tokens, ref position, filePath, terminators: Array.Empty<string>());
+            var scope = new Scope(_variables);
+            var output = new StringBuilder();
+            var context = new RenderContext(filePath, _variables, _resolveImageTag);
+            foreach (var node in body) node.Render(output, scope, context);
+            return output.ToString();
+        }
+    }
+
+    internal sealed class RenderContext
+    {
+        public RenderContext(string filePath, IReadOnlyDictionary<string, object?> config, Func<string, string?> resolveImageTag)
+        {
+            FilePath = filePath;
+            Config = config;
+            ResolveImageTag = resolveImageTag;
+        }
+
+        public string FilePath { get; }
+        public IReadOnlyDictionary<string, object?> Config { get; }
+        public Func<string, string?> ResolveImageTag { get; }
+
+        public ImageToolsException Error(string errorId, int line, string message) =>
+            new ImageToolsException(errorId, FaultKind.InvalidData, message, FilePath, line);
+    }
+
+    /// <summary>Variables visible while rendering: the config, shadowed by {% set %} and loop variables.</summary>
+    internal sealed class Scope
+    {
+        private readonly IReadOnlyDictionary<string, object?> _globals;
+        private readonly Scope? _parent;
+        private readonly Dictionary<string, object?> _locals = new Dictionary<string, object?>(StringComparer.Ordinal);
+
+        public Scope(IReadOnlyDictionary<string, object?> globals, Scope? parent = null)
+        {
+            _globals = globals;
+            _parent = parent;
+        }
+
+        public void Set(string name, object? value) => _locals[name] = value;
+
+        public bool TryGet(string name, out object? value)
+        {
+            if (_locals.TryGetValue(name, out value)) return true;
+            if (_parent != null) return _parent.TryGet(name, out value);
+            return _globals.TryGetValue(name, out value);
+        }
+    }
+
+    internal static class Truth
+    {
+        public static bool Of(object? value) => value switch
+        {
+            null => false,
+            bool b => b,
+            string s => s.Length > 0,
+            long l => l != 0,
+            int i => i != 0,
+            double d => d != 0,
+            ICollection c => c.Count > 0,
+            _ => true,
+        };
+
+        /// <summary>Jinja prints None as "None" and booleans as True/False; keep that for compatibility.</summary>
+        public static string Text(object? value) => value switch
+        {
+            null => "None",
+            bool b => b ? "True" : "False",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+
+        public static new bool Equals(object? a, object? b)
+        {
+            if (a == null || b == null) return a == null && b == null;
+            if (IsNumber(a) && IsNumber(b)) return Convert.ToDouble(a, CultureInfo.InvariantCulture) == Convert.ToDouble(b, CultureInfo.InvariantCulture);
+            return Text(a) == Text(b) && a.GetType() == b.GetType();
+        }
+
+        private static bool IsNumber(object value) => value is long || value is int || value is double;
+    }
+}
