@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+docker run --rm --network none "$1" cat /etc/imagetools/runtime | grep -q 'from runtime'

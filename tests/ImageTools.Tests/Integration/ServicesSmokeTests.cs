@@ -1,0 +1,45 @@
+using System;
+using System.Net.Http;
+using Xunit;
+
+namespace ImageTools.Tests.Integration
+{
+    [Collection(DockerCollection.Name)]
+    public class ServicesSmokeTests
+    {
+        [DockerFact]
+        public void The_engine_answers()
+        {
+            var version = DockerServices.Docker("version", "--format", "{{.Server.Version}}");
+
+            Assert.Matches(@"^\d+\.\d+", version.Trim());
+        }
+
+        [DockerFact]
+        public void The_registry_answers_the_distribution_API()
+        {
+            DockerServices.Require();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+            using var response = http.GetAsync($"http://{DockerServices.RegistryAddress}/v2/").Result;
+
+            Assert.True(response.IsSuccessStatusCode, $"GET /v2/ answered {(int)response.StatusCode}");
+            Assert.Contains("registry/2.0", string.Join(",", response.Headers.GetValues("Docker-Distribution-API-Version")));
+        }
+
+        [DockerFact]
+        public void An_image_survives_a_push_and_pull_round_trip()
+        {
+            var reference = $"{DockerServices.RegistryAddress}/smoke/busybox:{Guid.NewGuid():N}";
+            DockerServices.Docker("tag", "busybox:1.36", reference);
+            DockerServices.Docker("push", reference);
+            DockerServices.Docker("rmi", reference);
+
+            DockerServices.Docker("pull", reference);
+            var output = DockerServices.Docker("run", "--rm", "--network", "none", reference, "echo", "ok");
+
+            Assert.Equal("ok", output.Trim());
+            DockerServices.Docker("rmi", reference);
+        }
+    }
+}
