@@ -144,10 +144,8 @@ namespace ImageTools.Definitions.Dockerfiles
 
         private static int SkipHeredocs(string instruction, string[] lines, int next, int startLine, string filePath)
         {
-            foreach (Match heredoc in HeredocPattern.Matches(Unquoted(instruction)))
+            foreach (var (word, stripTabs) in HeredocMarkers(instruction))
             {
-                var stripTabs = heredoc.Groups[1].Value == "-";
-                var word = heredoc.Groups[2].Success ? heredoc.Groups[2].Value : heredoc.Groups[3].Success ? heredoc.Groups[3].Value : heredoc.Groups[4].Value;
                 while (true)
                 {
                     if (next >= lines.Length)
@@ -160,18 +158,22 @@ namespace ImageTools.Definitions.Dockerfiles
             return next;
         }
 
-        /// <summary>The instruction with quoted spans blanked, so a quoted "&lt;&lt;" is not taken for a heredoc.</summary>
-        private static string Unquoted(string text)
+        /// <summary>Heredoc markers (&lt;&lt;WORD, &lt;&lt;-WORD, &lt;&lt;"WORD") outside quoted text, in order.</summary>
+        private static IEnumerable<(string Word, bool StripTabs)> HeredocMarkers(string instruction)
         {
-            var result = new StringBuilder(text.Length);
             char? quote = null;
-            foreach (var c in text)
+            for (var i = 0; i < instruction.Length; i++)
             {
-                if (quote != null) { result.Append(' '); if (c == quote) quote = null; continue; }
-                if (c == '"' || c == '\'') { quote = c; result.Append(' '); continue; }
-                result.Append(c);
+                var c = instruction[i];
+                if (quote != null) { if (c == quote) quote = null; continue; }
+                if (c == '"' || c == '\'') { quote = c; continue; }
+                if (c != '<' || i + 1 >= instruction.Length || instruction[i + 1] != '<') continue;
+                var match = HeredocPattern.Match(instruction, i);
+                if (!match.Success || match.Index != i) continue;
+                var word = match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Success ? match.Groups[3].Value : match.Groups[4].Value;
+                yield return (word, match.Groups[1].Value == "-");
+                i += match.Length - 1;
             }
-            return result.ToString();
         }
 
         private static (string Keyword, string Arguments) SplitKeyword(string instruction)
