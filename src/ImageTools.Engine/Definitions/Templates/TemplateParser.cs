@@ -97,7 +97,7 @@ namespace ImageTools.Definitions.Templates
         private static readonly Regex ForPattern = new Regex(@"^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)$", RegexOptions.CultureInvariant);
         private static readonly Regex SetPattern = new Regex(@"^set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$", RegexOptions.CultureInvariant);
 
-        public static List<TemplateNode> ParseBlock(List<TemplateToken> tokens, ref int position, string filePath, string[] terminators)
+        public static List<TemplateNode> ParseBlock(List<TemplateToken> tokens, ref int position, string filePath, string[] terminators, int openedAt = 1)
         {
             var nodes = new List<TemplateNode>();
             while (position < tokens.Count)
@@ -122,8 +122,7 @@ namespace ImageTools.Definitions.Templates
             }
             if (terminators.Length > 0)
                 throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
-                    $"A block is not closed: expected {{% {terminators.Last()} %}} before the end of the template.", filePath,
-                    tokens.Count > 0 ? tokens[tokens.Count - 1].Line : 1);
+                    $"This block is never closed: add {{% {terminators.Last()} %}} after its body.", filePath, openedAt);
             return nodes;
         }
 
@@ -140,7 +139,7 @@ namespace ImageTools.Definitions.Templates
                     Expression? condition = ExpressionParser.Parse(token.Content.Substring(2).Trim(), token.Line, filePath);
                     while (true)
                     {
-                        var body = ParseBlock(tokens, ref position, filePath, new[] { "elif", "else", "endif" });
+                        var body = ParseBlock(tokens, ref position, filePath, new[] { "elif", "else", "endif" }, token.Line);
                         branches.Add((condition, body));
                         var end = tokens[position];
                         position++;
@@ -157,7 +156,7 @@ namespace ImageTools.Definitions.Templates
                     var match = ForPattern.Match(token.Content);
                     if (!match.Success) throw Unsupported(filePath, token.Line, "Write loops as {% for name in list %}.");
                     var items = ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath);
-                    var body = ParseBlock(tokens, ref position, filePath, new[] { "endfor" });
+                    var body = ParseBlock(tokens, ref position, filePath, new[] { "endfor" }, token.Line);
                     position++;
                     return new ForNode(match.Groups[1].Value, items, body, token.Line);
                 }
