@@ -160,8 +160,8 @@ namespace ImageTools.Definitions
             foreach (var tag in spec?.Tags ?? Array.Empty<string>())
                 ValidateTag(tag, specPath, null, name, "An extra tag must be a valid image tag.");
             image.ExtraTags = spec?.Tags ?? Array.Empty<string>();
-            image.BuildArgs = Overlay(config.BuildArgs, spec?.BuildArgs);
-            image.Labels = Overlay(config.Labels, spec?.Labels);
+            image.BuildArgs = Dictionaries.Overlay(config.BuildArgs, spec?.BuildArgs);
+            image.Labels = Dictionaries.Overlay(config.Labels, spec?.Labels);
             image.Target = spec?.Target;
             image.Platforms = spec?.Platforms ?? Array.Empty<string>();
             image.VerifyCommand = spec?.VerifyCommand;
@@ -262,15 +262,6 @@ namespace ImageTools.Definitions
         {
             if (!ImageReference.TryParse("probe:" + tag, out var parsed, out _) || parsed!.Tag != tag)
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag. {advice}", file, line, image);
-        }
-
-        private static IReadOnlyDictionary<string, string> Overlay(IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? own)
-        {
-            if (own == null || own.Count == 0) return defaults;
-            var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var pair in defaults) merged[pair.Key] = pair.Value;
-            foreach (var pair in own) merged[pair.Key] = pair.Value;
-            return merged;
         }
 
         private static string ReadText(string path)

@@ -1,0 +1,24 @@
+using System;
+using System.Collections.Generic;
+
+namespace ImageTools.Building
+{
+    public sealed class BuildOptions
+    {
+        /// <summary>How many images build at once.</summary>
+        public int ThrottleLimit { get; set; } = 1;
+        public bool NoCache { get; set; }
+        /// <summary>Pull every external base before building, so a stale local copy is never used.</summary>
+        public bool Pull { get; set; }
+        /// <summary>Build args over the tree's and the images' own.</summary>
+        public IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
+        /// <summary>Where per-image build logs go; a fresh temp directory when null.</summary>
+        public string? LogDirectory { get; set; }
+        /// <summary>A buildx builder for remote BuildKit.</summary>
+        public string? Builder { get; set; }
+        /// <summary>Appended to every version tag, e.g. docker-pkg's nightly <c>-20261122</c>.</summary>
+        public string? TagSuffix { get; set; }
+        /// <summary>When the build started, for the created label; injectable for tests.</summary>
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+    }
+}

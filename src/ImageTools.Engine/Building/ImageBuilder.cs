@@ -1,0 +1,229 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Engine;
+using ImageTools.Graph;
+using ImageTools.Provenance;
+
+namespace ImageTools.Building
+{
+    /// <summary>
+    /// Builds the selected images of a graph in dependency order, independent ones in parallel.
+    /// Each image goes build → verify → tag; a failure marks its dependents Skipped and the other
+    /// branches go on. Tags move only after verification, and never half-way through a stop.
+    /// </summary>
+    public sealed class ImageBuilder
+    {
+        private readonly IContainerEngine _engine;
+        private readonly BuildOptions _options;
+        private readonly IProgress<BuildEvent>? _progress;
+
+        public ImageBuilder(IContainerEngine engine, BuildOptions options, IProgress<BuildEvent>? progress = null)
+        {
+            _engine = engine;
+            _options = options;
+            _progress = progress;
+            if (options.ThrottleLimit < 1)
+                throw new ImageToolsException("InvalidThrottleLimit", FaultKind.InvalidArgument, "-ThrottleLimit must be 1 or more.");
+        }
+
+        /// <summary>The log directory of the last run.</summary>
+        public string? LogDirectory { get; private set; }
+
+        public async Task<IReadOnlyList<BuildResult>> BuildAsync(ImageGraph graph, IEnumerable<ImageNode> selection, CancellationToken cancellationToken)
+        {
+            var selected = graph.InBuildOrder(selection);
+            await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            LogDirectory = _options.LogDirectory ?? Path.Combine(Path.GetTempPath(), "imagetools", "logs",
+                _options.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6));
+            Directory.CreateDirectory(LogDirectory);
+
+            var run = new Run(graph, selected, await PullExternalBasesAsync(selected, cancellationToken).ConfigureAwait(false),
+                new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)));
+            using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
+            await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false);
+            return selected.Select(n => run.Results[n.Name]).ToList();
+        }
+
+        private sealed class Run
+        {
+            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, IReadOnlyDictionary<string, string> pullErrors, Lazy<Task<(string?, string?)>> git)
+            {
+                Graph = graph;
+                PullErrors = pullErrors;
+                Git = git;
+                Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped), StringComparer.Ordinal);
+                Finished = selected.ToDictionary(n => n.Name, _ => new TaskCompletionSource<BuildResult>(), StringComparer.Ordinal);
+            }
+
+            public ImageGraph Graph { get; }
+            /// <summary>External bases that -Pull could not refresh, with the reason.</summary>
+            public IReadOnlyDictionary<string, string> PullErrors { get; }
+            public Lazy<Task<(string? Revision, string? Source)>> Git { get; }
+            public Dictionary<string, BuildResult> Results { get; }
+            public Dictionary<string, TaskCompletionSource<BuildResult>> Finished { get; }
+        }
+
+        private async Task BuildOneAsync(ImageNode node, Run run, SemaphoreSlim throttle, CancellationToken cancellationToken)
+        {
+            var result = run.Results[node.Name];
+            try
+            {
+                foreach (var dependency in run.Graph.DependenciesOf(node).Where(d => run.Finished.ContainsKey(d.Name)))
+                {
+                    var parent = await run.Finished[dependency.Name].Task.ConfigureAwait(false);
+                    if (parent.Status == BuildStatus.Built) continue;
+                    Fail(result, BuildStatus.Skipped, "DependencyFailed",
+                        $"Not built: '{dependency.Name}', which it builds on, was {parent.Status.ToString().ToLowerInvariant()}.");
+                    return;
+                }
+                var pullError = node.BaseImages.Where(run.PullErrors.ContainsKey).Select(b => run.PullErrors[b]).FirstOrDefault();
+                if (pullError != null)
+                {
+                    Fail(result, BuildStatus.Failed, "PullFailed", pullError);
+                    return;
+                }
+                await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { await BuildVerifyTagAsync(node, result, run, cancellationToken).ConfigureAwait(false); }
+                finally { throttle.Release(); }
+            }
+            catch (OperationCanceledException)
+            {
+                Fail(result, BuildStatus.Skipped, "Stopped", "The run was stopped before this image was done; none of its tags moved.");
+            }
+            catch (ImageToolsException e)
+            {
+                Fail(result, BuildStatus.Failed, e.ErrorId, e.Message);
+            }
+            finally
+            {
+                _progress?.Report(new BuildEvent(node.Name, $"{node.Reference}: {result.Status}" + (result.Error == null ? "" : $" — {result.Error}"), result));
+                run.Finished[node.Name].TrySetResult(result);
+            }
+        }
+
+        private async Task BuildVerifyTagAsync(ImageNode node, BuildResult result, Run run, CancellationToken cancellationToken)
+        {
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                result.LogPath = Path.Combine(LogDirectory!, node.Name.Replace('/', '_') + ".log");
+                File.WriteAllText(result.LogPath, "");
+                _progress?.Report(new BuildEvent(node.Name, $"Building {node.Reference} (level {node.Level})"));
+                var request = new BuildRequest(node.Name, node.Definition.ContextPath, node.Definition.DockerfileText)
+                {
+                    BuildArgs = Dictionaries.Overlay(node.Definition.BuildArgs, _options.BuildArgs),
+                    Labels = await LabelsAsync(node, run, cancellationToken).ConfigureAwait(false),
+                    Target = node.Definition.Target,
+                    Platforms = node.Definition.Platforms,
+                    NoCache = _options.NoCache,
+                    Builder = _options.Builder,
+                    LogPath = result.LogPath,
+                };
+                result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+
+                _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
+                result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken).ConfigureAwait(false);
+
+                // The last point to stop: past it every tag moves, so a stop never leaves some moved and some not.
+                cancellationToken.ThrowIfCancellationRequested();
+                var tags = TagsFor(node, run.Graph);
+                foreach (var tag in tags) await _engine.TagAsync(result.ImageId, tag, CancellationToken.None).ConfigureAwait(false);
+                result.Tags = tags;
+                result.Status = BuildStatus.Built;
+            }
+            finally
+            {
+                result.Duration = watch.Elapsed;
+            }
+        }
+
+        /// <summary>
+        /// The image's own reference, plus every reference text its dependents use in FROM or
+        /// COPY --from, so a child builds on this run's parent and never on a stale or pulled copy.
+        /// </summary>
+        private string[] TagsFor(ImageNode node, ImageGraph graph)
+        {
+            var own = node.Reference + (_options.TagSuffix ?? "");
+            var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
+            return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, CancellationToken cancellationToken)
+        {
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var label in node.Definition.Labels) labels[label.Key] = label.Value;
+            labels[ImageLabels.Name] = node.Name;
+            if (node.Version != null) labels[ImageLabels.Version] = node.Version + (_options.TagSuffix ?? "");
+            labels[ImageLabels.Created] = _options.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            var (revision, source) = await run.Git.Value.ConfigureAwait(false);
+            if (revision != null) labels[ImageLabels.Revision] = revision;
+            if (source != null) labels[ImageLabels.Source] = source;
+
+            var parents = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var use in node.Definition.Dockerfile.ImageUses)
+            {
+                if (parents.ContainsKey(use.Reference)) continue;
+                var inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
+                if (inspected == null && !run.Graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == use.Reference))
+                {
+                    // An external base the engine does not hold yet: the build would pull it anyway; pull first to record its digest.
+                    await _engine.PullAsync(use.Reference, cancellationToken).ConfigureAwait(false);
+                    inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
+                }
+                if (inspected != null) parents[use.Reference] = inspected.Id;
+            }
+            if (parents.Count > 0) labels[ImageLabels.Parents] = ImageLabels.FormatParents(parents);
+            var finalBase = node.Definition.Dockerfile.FinalBase;
+            if (finalBase != null)
+            {
+                labels[ImageLabels.BaseName] = finalBase.Reference;
+                if (parents.TryGetValue(finalBase.Reference, out var digest)) labels[ImageLabels.BaseDigest] = digest;
+            }
+            return labels;
+        }
+
+        /// <summary>-Pull: refresh every external base once, before any build, so none builds on a stale copy.</summary>
+        private async Task<IReadOnlyDictionary<string, string>> PullExternalBasesAsync(IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
+        {
+            var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (!_options.Pull) return errors;
+            foreach (var reference in selected.SelectMany(n => n.BaseImages).Distinct(StringComparer.Ordinal))
+            {
+                _progress?.Report(new BuildEvent(reference, $"Pulling {reference}"));
+                try { await _engine.PullAsync(reference, cancellationToken).ConfigureAwait(false); }
+                catch (ImageToolsException e) { errors[reference] = $"-Pull could not refresh the base image {reference}: {e.Message}"; }
+            }
+            return errors;
+        }
+
+        private static async Task<(string?, string?)> GitProvenanceAsync(string directory)
+        {
+            async Task<string?> Git(params string[] arguments)
+            {
+                try
+                {
+                    var outcome = await ProcessRunner.RunAsync("git", arguments, CancellationToken.None, directory).ConfigureAwait(false);
+                    return outcome.ExitCode == 0 && outcome.StandardOutput.Trim().Length > 0 ? outcome.StandardOutput.Trim() : null;
+                }
+                catch (ImageToolsException) { return null; }
+            }
+            var source = await Git("config", "--get", "remote.origin.url").ConfigureAwait(false);
+            // A remote URL may carry a token (https://user:token@host/repo); it must never reach a label.
+            if (source != null) source = System.Text.RegularExpressions.Regex.Replace(source, "^([a-z][a-z0-9+.-]*://)[^/@]*@", "$1");
+            return (await Git("rev-parse", "HEAD").ConfigureAwait(false), source);
+        }
+
+        private static void Fail(BuildResult result, BuildStatus status, string errorId, string message)
+        {
+            result.Status = status;
+            result.ErrorId = errorId;
+            result.Error = message;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Engine;
+using ImageTools.Graph;
+
+namespace ImageTools.Building
+{
+    /// <summary>
+    /// docker-pkg's verification step. A configured verify command (image.yaml, else the tree's)
+    /// runs with <c>{path}</c> and <c>{image}</c> replaced; if one of its <c>{path}</c> arguments
+    /// does not exist, there is nothing to verify (docker-pkg skips too). Without a command,
+    /// <c>test.sh</c> runs directly with the image as its argument.
+    /// <c>{image}</c> is the new image's id: no tag points at an image before it passed.
+    /// </summary>
+    internal static class Verifier
+    {
+        /// <summary>True when a check ran and passed, false when there was none; throws VerifyFailed.</summary>
+        public static async Task<bool> VerifyAsync(ImageNode node, string imageId, IContainerEngine engine, string? logPath, CancellationToken cancellationToken)
+        {
+            var image = node.Definition;
+            var config = node.Graph.Tree.Config;
+            var command = image.VerifyCommand ?? config.VerifyCommand;
+            string program;
+            IReadOnlyList<string> arguments;
+            if (command != null)
+            {
+                var template = image.VerifyCommand != null ? image.VerifyArgs : config.VerifyArgs;
+                template ??= Array.Empty<string>();
+                var missing = template.SelectMany(a => a.Split(' ')).Where(p => p.Contains("{path}"))
+                    .Select(p => p.Replace("{path}", image.Directory)).FirstOrDefault(p => !File.Exists(p) && !Directory.Exists(p));
+                if (missing != null) return false;
+                program = command;
+                arguments = template.Select(a => a.Replace("{path}", image.Directory).Replace("{image}", imageId)).ToList();
+            }
+            else if (image.TestScriptPath != null)
+            {
+                program = image.TestScriptPath;
+                arguments = new[] { imageId };
+            }
+            else
+            {
+                return false;
+            }
+
+            using var log = logPath == null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
+            var gate = new object();
+            log?.WriteLine($"$ {program} {ProcessRunner.JoinArguments(arguments)}");
+            var outcome = await ProcessRunner.RunAsync(program, arguments, cancellationToken, image.Directory, engine.ClientEnvironment,
+                line => { lock (gate) log?.WriteLine(line); }).ConfigureAwait(false);
+            if (outcome.ExitCode != 0)
+            {
+                var last = (outcome.StandardError + "\n" + outcome.StandardOutput).Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "no output";
+                throw new ImageToolsException("VerifyFailed", FaultKind.InvalidOperation,
+                    $"Verification of '{node.Name}' failed ({Path.GetFileName(program)} exited with {outcome.ExitCode}): {last}" +
+                    (logPath != null ? $" Full log: {logPath}" : ""), imageName: node.Name);
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ImageTools.Engine
+{
+    /// <summary>
+    /// The engine through the docker CLI: <c>docker buildx build --load</c> when buildx is there,
+    /// else <c>docker build</c>. DOCKER_HOST, DOCKER_CONTEXT, DOCKER_BUILDKIT and DOCKER_CONFIG
+    /// pass through from the environment, so remote engines and contexts work as in a shell.
+    /// </summary>
+    public sealed class DockerCliEngine : IContainerEngine
+    {
+        private readonly string _docker;
+        private readonly IReadOnlyDictionary<string, string?> _environment;
+        private readonly Lazy<Task<bool>> _hasBuildx;
+
+        public DockerCliEngine(string docker = "docker", IReadOnlyDictionary<string, string?>? environment = null)
+        {
+            _docker = docker;
+            _environment = environment ?? new Dictionary<string, string?>();
+            _hasBuildx = new Lazy<Task<bool>>(async () =>
+                (await ProcessRunner.RunAsync(_docker, new[] { "buildx", "version" }, CancellationToken.None, environment: _environment).ConfigureAwait(false)).ExitCode == 0);
+        }
+
+        public IReadOnlyDictionary<string, string?> ClientEnvironment => _environment;
+
+        public async Task<string> GetVersionAsync(CancellationToken cancellationToken)
+        {
+            ProcessOutcome outcome;
+            try { outcome = await Docker(cancellationToken, "version", "--format", "{{.Server.Version}}").ConfigureAwait(false); }
+            catch (ImageToolsException e) when (e.ErrorId == "ProgramNotFound")
+            {
+                throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                    $"The docker CLI ('{_docker}') cannot be started. Install Docker, or put docker on PATH.", inner: e);
+            }
+            if (outcome.ExitCode != 0 || outcome.StandardOutput.Trim().Length == 0)
+                throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                    $"The Docker engine does not answer{HostHint()}: {FirstLine(outcome.StandardError)}. Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.");
+            return outcome.StandardOutput.Trim();
+        }
+
+        public async Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken)
+        {
+            var scratch = Path.Combine(Path.GetTempPath(), "imagetools-build-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(scratch);
+            try
+            {
+                var dockerfile = Path.Combine(scratch, "Dockerfile");
+                File.WriteAllText(dockerfile, request.DockerfileText);
+                var idFile = Path.Combine(scratch, "image-id");
+                var buildx = await _hasBuildx.Value.ConfigureAwait(false);
+                var arguments = new List<string>();
+                arguments.AddRange(buildx ? new[] { "buildx", "build", "--load" } : new[] { "build" });
+                if (buildx && request.Builder != null) arguments.AddRange(new[] { "--builder", request.Builder });
+                arguments.AddRange(new[] { "--file", dockerfile, "--iidfile", idFile });
+                foreach (var arg in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--build-arg", $"{arg.Key}={arg.Value}" });
+                foreach (var label in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--label", $"{label.Key}={label.Value}" });
+                if (request.Target != null) arguments.AddRange(new[] { "--target", request.Target });
+                if (request.Platforms.Count > 0) arguments.AddRange(new[] { "--platform", string.Join(",", request.Platforms) });
+                if (request.NoCache) arguments.Add("--no-cache");
+                arguments.Add(request.ContextPath);
+
+                using var log = request.LogPath == null ? null : new StreamWriter(request.LogPath, append: true) { AutoFlush = true };
+                var logGate = new object();
+                log?.WriteLine($"$ {_docker} {ProcessRunner.JoinArguments(arguments)}");
+                // stdout and stderr arrive on two threads; one writer serves both.
+                var outcome = await ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment,
+                    onOutputLine: line => { lock (logGate) log?.WriteLine(line); }).ConfigureAwait(false);
+                // A build whose output reports an error must fail even if the CLI exited 0 (Docker.DotNet's flaw).
+                if (outcome.ExitCode != 0 || !File.Exists(idFile))
+                    throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
+                        $"docker build of '{request.ImageName}' failed (exit code {outcome.ExitCode}): {LastError(outcome)}" +
+                        (request.LogPath != null ? $" Full log: {request.LogPath}" : ""), imageName: request.ImageName);
+                return File.ReadAllText(idFile).Trim();
+            }
+            finally
+            {
+                try { Directory.Delete(scratch, recursive: true); } catch (IOException) { }
+            }
+        }
+
+        public async Task TagAsync(string image, string reference, CancellationToken cancellationToken) =>
+            await Check(await Docker(cancellationToken, "tag", image, reference).ConfigureAwait(false), $"tag {image} as {reference}").ConfigureAwait(false);
+
+        public async Task PullAsync(string reference, CancellationToken cancellationToken) =>
+            await Check(await Docker(cancellationToken, "pull", "--quiet", reference).ConfigureAwait(false), $"pull {reference}").ConfigureAwait(false);
+
+        public async Task RemoveAsync(string image, CancellationToken cancellationToken) =>
+            await Check(await Docker(cancellationToken, "image", "rm", image).ConfigureAwait(false), $"remove {image}").ConfigureAwait(false);
+
+        public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
+        {
+            // One value per line keeps parsing trivial without a JSON reader.
+            var outcome = await Docker(cancellationToken, "image", "inspect", "--format",
+                "{{.Id}}\n{{range $k, $v := .Config.Labels}}label {{$k}}={{$v}}\n{{end}}{{range .RepoTags}}tag {{.}}\n{{end}}{{range .RepoDigests}}digest {{.}}\n{{end}}",
+                image).ConfigureAwait(false);
+            if (outcome.ExitCode != 0)
+            {
+                if (Regex.IsMatch(outcome.StandardError, "No such (image|object)", RegexOptions.IgnoreCase)) return null;
+                await Check(outcome, $"inspect {image}").ConfigureAwait(false);
+            }
+            var lines = outcome.StandardOutput.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var line in lines.Where(l => l.StartsWith("label ", StringComparison.Ordinal)))
+            {
+                var pair = line.Substring(6).Split(new[] { '=' }, 2);
+                labels[pair[0]] = pair.Length > 1 ? pair[1] : "";
+            }
+            return new ImageInspection(lines[0], labels,
+                lines.Where(l => l.StartsWith("tag ", StringComparison.Ordinal)).Select(l => l.Substring(4)).ToList(),
+                lines.Where(l => l.StartsWith("digest ", StringComparison.Ordinal)).Select(l => l.Substring(7)).ToList());
+        }
+
+        private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>
+            ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment);
+
+        private Task Check(ProcessOutcome outcome, string what)
+        {
+            if (outcome.ExitCode == 0) return Task.CompletedTask;
+            if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect|connection refused", RegexOptions.IgnoreCase))
+                throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                    $"The Docker engine does not answer{HostHint()}: {FirstLine(outcome.StandardError)}. Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.");
+            throw new ImageToolsException("EngineCommandFailed", FaultKind.InvalidOperation, $"docker could not {what}: {FirstLine(outcome.StandardError)}");
+        }
+
+        private string HostHint()
+        {
+            var host = _environment.TryGetValue("DOCKER_HOST", out var fromOptions) ? fromOptions : Environment.GetEnvironmentVariable("DOCKER_HOST");
+            return string.IsNullOrEmpty(host) ? "" : $" at {host}";
+        }
+
+        private static string FirstLine(string text) => text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "no output";
+
+        /// <summary>The most telling line of a failed build: the last one that looks like an error.</summary>
+        private static string LastError(ProcessOutcome outcome)
+        {
+            var lines = (outcome.StandardError + "\n" + outcome.StandardOutput).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            return lines.LastOrDefault(l => Regex.IsMatch(l, "error|failed|returned a non-zero code|not found", RegexOptions.IgnoreCase))
+                   ?? lines.LastOrDefault() ?? "no output";
+        }
+    }
+}

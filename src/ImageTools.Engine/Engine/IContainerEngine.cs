@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ImageTools.Engine
+{
+    /// <summary>Everything a build needs from the engine.</summary>
+    public sealed class BuildRequest
+    {
+        public BuildRequest(string imageName, string contextPath, string dockerfileText)
+        {
+            ImageName = imageName;
+            ContextPath = contextPath;
+            DockerfileText = dockerfileText;
+        }
+
+        /// <summary>For messages only.</summary>
+        public string ImageName { get; }
+        public string ContextPath { get; }
+        /// <summary>The rendered Dockerfile; the engine writes it to a temporary file.</summary>
+        public string DockerfileText { get; }
+        public IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
+        public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
+        public string? Target { get; set; }
+        public IReadOnlyList<string> Platforms { get; set; } = Array.Empty<string>();
+        public bool NoCache { get; set; }
+        /// <summary>A buildx builder (remote BuildKit), when buildx is present.</summary>
+        public string? Builder { get; set; }
+        /// <summary>The build's full output goes here, line by line.</summary>
+        public string? LogPath { get; set; }
+    }
+
+    /// <summary>What the engine says about an image it holds.</summary>
+    public sealed class ImageInspection
+    {
+        public ImageInspection(string id, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> repoTags, IReadOnlyList<string> repoDigests)
+        {
+            Id = id;
+            Labels = labels;
+            RepoTags = repoTags;
+            RepoDigests = repoDigests;
+        }
+
+        /// <summary>The image id (config digest), <c>sha256:…</c>.</summary>
+        public string Id { get; }
+        public IReadOnlyDictionary<string, string> Labels { get; }
+        public IReadOnlyList<string> RepoTags { get; }
+        public IReadOnlyList<string> RepoDigests { get; }
+    }
+
+    /// <summary>
+    /// The container engine behind builds. The Docker CLI implementation is the one shipped;
+    /// the interface keeps room for others (a Docker API client, podman, a remote BuildKit).
+    /// </summary>
+    public interface IContainerEngine
+    {
+        /// <summary>Checks the engine answers; throws <c>EngineUnavailable</c> otherwise.</summary>
+        Task<string> GetVersionAsync(CancellationToken cancellationToken);
+
+        /// <summary>Builds without tagging and returns the image id: tags are applied only after verification.</summary>
+        Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken);
+
+        Task TagAsync(string image, string reference, CancellationToken cancellationToken);
+
+        /// <summary>Null when the engine has no such image.</summary>
+        Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken);
+
+        Task PullAsync(string reference, CancellationToken cancellationToken);
+
+        Task RemoveAsync(string image, CancellationToken cancellationToken);
+
+        /// <summary>The environment a verify command needs to reach the same engine (DOCKER_HOST and friends).</summary>
+        IReadOnlyDictionary<string, string?> ClientEnvironment { get; }
+    }
+}

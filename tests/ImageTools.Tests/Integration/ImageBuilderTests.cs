@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Engine;
+using ImageTools.Graph;
+using ImageTools.Provenance;
+using Xunit;
+
+namespace ImageTools.Tests.Integration
+{
+    [Collection(DockerCollection.Name)]
+    public class ImageBuilderTests
+    {
+        private static DockerCliEngine Engine() =>
+            new DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_BUILDKIT"] = "0" });
+
+        private static IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
+            CancellationToken cancellationToken = default, IProgress<BuildEvent>? progress = null)
+        {
+            DockerServices.Require();
+            return new ImageBuilder(Engine(), options ?? new BuildOptions { ThrottleLimit = 2 }, progress)
+                .BuildAsync(graph, selection ?? graph.Nodes, cancellationToken).GetAwaiter().GetResult();
+        }
+
+        private static ImageGraph GraphOf(string root) => ImageGraph.Build(TreeScanner.Scan(root));
+
+        private static string Suffix() => Guid.NewGuid().ToString("N").Substring(0, 8);
+
+        private static string Run(string image, params string[] command) =>
+            DockerServices.Docker(new[] { "run", "--rm", "--network", "none", image }.Concat(command).ToArray()).Trim();
+
+        private static bool Exists(string reference) =>
+            DockerServices.Run("docker", new[] { "image", "inspect", reference }, null, check: false).ExitCode == 0;
+
+        [DockerFact]
+        public void Builds_the_examples_verified_with_provenance_labels()
+        {
+            var graph = GraphOf(RepoPaths.Of("examples"));
+            var events = new ConcurrentQueue<BuildEvent>();
+
+            var results = Build(graph, options: new BuildOptions { ThrottleLimit = 3 }, progress: new SyncProgress(events.Enqueue));
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.True(results.Single(r => r.Name == "base").Verified);
+            Assert.True(results.Single(r => r.Name == "worker").Verified);
+            Assert.Contains("base:0.1.0", results.Single(r => r.Name == "base").Tags);
+            Assert.Contains("runtime", results.Single(r => r.Name == "runtime").Tags);
+            Assert.All(results, r => Assert.True(File.Exists(r.LogPath)));
+            Assert.Contains(events, e => e.Message.StartsWith("Verifying app-web", StringComparison.Ordinal));
+
+            var labels = Engine().InspectAsync("app-web:1.2.0", CancellationToken.None).Result!.Labels;
+            var runtimeId = Engine().InspectAsync("runtime:1.0.0", CancellationToken.None).Result!.Id;
+            Assert.Equal("app-web", labels[ImageLabels.Name]);
+            Assert.Equal("1.2.0", labels[ImageLabels.Version]);
+            Assert.Equal("runtime", labels[ImageLabels.BaseName]);
+            Assert.Equal(runtimeId, labels[ImageLabels.BaseDigest]);
+            Assert.Equal(new[] { "runtime", "tools" }, ImageLabels.ParseParents(labels[ImageLabels.Parents]).Keys.OrderBy(k => k));
+            Assert.Equal("platform", Engine().InspectAsync("runtime:1.0.0", CancellationToken.None).Result!.Labels["org.example.team"]);
+            Assert.Equal("hi from runtime", Run("worker:0.3.0", "cat", "/etc/imagetools/runtime"));
+        }
+
+        [DockerFact]
+        public void A_failing_image_skips_its_dependents_and_spares_independent_branches()
+        {
+            var s = Suffix();
+            using var tree = new TestTree()
+                .Image("base", "FROM busybox:1.36\nRUN echo base > /base\n").Write("base/image.yaml", $"name: f{s}-base\n")
+                .Image("mid", $"FROM f{s}-base\nRUN echo about to fail && false\n").Write("mid/image.yaml", $"name: f{s}-mid\n")
+                .Image("leaf", $"FROM f{s}-mid\n").Write("leaf/image.yaml", $"name: f{s}-leaf\n")
+                .Image("sibling", $"FROM f{s}-base\nRUN cat /base\n").Write("sibling/image.yaml", $"name: f{s}-sibling\n");
+
+            var results = Build(GraphOf(tree.Root)).ToDictionary(r => r.Name.Substring(10));
+
+            Assert.Equal(BuildStatus.Built, results["base"].Status);
+            Assert.Equal(BuildStatus.Built, results["sibling"].Status);
+            Assert.Equal(BuildStatus.Failed, results["mid"].Status);
+            Assert.Equal("BuildFailed", results["mid"].ErrorId);
+            Assert.Contains("non-zero code", results["mid"].Error);
+            Assert.Contains("about to fail", File.ReadAllText(results["mid"].LogPath!));
+            Assert.Equal(BuildStatus.Skipped, results["leaf"].Status);
+            Assert.Equal("DependencyFailed", results["leaf"].ErrorId);
+            Assert.Contains($"f{s}-mid", results["leaf"].Error);
+            Assert.False(Exists($"f{s}-mid:latest"));
+            Assert.False(Exists($"f{s}-leaf:latest"));
+        }
+
+        [DockerFact]
+        public void A_failing_verification_fails_the_image_and_moves_no_tag()
+        {
+            var s = Suffix();
+            using var tree = new TestTree()
+                .Image("bad", "FROM busybox:1.36\nRUN echo built > /built\n")
+                .Write("bad/image.yaml", $"name: v{s}-bad\n")
+                .Write("bad/test.sh", "#!/bin/sh\necho \"checking $1\"\necho 'expected /ok' >&2\nexit 3\n")
+                .Image("child", $"FROM v{s}-bad\n").Write("child/image.yaml", $"name: v{s}-child\n");
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(tree.PathOf("bad/test.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            var results = Build(GraphOf(tree.Root)).ToDictionary(r => r.Name.Substring(10));
+
+            Assert.Equal(BuildStatus.Failed, results["bad"].Status);
+            Assert.Equal("VerifyFailed", results["bad"].ErrorId);
+            Assert.Contains("exited with 3", results["bad"].Error);
+            Assert.NotNull(results["bad"].ImageId);
+            Assert.Contains("checking " + results["bad"].ImageId, File.ReadAllText(results["bad"].LogPath!));
+            Assert.False(Exists($"v{s}-bad:latest"));
+            Assert.Equal(BuildStatus.Skipped, results["child"].Status);
+        }
+
+        [DockerFact]
+        public void A_child_builds_on_the_parent_just_built()
+        {
+            var s = Suffix();
+            using var tree = new TestTree()
+                .Image("parent", "FROM busybox:1.36\nRUN echo one > /marker\n").Write("parent/image.yaml", $"name: c{s}-parent\nversion: '1.0'\n")
+                .Image("child", $"FROM c{s}-parent:1.0\nRUN cp /marker /copied\n").Write("child/image.yaml", $"name: c{s}-child\n");
+            Build(GraphOf(tree.Root));
+            Assert.Equal("one", Run($"c{s}-child", "cat", "/copied"));
+
+            tree.Image("parent", "FROM busybox:1.36\nRUN echo two > /marker\n");
+            var results = Build(GraphOf(tree.Root));
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal("two", Run($"c{s}-child", "cat", "/copied"));
+        }
+
+        [DockerFact]
+        public void Stopping_a_run_ends_the_build_promptly_and_moves_no_tag()
+        {
+            var s = Suffix();
+            using var tree = new TestTree().Image("slow", "FROM busybox:1.36\nRUN sleep 60\n").Write("slow/image.yaml", $"name: s{s}-slow\n");
+            using var stop = new CancellationTokenSource();
+            var started = new ManualResetEventSlim();
+            var watch = Stopwatch.StartNew();
+            var progress = new SyncProgress(e => { if (e.Message.StartsWith("Building", StringComparison.Ordinal)) started.Set(); });
+
+            var run = System.Threading.Tasks.Task.Run(() => Build(GraphOf(tree.Root), cancellationToken: stop.Token, progress: progress));
+            Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+            Thread.Sleep(2000);
+            stop.Cancel();
+            var result = run.Result.Single();
+
+            Assert.Equal(BuildStatus.Skipped, result.Status);
+            Assert.Equal("Stopped", result.ErrorId);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"the stop took {watch.Elapsed}");
+            Assert.False(Exists($"s{s}-slow:latest"));
+        }
+
+        [DockerFact]
+        public void Bad_input_fails_with_a_clear_error_and_quoted_build_args_arrive_intact()
+        {
+            var s = Suffix();
+            const string tricky = "he said \"hi there\" \\ and 'left'";
+            using var tree = new TestTree()
+                .Image("syntax", "FROM busybox:1.36\nFROBNICATE now\n").Write("syntax/image.yaml", $"name: b{s}-syntax\n")
+                .Image("missing", "FROM busybox:1.36\nCOPY not-there.txt /x\n").Write("missing/image.yaml", $"name: b{s}-missing\n")
+                .Image("args", "FROM busybox:1.36\nARG TRICKY\nRUN echo \"$TRICKY\" > /value\n").Write("args/image.yaml", $"name: b{s}-args\n");
+
+            var results = Build(GraphOf(tree.Root), options: new BuildOptions { BuildArgs = new Dictionary<string, string> { ["TRICKY"] = tricky } })
+                .ToDictionary(r => r.Name.Substring(10));
+
+            Assert.Equal(BuildStatus.Failed, results["syntax"].Status);
+            Assert.Contains("frobnicate", results["syntax"].Error, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(BuildStatus.Failed, results["missing"].Status);
+            Assert.Contains("not-there.txt", results["missing"].Error);
+            Assert.Equal(BuildStatus.Built, results["args"].Status);
+            Assert.Equal(tricky, Run($"b{s}-args", "cat", "/value"));
+        }
+
+        [DockerFact]
+        public async System.Threading.Tasks.Task An_unreachable_engine_is_one_clear_error()
+        {
+            var engine = new DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = "unix:///nonexistent/imagetools.sock" });
+
+            var error = await Assert.ThrowsAsync<ImageToolsException>(() => engine.GetVersionAsync(CancellationToken.None));
+
+            Assert.Equal("EngineUnavailable", error.ErrorId);
+            Assert.Contains("unix:///nonexistent/imagetools.sock", error.Message);
+        }
+
+        /// <summary>Progress&lt;T&gt; posts to a thread pool; tests want the callback in order and at once.</summary>
+        private sealed class SyncProgress : IProgress<BuildEvent>
+        {
+            private readonly Action<BuildEvent> _report;
+            public SyncProgress(Action<BuildEvent> report) => _report = report;
+            public void Report(BuildEvent value) => _report(value);
+        }
+    }
+}
