@@ -94,10 +94,13 @@ Invoke-Pester -Configuration `$config
 function Invoke-Example {
     Invoke-Package
     $examples = Join-Path $root 'examples'
+    # The main job as far as the cmdlets exist: graph, then build and verify in dependency order.
     Invoke-ChildPowerShell @"
 Import-Module '$layout/ImageTools.psd1'
-Get-ImageGraph -Path '$examples' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Get-ImageGraph -Path '$examples' -Format Mermaid | Write-Host
+`$results = Get-ImageGraph -Path '$examples' | Invoke-ImageBuild -Verbose
+`$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+if (`$results | Where-Object Status -ne 'Built') { exit 1 }
 "@
 }
 

@@ -13,6 +13,11 @@ namespace ImageTools.Commands
         public static ErrorRecord From(Exception error, string errorId, ErrorCategory category, object? target) =>
             new ErrorRecord(error, errorId, category, target);
 
+        /// <summary>A literal -Name that matches no image: a per-name error, the command goes on.</summary>
+        public static ErrorRecord ImageNotFound(string name, string root) =>
+            From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
+                $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.", imageName: name));
+
         /// <summary>
         /// Stops the command for unusable input. A tree with several problems writes each as its own
         /// error (own ErrorId and target) before the terminating summary, so one run shows them all.

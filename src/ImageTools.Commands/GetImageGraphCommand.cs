@@ -70,10 +70,7 @@ namespace ImageTools.Commands
                 foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
 
                 var selection = NameSelection.Select(graph, Name, IncludeDependents, IncludeDependencies, out var unmatched);
-                foreach (var name in unmatched)
-                    WriteError(ErrorRecords.From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
-                        $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.",
-                        imageName: name)));
+                foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
 
                 if (ParameterSetName == TextSet) WriteObject(GraphExport.Render(graph, selection, Format));
                 else foreach (var node in selection) WriteObject(node);

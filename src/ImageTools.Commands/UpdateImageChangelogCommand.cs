@@ -79,7 +79,7 @@ namespace ImageTools.Commands
             ChangelogUpdatePlan plan;
             try
             {
-                var (graph, selected) = ParameterSetName == ByNodeSet ? FromPipeline() : FromPath();
+                var (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath();
                 if (selected.Count == 0) return;
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
@@ -122,19 +122,8 @@ namespace ImageTools.Commands
             var root = TreePaths.ResolveSingle(this, Path);
             var graph = ImageGraph.Build(TreeScanner.Scan(root));
             var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
-            foreach (var name in unmatched)
-                WriteError(ErrorRecords.From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
-                    $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.", imageName: name)));
+            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
             return (graph, selected);
-        }
-
-        private (ImageGraph Graph, IReadOnlyList<ImageNode> Selected) FromPipeline()
-        {
-            var graphs = _nodes.Select(n => n.Graph).Distinct().ToList();
-            if (graphs.Count > 1)
-                throw new ImageToolsException("MixedTrees", FaultKind.InvalidArgument,
-                    "The piped images come from more than one Get-ImageGraph call; update one tree at a time.");
-            return graphs.Count == 0 ? (null!, new ImageNode[0]) : (graphs[0], graphs[0].InBuildOrder(_nodes));
         }
     }
 }

@@ -91,6 +91,34 @@ namespace ImageTools.Tests.Commands
             Assert.Equal(new[] { typeof(ImageTools.Graph.ImageNode), typeof(string) }, outputs);
         }
 
+        [Theory]
+        [InlineData(typeof(GetImageGraphCommand), typeof(InvokeImageBuildCommand))]
+        [InlineData(typeof(GetImageGraphCommand), typeof(UpdateImageChangelogCommand))]
+        public void The_next_cmdlet_takes_the_previous_ones_output_from_the_pipeline(Type previous, Type next)
+        {
+            var produced = Attributes<OutputTypeAttribute>(previous)
+                .SelectMany(a => ((IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!).Select(v => (Type)v.Value!))
+                .Where(t => t != typeof(string)).ToList();
+            var byValue = Parameters(next).Where(p => Named(p.Attribute, "ValueFromPipeline") is true)
+                .Select(p => p.Property.PropertyType.IsArray ? p.Property.PropertyType.GetElementType()! : p.Property.PropertyType).ToList();
+
+            Assert.Contains(produced, output => byValue.Any(input => input.IsAssignableFrom(output)));
+        }
+
+        [Theory]
+        [InlineData(typeof(InvokeImageBuildCommand))]
+        [InlineData(typeof(UpdateImageChangelogCommand))]
+        public void Cmdlets_that_change_something_support_WhatIf_and_Confirm(Type type)
+        {
+            var cmdlet = Attributes<CmdletAttribute>(type).Single();
+
+            Assert.Equal(true, Named(cmdlet, "SupportsShouldProcess"));
+        }
+
+        [Fact]
+        public void Get_ImageGraph_changes_nothing_and_does_not_offer_WhatIf() =>
+            Assert.Null(Named(Attributes<CmdletAttribute>(typeof(GetImageGraphCommand)).Single(), "SupportsShouldProcess"));
+
         [Fact]
         public void The_manifest_exports_exactly_the_compiled_cmdlets()
         {

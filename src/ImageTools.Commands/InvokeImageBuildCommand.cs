@@ -1,0 +1,202 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Engine;
+using ImageTools.Graph;
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// Builds images in dependency order, independent ones in parallel; verifies each and moves its
+    /// tags only when it passed. A failed image skips its dependents; other branches go on.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "ImageBuild", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+        DefaultParameterSetName = ByNodeSet)]
+    [OutputType(typeof(BuildResult))]
+    public sealed class InvokeImageBuildCommand : PSCmdlet
+    {
+        public const string ByNodeSet = "ByNode";
+        public const string ByPathSet = "ByPath";
+
+        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+        private readonly List<ImageNode> _nodes = new List<ImageNode>();
+
+        /// <summary>Images from Get-ImageGraph.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
+        [ValidateNotNull]
+        public ImageNode[] InputObject { get; set; } = null!;
+
+        /// <summary>The root of the image tree, to build without Get-ImageGraph.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = null!;
+
+        /// <summary>Only these images of the tree at -Path (wildcards allowed); all when omitted.</summary>
+        [Parameter(Position = 1, ParameterSetName = ByPathSet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageNameCompleter))]
+        public string[]? Name { get; set; }
+
+        /// <summary>How many images build at once; default: the tree's parallelism, else the processor count.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; }
+
+        /// <summary>Build without the engine's layer cache.</summary>
+        [Parameter]
+        public SwitchParameter NoCache { get; set; }
+
+        /// <summary>Pull every external base image first, so none builds on a stale local copy.</summary>
+        [Parameter]
+        public SwitchParameter Pull { get; set; }
+
+        /// <summary>Build args over the tree's and the images' own, e.g. @{ HTTP_PROXY = 'http://proxy:3128' }.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? BuildArg { get; set; }
+
+        /// <summary>Directory for the per-image build logs; a new temp directory when omitted.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? LogPath { get; set; }
+
+        /// <summary>A buildx builder (remote BuildKit) to build on, when buildx is installed.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Builder { get; set; }
+
+        /// <summary>docker-pkg's nightly build: the version tag gets a -yyyyMMdd suffix.</summary>
+        [Parameter]
+        public SwitchParameter Nightly { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
+        }
+
+        protected override void EndProcessing()
+        {
+            ImageGraph graph;
+            IReadOnlyList<ImageNode> selected;
+            try { (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath(); }
+            catch (ImageToolsException e)
+            {
+                ErrorRecords.ThrowTerminating(this, e);
+                return;
+            }
+            if (selected.Count == 0) return;
+
+            var approved = selected.Where(n => ShouldProcess(n.Reference, $"Build image (level {n.Level})")).ToList();
+            if (approved.Count == 0) return;
+
+            var options = new BuildOptions
+            {
+                ThrottleLimit = ThrottleLimit > 0 ? ThrottleLimit : graph.Tree.Config.Parallelism ?? Environment.ProcessorCount,
+                NoCache = NoCache,
+                Pull = Pull,
+                BuildArgs = BuildArgs(),
+                LogDirectory = LogPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath),
+                Builder = Builder,
+                TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
+            };
+            RunBuild(graph, approved, options);
+        }
+
+        protected override void StopProcessing() => _cancellation.Cancel();
+
+        /// <summary>Worker threads only queue events; this thread writes them, as PowerShell requires.</summary>
+        private void RunBuild(ImageGraph graph, IReadOnlyList<ImageNode> nodes, BuildOptions options)
+        {
+            var events = new BlockingCollection<BuildEvent>();
+            var builder = new ImageBuilder(new DockerCliEngine(), options, new QueueProgress(events));
+            WriteVerbose($"Building {nodes.Count} images, {options.ThrottleLimit} at a time");
+            var started = DateTime.UtcNow;
+            var build = Task.Run(async () =>
+            {
+                try { return await builder.BuildAsync(graph, nodes, _cancellation.Token).ConfigureAwait(false); }
+                finally { events.CompleteAdding(); }
+            });
+
+            var progress = new ProgressRecord(1, "Invoke-ImageBuild", "Starting");
+            var finished = 0;
+            foreach (var item in events.GetConsumingEnumerable())
+            {
+                if (item.Result == null)
+                {
+                    WriteVerbose(item.Message);
+                    progress.StatusDescription = item.Message;
+                    progress.PercentComplete = finished * 100 / nodes.Count;
+                    WriteProgress(progress);
+                    continue;
+                }
+                finished++;
+                Report(item.Result);
+            }
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+
+            IReadOnlyList<BuildResult> results;
+            try { results = build.GetAwaiter().GetResult(); }
+            catch (ImageToolsException e)
+            {
+                ErrorRecords.ThrowTerminating(this, e);
+                return;
+            }
+            catch (OperationCanceledException) { return; }
+            var counts = string.Join(", ", results.GroupBy(r => r.Status).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+            WriteVerbose($"Done in {DateTime.UtcNow - started:hh\\:mm\\:ss}: {counts}. Logs: {builder.LogDirectory}");
+        }
+
+        private void Report(BuildResult result)
+        {
+            WriteObject(result);
+            switch (result.Status)
+            {
+                case BuildStatus.Failed:
+                    WriteError(ErrorRecords.From(
+                        new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name)));
+                    break;
+                case BuildStatus.Skipped:
+                    WriteWarning($"{result.Reference}: skipped. {result.Error}");
+                    break;
+                default:
+                    WriteVerbose($"{result.Reference}: {result.Status} in {result.Duration.TotalSeconds:F1}s ({result.ImageId})");
+                    break;
+            }
+        }
+
+        private (ImageGraph, IReadOnlyList<ImageNode>) FromPath()
+        {
+            var root = TreePaths.ResolveSingle(this, Path);
+            var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
+            foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
+            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
+            return (graph, selected);
+        }
+
+        private IReadOnlyDictionary<string, string> BuildArgs()
+        {
+            var args = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (BuildArg == null) return args;
+            foreach (DictionaryEntry entry in BuildArg) args[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
+            return args;
+        }
+
+        private sealed class QueueProgress : IProgress<BuildEvent>
+        {
+            private readonly BlockingCollection<BuildEvent> _queue;
+            public QueueProgress(BlockingCollection<BuildEvent> queue) => _queue = queue;
+            public void Report(BuildEvent value) => _queue.Add(value);
+        }
+    }
+}
