@@ -9,14 +9,17 @@ namespace ImageTools.Benchmarks
 {
     /// <summary>
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- graph [--images N] [--depth D] [--runs R]
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builds [--throttle 8]
     /// </summary>
     internal static class Program
     {
         private static int Main(string[] args)
         {
+            if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length == 0 || args[0] != "graph")
             {
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
+                Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 return 2;
             }
             var images = Option(args, "--images", 1000);
