@@ -18,6 +18,8 @@ namespace ImageTools.Building
         public string? Builder { get; set; }
         /// <summary>Appended to every version tag, e.g. docker-pkg's nightly <c>-20261122</c>.</summary>
         public string? TagSuffix { get; set; }
+        /// <summary>Digests the build inputs for the inputs label; one per run so its stat cache is shared.</summary>
+        public Planning.BuildInputDigester InputDigester { get; set; } = new Planning.BuildInputDigester();
         /// <summary>When the build started, for the created label; injectable for tests.</summary>
         public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
     }

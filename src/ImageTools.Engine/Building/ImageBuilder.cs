@@ -46,7 +46,8 @@ namespace ImageTools.Building
             var run = new Run(graph, selected, await PullExternalBasesAsync(selected, cancellationToken).ConfigureAwait(false),
                 new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)));
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
-            await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false);
+            try { await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false); }
+            finally { _options.InputDigester.SaveCache(); }
             return selected.Select(n => run.Results[n.Name]).ToList();
         }
 
@@ -159,6 +160,8 @@ namespace ImageTools.Building
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in node.Definition.Labels) labels[label.Key] = label.Value;
             labels[ImageLabels.Name] = node.Name;
+            labels[ImageLabels.InputsDigest] = _options.InputDigester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
+            labels[ImageLabels.InputsScheme] = Planning.BuildInputDigester.Scheme;
             if (node.Version != null) labels[ImageLabels.Version] = node.Version + (_options.TagSuffix ?? "");
             labels[ImageLabels.Created] = _options.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             var (revision, source) = await run.Git.Value.ConfigureAwait(false);

@@ -1,0 +1,47 @@
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Engine;
+
+namespace ImageTools.Planning
+{
+    /// <summary>An image as found where images are published: its digest and config labels.</summary>
+    public sealed class PublishedImage
+    {
+        public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels)
+        {
+            Digest = digest;
+            Labels = labels;
+        }
+
+        /// <summary>The image id, which is the config digest a registry manifest names.</summary>
+        public string Digest { get; }
+        public IReadOnlyDictionary<string, string> Labels { get; }
+    }
+
+    /// <summary>Where the planner looks images up: the registry, or the local engine when the tree has none.</summary>
+    public interface IPublishedImageSource
+    {
+        /// <summary>For messages, e.g. "the local engine".</summary>
+        string Description { get; }
+
+        /// <summary>Null when the reference does not exist there.</summary>
+        Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken);
+    }
+
+    /// <summary>The local engine as the place of record, for trees without a registry.</summary>
+    public sealed class LocalEngineImageSource : IPublishedImageSource
+    {
+        private readonly IContainerEngine _engine;
+
+        public LocalEngineImageSource(IContainerEngine engine) => _engine = engine;
+
+        public string Description => "the local engine";
+
+        public async Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken)
+        {
+            var inspection = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+            return inspection == null ? null : new PublishedImage(inspection.Id, inspection.Labels);
+        }
+    }
+}

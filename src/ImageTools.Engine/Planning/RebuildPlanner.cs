@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Graph;
+using ImageTools.Provenance;
+
+namespace ImageTools.Planning
+{
+    public sealed class RebuildOptions
+    {
+        /// <summary>Images to force. With <see cref="All"/> the meaning flips (docker_build's xor): all but these.</summary>
+        public IReadOnlyCollection<string> Forced { get; set; } = new string[0];
+        public bool All { get; set; }
+        /// <summary>Build args the build will add; they are build inputs too.</summary>
+        public IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
+        /// <summary>How many look-ups run at once.</summary>
+        public int ThrottleLimit { get; set; } = 8;
+    }
+
+    /// <summary>
+    /// Decides, without local state, which images need a rebuild and why: every image's inputs are
+    /// digested and compared with the labels of its published image, and a rebuild cascades to
+    /// every dependent in one pass over the graph, so a dry run shows the whole wave.
+    /// </summary>
+    public sealed class RebuildPlanner
+    {
+        private readonly IPublishedImageSource _source;
+        private readonly BuildInputDigester _digester;
+        private readonly RebuildOptions _options;
+
+        public RebuildPlanner(IPublishedImageSource source, BuildInputDigester digester, RebuildOptions options)
+        {
+            _source = source;
+            _digester = digester;
+            _options = options;
+        }
+
+        public async Task<IReadOnlyList<RebuildStatus>> PlanAsync(ImageGraph graph, IEnumerable<ImageNode> selection, CancellationToken cancellationToken)
+        {
+            var selected = graph.InBuildOrder(selection);
+            // Parents outside the selection still decide the cascade, so they are looked at too.
+            var considered = graph.InBuildOrder(selected.Concat(selected.SelectMany(graph.AllDependenciesOf)));
+            var published = new ConcurrentDictionary<string, PublishedImage?>(StringComparer.Ordinal);
+            var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+
+            using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
+            async Task Look(ImageNode node)
+            {
+                await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    published[node.Name] = await _source.FindAsync(node.Reference, cancellationToken).ConfigureAwait(false);
+                    digests[node.Name] = _digester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
+                }
+                finally { throttle.Release(); }
+            }
+            try { await Task.WhenAll(considered.Select(n => Task.Run(() => Look(n)))).ConfigureAwait(false); }
+            finally { _digester.SaveCache(); }
+
+            var externals = await CurrentExternalDigestsAsync(considered, cancellationToken).ConfigureAwait(false);
+            var statuses = new Dictionary<string, RebuildStatus>(StringComparer.Ordinal);
+            foreach (var node in considered)
+                statuses[node.Name] = Decide(node, graph, published, digests[node.Name], externals, statuses);
+            return selected.Select(n => statuses[n.Name]).ToList();
+        }
+
+        private RebuildStatus Decide(ImageNode node, ImageGraph graph, IReadOnlyDictionary<string, PublishedImage?> published, string inputs,
+            IReadOnlyDictionary<string, string?> externals, IReadOnlyDictionary<string, RebuildStatus> decided)
+        {
+            var status = new RebuildStatus(node, inputs);
+            var named = _options.Forced.Contains(node.Name, StringComparer.Ordinal);
+            if (named ^ _options.All)
+                status.Add(RebuildReason.Forced, _options.All ? "Forced: -All." : "Forced by name.");
+
+            var image = published[node.Name];
+            if (image == null)
+            {
+                status.Add(RebuildReason.NotPublished, $"{node.Reference} is not in {_source.Description}.");
+            }
+            else
+            {
+                status.PublishedDigest = image.Digest;
+                if (!image.Labels.ContainsKey(ImageLabels.Name))
+                {
+                    status.Add(RebuildReason.NoBuildMetadata,
+                        $"{node.Reference} exists but carries no {ImageLabels.Prefix}* labels: it was not built by ImageTools, so nothing can be compared.");
+                }
+                else
+                {
+                    image.Labels.TryGetValue(ImageLabels.InputsDigest, out var stamped);
+                    image.Labels.TryGetValue(ImageLabels.InputsScheme, out var scheme);
+                    status.PublishedInputsDigest = stamped;
+                    if (stamped != inputs || scheme != BuildInputDigester.Scheme)
+                    {
+                        status.Add(RebuildReason.InputsChanged, $"Build inputs changed: published {Short(stamped)}, now {Short(inputs)}.");
+                        status.VersionBumpNeeded = node.Version != null;
+                    }
+                    foreach (var change in BaseChanges(node, graph, image, published, externals))
+                        status.Add(RebuildReason.BaseChanged, change);
+                }
+            }
+
+            var rebuiltParents = graph.DependenciesOf(node).Where(p => decided.TryGetValue(p.Name, out var parent) && parent.NeedsRebuild).Select(p => p.Name).ToList();
+            if (rebuiltParents.Count > 0)
+                status.Add(RebuildReason.ParentRebuilt, $"Builds on {string.Join(", ", rebuiltParents)}, which will be rebuilt.");
+            return status;
+        }
+
+        /// <summary>Each base or parent recorded at build time whose digest is now another.</summary>
+        private static IEnumerable<string> BaseChanges(ImageNode node, ImageGraph graph, PublishedImage image,
+            IReadOnlyDictionary<string, PublishedImage?> published, IReadOnlyDictionary<string, string?> externals)
+        {
+            image.Labels.TryGetValue(ImageLabels.Parents, out var recorded);
+            foreach (var parent in ImageLabels.ParseParents(recorded))
+            {
+                var edge = graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == parent.Key);
+                var current = edge != null
+                    ? (published.TryGetValue(edge.Dependency, out var sibling) ? sibling?.Digest : null)
+                    : (externals.TryGetValue(parent.Key, out var external) ? external : null);
+                if (current != null && current != parent.Value)
+                    yield return $"Base {parent.Key} changed: built on {Short(parent.Value)}, now {Short(current)}.";
+            }
+        }
+
+        /// <summary>The current digest of every external base the considered images were built on, looked up once each.</summary>
+        private async Task<IReadOnlyDictionary<string, string?>> CurrentExternalDigestsAsync(IReadOnlyList<ImageNode> considered, CancellationToken cancellationToken)
+        {
+            var references = considered.SelectMany(n => n.BaseImages).Distinct(StringComparer.Ordinal).ToList();
+            var found = await Task.WhenAll(references.Select(r => _source.FindAsync(r, cancellationToken))).ConfigureAwait(false);
+            return references.Zip(found, (reference, image) => (reference, image?.Digest)).ToDictionary(p => p.reference, p => p.Digest, StringComparer.Ordinal);
+        }
+
+        private static string Short(string? digest) =>
+            digest == null ? "(none)" : digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.Length > 19 ? digest.Substring(0, 19) : digest;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Planning;
+using ImageTools.Provenance;
+using Xunit;
+
+namespace ImageTools.Tests.Planning
+{
+    /// <summary>The decision rules over an in-memory catalogue; the same rules against a real engine are in Integration.</summary>
+    public class RebuildPlannerTests
+    {
+        private sealed class Catalogue : IPublishedImageSource
+        {
+            public Dictionary<string, PublishedImage> Images { get; } = new Dictionary<string, PublishedImage>();
+            public string Description => "the catalogue";
+            public Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken) =>
+                Task.FromResult(Images.TryGetValue(reference, out var image) ? image : null);
+        }
+
+        /// <summary>busybox → base → (mid → top), base → other</summary>
+        private static TestTree Tree() => new TestTree()
+            .Image("base", "FROM busybox:1.36\n").Write("base/changelog", TestTree.Changelog("base", "1.0"))
+            .Image("mid", "FROM base\n")
+            .Image("top", "FROM mid\n")
+            .Image("other", "FROM base\n");
+
+        private static (ImageGraph Graph, Catalogue Catalogue) PublishedAsBuilt(TestTree tree)
+        {
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var catalogue = new Catalogue();
+            catalogue.Images["busybox:1.36"] = new PublishedImage("sha256:busybox1", new Dictionary<string, string>());
+            var digester = new BuildInputDigester();
+            foreach (var node in graph.Nodes)
+            {
+                var parents = node.Definition.Dockerfile.ImageUses.ToDictionary(u => u.Reference, u =>
+                    graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == u.Reference) ? "sha256:" + graph.Edges.First(e => e.Dependent == node.Name && e.Reference == u.Reference).Dependency : "sha256:busybox1");
+                catalogue.Images[node.Reference] = new PublishedImage("sha256:" + node.Name, new Dictionary<string, string>
+                {
+                    [ImageLabels.Name] = node.Name,
+                    [ImageLabels.InputsDigest] = digester.Compute(node.Definition),
+                    [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
+                    [ImageLabels.Parents] = ImageLabels.FormatParents(parents),
+                });
+            }
+            return (graph, catalogue);
+        }
+
+        private static Dictionary<string, RebuildStatus> Plan(ImageGraph graph, Catalogue catalogue, RebuildOptions? options = null, IEnumerable<ImageNode>? selection = null) =>
+            new RebuildPlanner(catalogue, new BuildInputDigester(), options ?? new RebuildOptions())
+                .PlanAsync(graph, selection ?? graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(s => s.Name);
+
+        [Fact]
+        public void Everything_as_built_is_up_to_date()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+
+            Assert.All(Plan(graph, catalogue).Values, s => Assert.False(s.NeedsRebuild, s.ToString()));
+        }
+
+        [Fact]
+        public void A_missing_tag_is_NotPublished_and_cascades_to_every_dependent()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+            catalogue.Images.Remove("base:1.0");
+
+            var plan = Plan(graph, catalogue);
+
+            Assert.Equal(new[] { RebuildReason.NotPublished }, plan["base"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["mid"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["top"].Reasons);
+            Assert.Contains("base", plan["mid"].Details.Single());
+            Assert.Contains("the catalogue", plan["base"].Details.Single());
+        }
+
+        [Fact]
+        public void Changed_inputs_are_InputsChanged_and_flag_a_version_bump_under_an_explicit_version()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+            tree.Write("base/new-file.txt", "x").Write("mid/new-file.txt", "x");
+            graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+
+            var plan = Plan(graph, catalogue);
+
+            Assert.Equal(new[] { RebuildReason.InputsChanged }, plan["base"].Reasons);
+            Assert.True(plan["base"].VersionBumpNeeded);
+            Assert.Equal(new[] { RebuildReason.InputsChanged, RebuildReason.ParentRebuilt }, plan["mid"].Reasons);
+            Assert.False(plan["mid"].VersionBumpNeeded);
+            Assert.NotEqual(plan["base"].InputsDigest, plan["base"].PublishedInputsDigest);
+        }
+
+        [Fact]
+        public void A_base_with_a_new_digest_is_BaseChanged()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+            catalogue.Images["busybox:1.36"] = new PublishedImage("sha256:busybox2", new Dictionary<string, string>());
+            var old = catalogue.Images["mid:latest"];
+            catalogue.Images["mid:latest"] = new PublishedImage("sha256:mid-rebuilt", old.Labels);
+
+            var plan = Plan(graph, catalogue);
+
+            Assert.Equal(new[] { RebuildReason.BaseChanged }, plan["base"].Reasons);
+            Assert.Contains("busybox:1.36", plan["base"].Details[0]);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["other"].Reasons);
+            Assert.Equal(new[] { RebuildReason.BaseChanged, RebuildReason.ParentRebuilt }, plan["top"].Reasons);
+        }
+
+        [Fact]
+        public void An_image_not_built_by_us_is_NoBuildMetadata()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+            catalogue.Images["other:latest"] = new PublishedImage("sha256:foreign", new Dictionary<string, string> { ["maintainer"] = "someone" });
+
+            Assert.Equal(new[] { RebuildReason.NoBuildMetadata }, Plan(graph, catalogue)["other"].Reasons);
+        }
+
+        [Fact]
+        public void Forcing_by_name_and_All_follow_xor_semantics()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+
+            var byName = Plan(graph, catalogue, new RebuildOptions { Forced = new[] { "mid" } });
+            var all = Plan(graph, catalogue, new RebuildOptions { All = true });
+            var allBut = Plan(graph, catalogue, new RebuildOptions { All = true, Forced = new[] { "base" } });
+
+            Assert.Equal(new[] { "mid", "top" }, byName.Values.Where(s => s.NeedsRebuild).Select(s => s.Name));
+            Assert.Equal(new[] { RebuildReason.Forced }, byName["mid"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, byName["top"].Reasons);
+            Assert.All(all.Values, s => Assert.Contains(RebuildReason.Forced, s.Reasons));
+            Assert.DoesNotContain(RebuildReason.Forced, allBut["base"].Reasons);
+            Assert.False(allBut["base"].NeedsRebuild);
+        }
+
+        [Fact]
+        public void A_parent_outside_the_selection_still_cascades()
+        {
+            using var tree = Tree();
+            var (graph, catalogue) = PublishedAsBuilt(tree);
+            catalogue.Images.Remove("base:1.0");
+
+            var plan = Plan(graph, catalogue, selection: new[] { graph["top"] });
+
+            Assert.Equal(new[] { "top" }, plan.Keys);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["top"].Reasons);
+        }
+    }
+}
