@@ -16,8 +16,13 @@ namespace ImageTools.Tests.Planning
             .Write("app/README.md", "docs\n")
             .Write("app/.dockerignore", "*.md\n");
 
-        private static string Digest(TestTree tree, IReadOnlyDictionary<string, string>? args = null, FileHashCache? cache = null) =>
-            new BuildInputDigester(cache).Compute(TreeScanner.Scan(tree.Root).Find("app")!, args);
+        private static string Digest(TestTree tree, IReadOnlyDictionary<string, string>? args = null, FileHashCache? cache = null)
+        {
+            var digester = new BuildInputDigester(cache);
+            var digest = digester.Compute(TreeScanner.Scan(tree.Root).Find("app")!, args);
+            digester.SaveCache();
+            return digest;
+        }
 
         [Fact]
         public void Is_stable_and_versioned()
