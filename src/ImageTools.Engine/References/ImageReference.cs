@@ -1,24 +1,36 @@
 using System;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace ImageTools.References
 {
     /// <summary>
     /// An image reference per the distribution reference grammar
-    /// (<c>[domain/]path[:tag][@digest]</c>), kept as written, with Docker's normalisation on request.
+    /// (<c>[domain/]path[:tag][@digest]</c>, github.com/distribution/reference regexp.go), kept as
+    /// written, with Docker's normalisation on request.
     /// </summary>
+    /// <remarks>
+    /// Where the grammar is ambiguous we do what Docker's <c>ParseNormalizedNamed</c> does: the first
+    /// path component is a registry only when it holds '.' or ':', is <c>localhost</c>, or has upper
+    /// case letters (a namespace may not), so <c>team/app</c> is a Docker Hub repository. Digests
+    /// must use an algorithm registries know (sha256, sha384, sha512) with lower-case hex, as
+    /// go-digest requires; the bare grammar would accept any algorithm.
+    /// </remarks>
     public sealed class ImageReference : IEquatable<ImageReference>
     {
         public const string DockerHub = "docker.io";
-        private const int MaxNameLength = 255;
-        private const int MaxTagLength = 128;
+        public const int MaxNameLength = 255;
+        public const int MaxTagLength = 128;
 
+        // Patterns end in \z, not $: .NET's $ also matches before a final newline.
+        // [A-Za-z0-9_] instead of \w: Go's \w is ASCII, .NET's takes any Unicode letter.
         private static readonly Regex DomainPattern = new Regex(
-            @"^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$",
+            @"^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?\z",
             RegexOptions.CultureInvariant);
-        private static readonly Regex PathComponentPattern = new Regex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$", RegexOptions.CultureInvariant);
-        private static readonly Regex TagPattern = new Regex(@"^[\w][\w.-]{0,127}$", RegexOptions.CultureInvariant);
-        private static readonly Regex DigestPattern = new Regex(@"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$", RegexOptions.CultureInvariant);
+        private static readonly Regex PathComponentPattern = new Regex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\z", RegexOptions.CultureInvariant);
+        private static readonly Regex TagPattern = new Regex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z", RegexOptions.CultureInvariant);
+        private static readonly Regex DigestPattern = new Regex(@"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\z", RegexOptions.CultureInvariant);
+        private static readonly Regex ImageIdPattern = new Regex(@"^[a-f0-9]{64}\z", RegexOptions.CultureInvariant);
 
         private ImageReference(string? registry, string repository, string? tag, string? digest)
         {
@@ -42,25 +54,32 @@ namespace ImageTools.References
         /// <summary>The registry to talk to: docker.io when none is written, without a default :443.</summary>
         public string RegistryHost => NormalizeRegistry(Registry);
 
-        /// <summary>How docker shows the name: no docker.io, no library/.</summary>
+        /// <summary>How docker shows the name (no tag): no docker.io, no <c>library/</c> before a single component.</summary>
         public string FamiliarName
         {
             get
             {
                 var normalized = Normalize();
                 if (normalized.Registry != DockerHub) return normalized.Name;
-                return normalized.Repository.StartsWith("library/", StringComparison.Ordinal) && normalized.Repository.IndexOf('/', 8) < 0
-                    ? normalized.Repository.Substring(8)
-                    : normalized.Repository;
+                const string library = "library/";
+                var repository = normalized.Repository;
+                return repository.StartsWith(library, StringComparison.Ordinal) && repository.IndexOf('/', library.Length) < 0
+                    ? repository.Substring(library.Length)
+                    : repository;
             }
         }
 
+        /// <summary>Parses <paramref name="text"/>; throws <c>InvalidImageReference</c> naming the part that is wrong.</summary>
         public static ImageReference Parse(string text)
         {
             if (TryParse(text, out var reference, out var error)) return reference!;
             throw new ImageToolsException("InvalidImageReference", FaultKind.InvalidData, $"'{text}' is not a valid image reference: {error}.");
         }
 
+        /// <summary>
+        /// Parses <paramref name="text"/>. On failure <paramref name="error"/> says which part is wrong
+        /// and how to fix it, as a clause without a final period, so callers can embed it.
+        /// </summary>
         public static bool TryParse(string? text, out ImageReference? reference, out string? error)
         {
             reference = null;
@@ -73,14 +92,24 @@ namespace ImageTools.References
         /// <summary>Validates a repository path without registry, tag or digest (an image's name in the tree).</summary>
         public static void ValidateName(string name, string? filePath = null)
         {
-            var error = CheckPath(name);
-            if (error == null && name.Length > MaxNameLength) error = $"it is longer than {MaxNameLength} characters";
+            var error = name == null ? "it is empty" : CheckPath(name);
+            var slash = name?.IndexOf('/') ?? -1;
+            if (error == null && slash > 0 && ReadsAsDomain(name!.Substring(0, slash)))
+                error = $"its first component '{name.Substring(0, slash)}' would be read as a registry; set the registry in the tree's configuration instead";
+            if (error == null && name!.Length > MaxNameLength)
+                error = $"it is {name.Length} characters long; names may have at most {MaxNameLength}";
+            if (error == null && ImageIdPattern.IsMatch(name!))
+                error = "64 hexadecimal characters read as an image ID; choose a name that is not one";
             if (error != null)
                 throw new ImageToolsException("InvalidImageName", FaultKind.InvalidData,
-                    $"'{name}' is not a valid image name: {error}. Use lower-case letters, digits and the separators . _ __ - /.", filePath);
+                    $"'{name}' is not a valid image name: {error}. Use lower-case letters and digits, separated by '.', '_', '__', '-' or '/', " +
+                    "without registry, tag or digest.", filePath);
         }
 
-        /// <summary>Docker's normal form: docker.io for no registry, library/ for its single-component names, no :443.</summary>
+        /// <summary>
+        /// Docker's normal form: docker.io for no registry (or index.docker.io), <c>library/</c> before
+        /// its single-component names, no default :443. The tag stays absent when none is written.
+        /// </summary>
         public ImageReference Normalize()
         {
             var registry = RegistryHost;
@@ -88,105 +117,148 @@ namespace ImageTools.References
             return new ImageReference(registry, repository, Tag, Digest);
         }
 
+        /// <summary>The same name with <paramref name="tag"/>; a digest stays, as distribution's WithTag keeps it.</summary>
         public ImageReference WithTag(string tag)
         {
-            if (!TagPattern.IsMatch(tag))
-                throw new ImageToolsException("InvalidTag", FaultKind.InvalidData,
-                    $"'{tag}' is not a valid tag: use at most {MaxTagLength} letters, digits, '_', '.' and '-', not starting with '.' or '-'.");
-            return new ImageReference(Registry, Repository, tag, null);
+            var error = CheckTag(tag);
+            if (error != null)
+                throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag: {error}.");
+            return new ImageReference(Registry, Repository, tag, Digest);
         }
 
+        /// <summary>The same name and tag with <paramref name="digest"/>.</summary>
         public ImageReference WithDigest(string digest)
         {
-            if (!DigestPattern.IsMatch(digest) || !DigestLengthOk(digest))
-                throw new ImageToolsException("InvalidDigest", FaultKind.InvalidData, $"'{digest}' is not a valid digest (expected e.g. sha256:<64 hex digits>).");
+            var error = CheckDigest(digest);
+            if (error != null)
+                throw new ImageToolsException("InvalidDigest", FaultKind.InvalidData, $"'{digest}' is not a valid digest: {error}.");
             return new ImageReference(Registry, Repository, Tag, digest);
         }
 
+        /// <summary>Equal when the normal forms are: <c>debian:bookworm</c> equals <c>docker.io/library/debian:bookworm</c>.</summary>
         public bool Equals(ImageReference? other)
         {
             if (other is null) return false;
+            if (ReferenceEquals(this, other)) return true;
             var a = Normalize();
             var b = other.Normalize();
-            return a.Registry == b.Registry && a.Repository == b.Repository && a.Tag == b.Tag &&
-                   string.Equals(a.Digest, b.Digest, StringComparison.OrdinalIgnoreCase);
+            return a.Registry == b.Registry && a.Repository == b.Repository && a.Tag == b.Tag && a.Digest == b.Digest;
         }
 
         public override bool Equals(object? obj) => Equals(obj as ImageReference);
 
-        public override int GetHashCode()
-        {
-            var n = Normalize();
-            return (n.Registry + "/" + n.Repository + ":" + n.Tag + "@" + n.Digest?.ToLowerInvariant()).GetHashCode();
-        }
+        public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Normalize().ToString());
 
+        public static bool operator ==(ImageReference? left, ImageReference? right) => left is null ? right is null : left.Equals(right);
+
+        public static bool operator !=(ImageReference? left, ImageReference? right) => !(left == right);
+
+        /// <summary>registry/repository[:tag][@digest] as written.</summary>
         public override string ToString() => Name + (Tag == null ? "" : ":" + Tag) + (Digest == null ? "" : "@" + Digest);
 
         private static string? Check(string? text, out string? registry, out string? repository, out string? tag, out string? digest)
         {
             registry = repository = tag = digest = null;
-            if (string.IsNullOrEmpty(text)) return "it is empty";
+            if (string.IsNullOrEmpty(text)) return "it is empty; write a name such as 'debian:bookworm'";
             var rest = text!;
+            if (ImageIdPattern.IsMatch(rest))
+                return "64 hexadecimal characters read as an image ID, not a name; use the image's name, or 'name@sha256:<id>'";
+
             var at = rest.IndexOf('@');
             if (at >= 0)
             {
                 digest = rest.Substring(at + 1);
                 rest = rest.Substring(0, at);
-                if (!DigestPattern.IsMatch(digest)) return $"the digest '{digest}' is not algorithm:hex (e.g. sha256:<64 hex digits>)";
-                if (!DigestLengthOk(digest)) return $"the digest '{digest}' has the wrong length for its algorithm";
+                var digestError = CheckDigest(digest);
+                if (digestError != null) return digestError;
             }
+
+            // A '[' opening the text without a '/' is an IPv6 registry with no repository after it;
+            // say so rather than complain about a tag "1]".
+            if (rest.StartsWith("[", StringComparison.Ordinal) && rest.IndexOf('/') < 0)
+                return $"'{rest}' is a registry address without a repository; add '/name' after it";
+
             // A ':' after the last '/' starts the tag; one before it belongs to the registry port.
             var colon = rest.LastIndexOf(':');
             if (colon > rest.LastIndexOf('/'))
             {
                 tag = rest.Substring(colon + 1);
                 rest = rest.Substring(0, colon);
-                if (tag.Length > MaxTagLength) return $"the tag is longer than {MaxTagLength} characters";
-                if (!TagPattern.IsMatch(tag)) return $"the tag '{tag}' may only hold letters, digits, '_', '.' and '-', and not start with '.' or '-'";
+                var tagError = CheckTag(tag);
+                if (tagError != null) return tagError;
             }
+
             var slash = rest.IndexOf('/');
-            if (slash > 0)
+            if (slash >= 0)
             {
                 var first = rest.Substring(0, slash);
-                if (first.IndexOf('.') >= 0 || first.IndexOf(':') >= 0 || first == "localhost" || first.StartsWith("[", StringComparison.Ordinal) || HasUpper(first))
+                if (ReadsAsDomain(first))
                 {
-                    if (!DomainPattern.IsMatch(first)) return $"the registry '{first}' is not a host name or address with an optional :port";
+                    if (!DomainPattern.IsMatch(first))
+                        return $"the registry '{first}' is not a host name, IPv4 address or [IPv6] address with an optional :port " +
+                               "(a first component with '.', ':' or upper-case letters is read as a registry; namespaces are lower case)";
                     registry = first;
                     rest = rest.Substring(slash + 1);
                 }
             }
+
             var pathError = CheckPath(rest);
             if (pathError != null) return pathError;
-            if ((registry == null ? 0 : registry.Length + 1) + rest.Length > MaxNameLength) return $"the name is longer than {MaxNameLength} characters";
+            var nameLength = (registry == null ? 0 : registry.Length + 1) + rest.Length;
+            if (nameLength > MaxNameLength)
+                return $"the name is {nameLength} characters long; registry and repository together may have at most {MaxNameLength}";
             repository = rest;
             return null;
         }
 
+        /// <summary>Docker's splitDockerDomain rule for the first component before a '/'.</summary>
+        private static bool ReadsAsDomain(string first) =>
+            first.IndexOf('.') >= 0 || first.IndexOf(':') >= 0 || first == "localhost" || HasUpper(first);
+
         private static string? CheckPath(string path)
         {
-            if (path.Length == 0) return "the repository name is empty";
-            if (HasUpper(path)) return $"the repository name '{path}' must be lower case";
+            if (path.Length == 0) return "the repository name is empty; write one, e.g. 'team/app'";
+            if (HasUpper(path)) return $"the repository name '{path}' must be lower case (write '{path.ToLowerInvariant()}')";
             foreach (var component in path.Split('/'))
             {
-                if (component.Length == 0) return $"the repository name '{path}' has an empty path component";
+                if (component.Length == 0)
+                    return $"the repository name '{path}' has an empty path component; remove the leading, trailing or doubled '/'";
                 if (!PathComponentPattern.IsMatch(component))
-                    return $"'{component}' in '{path}' is not a valid path component (lower-case letters and digits, separated by '.', '_', '__' or '-')";
+                    return $"'{component}' in '{path}' is not a valid path component: use lower-case letters and digits, " +
+                           "separated by one '.', one or two '_', or dashes, starting and ending with a letter or digit";
             }
             return null;
         }
 
-        private static bool DigestLengthOk(string digest)
+        private static string? CheckTag(string? tag)
         {
-            var colon = digest.IndexOf(':');
+            if (string.IsNullOrEmpty(tag)) return "the tag after ':' is empty; write one or drop the ':'";
+            if (tag!.Length > MaxTagLength) return $"the tag is {tag.Length} characters long; tags may have at most {MaxTagLength}";
+            if (!TagPattern.IsMatch(tag))
+                return $"the tag '{tag}' may only hold ASCII letters, digits, '_', '.' and '-', and must not start with '.' or '-'";
+            return null;
+        }
+
+        private static string? CheckDigest(string? digest)
+        {
+            if (string.IsNullOrEmpty(digest)) return "the digest after '@' is empty; write one like sha256:<64 hex digits> or drop the '@'";
+            if (!DigestPattern.IsMatch(digest!))
+                return $"the digest '{digest}' is not algorithm:hex with at least 32 hex digits (e.g. sha256:<64 hex digits>)";
+            var colon = digest!.IndexOf(':');
             var algorithm = digest.Substring(0, colon);
-            var hex = digest.Length - colon - 1;
-            return algorithm switch
+            var hex = digest.Substring(colon + 1);
+            int expected;
+            switch (algorithm)
             {
-                "sha256" => hex == 64,
-                "sha384" => hex == 96,
-                "sha512" => hex == 128,
-                _ => true,
-            };
+                case "sha256": expected = 64; break;
+                case "sha384": expected = 96; break;
+                case "sha512": expected = 128; break;
+                default: return $"the digest algorithm '{algorithm}' is not supported; registries take sha256, sha384 or sha512";
+            }
+            if (hex.Length != expected)
+                return string.Format(CultureInfo.InvariantCulture, "the {0} digest has {1} hex digits; it needs exactly {2}", algorithm, hex.Length, expected);
+            if (HasUpper(hex)) return $"the {algorithm} digest must be written in lower-case hex";
+            return null;
         }
 
         private static bool HasUpper(string text)
@@ -197,8 +269,16 @@ namespace ImageTools.References
 
         private static string NormalizeRegistry(string? registry)
         {
-            if (registry == null || registry == "index.docker.io" || registry == "registry-1.docker.io") return DockerHub;
-            return registry.EndsWith(":443", StringComparison.Ordinal) ? registry.Substring(0, registry.Length - 4) : registry;
+            if (registry == null) return DockerHub;
+            // Drop the default HTTPS port, but only when the bare host still reads as a registry:
+            // "registry:443/a" must not turn into "registry/a", which is Docker Hub's user "registry".
+            if (registry.EndsWith(":443", StringComparison.Ordinal))
+            {
+                var host = registry.Substring(0, registry.Length - 4);
+                if (ReadsAsDomain(host)) registry = host;
+            }
+            // index.docker.io is Docker Hub's legacy name; registry-1.docker.io is its API host.
+            return registry == "index.docker.io" || registry == "registry-1.docker.io" ? DockerHub : registry;
         }
     }
 }

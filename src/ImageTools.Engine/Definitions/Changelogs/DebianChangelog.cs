@@ -10,12 +10,14 @@ namespace ImageTools.Definitions.Changelogs
     public sealed class ChangelogEntry
     {
         internal ChangelogEntry(string package, string version, IReadOnlyList<string> distributions, string urgency,
-            IReadOnlyList<string> changes, string authorName, string authorEmail, DateTimeOffset date, string dateText, int line, string rawText)
+            IReadOnlyDictionary<string, string> fields, IReadOnlyList<string> changes, string authorName, string authorEmail,
+            DateTimeOffset date, string dateText, int line, string rawText)
         {
             Package = package;
             Version = version;
             Distributions = distributions;
             Urgency = urgency;
+            Fields = fields;
             Changes = changes;
             AuthorName = authorName;
             AuthorEmail = authorEmail;
@@ -26,37 +28,79 @@ namespace ImageTools.Definitions.Changelogs
         }
 
         public string Package { get; }
+        /// <summary>The version as written, e.g. <c>0.1.2-1-s8</c>; see <see cref="DebianVersion"/> to compare.</summary>
         public string Version { get; }
         public IReadOnlyList<string> Distributions { get; }
+        /// <summary>The urgency word (<c>medium</c>, <c>high</c>…) without a comment; <c>unknown</c> when the header has none, as dpkg says.</summary>
         public string Urgency { get; }
-        /// <summary>The change lines as written (indentation kept), without the blank lines around them.</summary>
+        /// <summary>Every key=value pair after the ';' as written (urgency included); keys compare case-insensitively.</summary>
+        public IReadOnlyDictionary<string, string> Fields { get; }
+        /// <summary>
+        /// The lines between header and trailer as written, indentation kept (docker-pkg indents
+        /// by three spaces, dch by two before '*'), so sub-headers like <c>[ Name ]</c> and
+        /// continuation lines stay recognisable. Blank lines before the first and after the last
+        /// change line are left out, blank lines between them stay as written; comment lines are left out.
+        /// </summary>
         public IReadOnlyList<string> Changes { get; }
         public string AuthorName { get; }
         public string AuthorEmail { get; }
         public DateTimeOffset Date { get; }
+        /// <summary>The date as written in the trailer, without trailing spaces.</summary>
         public string DateText { get; }
         /// <summary>1-based line of the header.</summary>
         public int Line { get; }
-        /// <summary>The entry exactly as in the file, up to the next header, so untouched entries round-trip.</summary>
+        /// <summary>
+        /// The entry exactly as in the file, line endings included, from its header up to the next
+        /// header: the blank and comment lines after the trailer belong to it, and so do the lines
+        /// before the first header (for the first entry) and an editor trailer (for the last). The
+        /// entries' raw texts concatenated give the file byte for byte.
+        /// </summary>
         public string RawText { get; }
+
+        public override string ToString() => $"{Package} ({Version})";
     }
 
     /// <summary>
-    /// A Debian changelog as docker-pkg trees hold them. Strict where dpkg-parsechangelog is (header
-    /// and trailer syntax, dates), tolerant where it is (spacing, day of week, trailing comments).
+    /// A Debian changelog as docker-pkg trees hold them, read the way dpkg-parsechangelog and
+    /// python-debian (which docker-pkg uses) read it.
     /// </summary>
+    /// <remarks>
+    /// Refused, naming the line: anything those tools cannot read or would silently drop — a
+    /// header line that does not parse, an entry without trailer, a trailer or date they cannot
+    /// read (missing seconds or zone, a day of week without comma, a full month name), a
+    /// header option that is not key=value, text after a trailer that is not a new entry, and an
+    /// invalid version.
+    /// Accepted as they are: blank or comment lines before the first entry, <c># </c>,
+    /// <c>/* */</c> and <c>$Keyword: $</c> lines anywhere, an editor trailer (<c>Local variables:</c>,
+    /// <c>vim:</c>) ending the file, options other than urgency, a header without urgency, a
+    /// single space before the date, any day-of-week word, a missing day of week, single-digit
+    /// days, change lines indented by one space or a tab (python-debian keeps them), and entries
+    /// without change lines. One leniency beyond both tools: a parenthesised comment after the
+    /// zone (<c>+0100 (CET)</c>), which RFC 5322 allows and older changelogs carry.
+    /// </remarks>
     public sealed class DebianChangelog
     {
+        private const string NameChars = "[-+0-9A-Za-z.]";
         private static readonly Regex HeaderPattern = new Regex(
-            @"^(?<package>\w[-+0-9a-z.]*) \((?<version>[^\(\) \t]+)\)(?<dists>(?:\s+[-+0-9A-Za-z./]+)+)\s*;(?<fields>.*)$",
+            @"^(?<package>[A-Za-z0-9_]" + NameChars + @"*) \((?<version>[^() \t]+)\)(?<dists>(?:[ \t]+" + NameChars + @"+)+);(?<options>.*?)\s*\z",
             RegexOptions.CultureInvariant);
-        private static readonly Regex TrailerPattern = new Regex(@"^ -- (?<name>.*?) ?<(?<email>[^<>]*)>(?<sep>\s*)(?<date>.*)$", RegexOptions.CultureInvariant);
+        private static readonly Regex TrailerPattern = new Regex(
+            @"^ -- (?<name>.*) <(?<email>[^<>]*)>(?<sep>[ \t]*)(?<date>.*?)\s*\z", RegexOptions.CultureInvariant);
+        private static readonly Regex OptionPattern = new Regex(@"^(?<key>[-0-9A-Za-z]+)=\s*(?<value>.*\S)\z", RegexOptions.CultureInvariant);
+        private static readonly Regex UrgencyPattern = new Regex(@"^(?<word>[-0-9A-Za-z]+)(?:\s+.*)?\z", RegexOptions.CultureInvariant);
         private static readonly Regex DatePattern = new Regex(
-            @"^(?:(?<dow>[A-Za-z]{3}),?\s*)?(?<day>\d{1,2})\s+(?<month>[A-Za-z]{3})[A-Za-z]*\s+(?<year>\d{4})\s+(?<hour>\d{1,2}):(?<minute>\d\d)(?::(?<second>\d\d))?\s+(?<zone>[-+]\d{4})(?:\s+\([^()]*\))?\s*$",
+            @"^(?:(?<dow>[A-Za-z]+)(?<comma>,?)\s*)?(?<day>\d{1,2})\s+(?<month>[A-Za-z]+)\s+(?<year>\d{4})\s+" +
+            @"(?<hour>\d{1,2}):(?<minute>\d\d)(?::(?<second>\d\d))?(?:\s+(?<zone>[-+]\d{4}))?(?<comment>\s+\([^()]*\))?\z",
             RegexOptions.CultureInvariant);
-        private static readonly string[] Months = { "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
-        // dpkg stops reading at these: the rest of the file is editor settings or history.
-        private static readonly string[] EndMarkers = { "Local variables:", "Old Changelog:", "# ", "/*", "vim:" };
+        private static readonly Regex SkippedLinePattern = new Regex(@"^(?:# |/\*.*\*/|\$\w+:.*\$)", RegexOptions.CultureInvariant);
+        // dpkg and python-debian stop at these: the rest of the file is editor settings.
+        private static readonly Regex EditorTrailerPattern = new Regex(@"^(?:(?:;;\s*)?Local variables:|vim:)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        private static readonly string[] Months = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        private static readonly string[] MonthNames =
+            { "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December" };
+
+        private const string HeaderExample = "'name (1.0-1) distribution; urgency=medium'";
+        private const string TrailerExample = "' -- Name <email>  Sun, 22 Nov 2026 10:00:00 +0000'";
 
         private DebianChangelog(IReadOnlyList<ChangelogEntry> entries, string text)
         {
@@ -64,116 +108,198 @@ namespace ImageTools.Definitions.Changelogs
             Text = text;
         }
 
-        /// <summary>Newest first.</summary>
+        /// <summary>Newest first; never empty.</summary>
         public IReadOnlyList<ChangelogEntry> Entries { get; }
         public ChangelogEntry Latest => Entries[0];
         /// <summary>The original text.</summary>
         public string Text { get; }
 
+        /// <summary>Parses <paramref name="text"/>; throws <c>InvalidChangelog</c> naming <paramref name="filePath"/> and the line.</summary>
         public static DebianChangelog Parse(string text, string filePath)
         {
-            // Keep each line with its own terminator so RawText reproduces the file byte for byte.
+            if (text == null) throw new ArgumentNullException(nameof(text));
             var lines = SplitKeepingEndings(text);
             var entries = new List<ChangelogEntry>();
-            var index = 0;
-            while (index < lines.Count && IsBlank(lines[index])) index++;
-            if (index == lines.Count)
-                throw Invalid(filePath, 1, "The changelog is empty. Add an entry: 'name (version) distribution; urgency=medium'.");
-            var leading = string.Concat(lines.Take(index));
+            EntryBuilder? current = null;
+            var pendingStart = 0; // first line (0-based) not yet given to an entry
 
-            while (index < lines.Count)
+            for (var index = 0; index < lines.Count; index++)
             {
-                var start = index;
-                var header = HeaderPattern.Match(Content(lines[index]));
-                if (!header.Success)
-                    throw Invalid(filePath, index + 1,
-                        $"Expected an entry header like 'name (1.0-1) distribution; urgency=medium', found '{Content(lines[index])}'.");
-                var urgency = ReadUrgency(header.Groups["fields"].Value, filePath, index + 1);
-                index++;
+                var line = Content(lines[index], index);
+                var number = index + 1;
 
-                var changes = new List<string>();
-                Match? trailer = null;
-                for (; index < lines.Count; index++)
+                var header = HeaderPattern.Match(line);
+                if (header.Success)
                 {
-                    var line = Content(lines[index]);
-                    if (line.StartsWith(" -- ", StringComparison.Ordinal))
+                    if (current != null)
                     {
-                        trailer = TrailerPattern.Match(line);
-                        if (!trailer.Success)
-                            throw Invalid(filePath, index + 1, "The trailer must read ' -- Name <email>  Day, dd Mon yyyy hh:mm:ss +zzzz'.");
-                        index++;
-                        break;
+                        current.RequireTrailer(filePath, $"before the next entry at line {number}");
+                        entries.Add(current.Build(lines, pendingStart, index));
+                        pendingStart = index;
                     }
-                    if (IsBlank(lines[index]) || line[0] == ' ' || line[0] == '\t') { changes.Add(line); continue; }
-                    if (HeaderPattern.IsMatch(line)) break;
-                    throw Invalid(filePath, index + 1, "Change lines must be indented (e.g. '  * change'); put the text under an indented bullet.");
+                    current = new EntryBuilder(header, index, filePath);
+                    continue;
                 }
-                if (trailer == null)
-                    throw Invalid(filePath, start + 1,
-                        "This entry has no trailer. End it with ' -- Name <email>  Day, dd Mon yyyy hh:mm:ss +zzzz'.");
-                var dateText = trailer.Groups["date"].Value;
-                var date = ParseDate(dateText, filePath, index);
-
-                // Blank lines (and a final editor trailer) up to the next header belong to this entry.
-                while (index < lines.Count && !HeaderPattern.IsMatch(Content(lines[index])))
+                if (IsBlank(line))
                 {
-                    if (!IsBlank(lines[index]))
-                    {
-                        if (!EndMarkers.Any(m => Content(lines[index]).StartsWith(m, StringComparison.Ordinal)))
-                            throw Invalid(filePath, index + 1,
-                                $"Unexpected text after the trailer: '{Content(lines[index])}'. Start a new entry with a header line.");
-                        index = lines.Count;
-                        break;
-                    }
-                    index++;
+                    if (current != null && !current.HasTrailer) current.Changes.Add(line);
+                    continue;
                 }
+                if (EditorTrailerPattern.IsMatch(line))
+                {
+                    if (current != null) break; // the rest belongs to the last entry's raw text
+                    throw Invalid(filePath, number, $"The changelog has no entry before '{line}'. Start it with a header like {HeaderExample}.");
+                }
+                if (SkippedLinePattern.IsMatch(line)) continue;
 
-                var raw = (entries.Count == 0 ? leading : "") + string.Concat(lines.Skip(start).Take(index - start));
-                var trimmedChanges = changes.SkipWhile(string.IsNullOrWhiteSpace).Reverse().SkipWhile(string.IsNullOrWhiteSpace).Reverse().ToList();
-                var distributions = header.Groups["dists"].Value.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-                entries.Add(new ChangelogEntry(header.Groups["package"].Value, header.Groups["version"].Value, distributions, urgency,
-                    trimmedChanges, trailer.Groups["name"].Value.Trim(), trailer.Groups["email"].Value, date, dateText, start + 1, raw));
+                if (current == null)
+                    throw Invalid(filePath, number, $"Expected an entry header like {HeaderExample}, found '{line}'.");
+                if (line.StartsWith(" --", StringComparison.Ordinal))
+                {
+                    current.ReadTrailer(line, number, filePath);
+                    continue;
+                }
+                if (current.HasTrailer)
+                    throw Invalid(filePath, number, char.IsWhiteSpace(line[0])
+                        ? $"Change text after the trailer of the entry at line {current.Line}: '{line.Trim()}'. Move it above the trailer, or start a new entry with a header like {HeaderExample}."
+                        : $"Expected an entry header like {HeaderExample}, found '{line}'. Check the package name, the version in parentheses and the ';' after the distribution.");
+                if (!char.IsWhiteSpace(line[0]))
+                    throw Invalid(filePath, number,
+                        $"Change lines must be indented (e.g. '  * change'), found '{line}'. Indent it, or end the entry with a trailer like {TrailerExample} first.");
+                current.Changes.Add(line);
             }
+
+            if (current == null)
+                throw Invalid(filePath, 1, $"The changelog is empty. Add an entry: a header like {HeaderExample}, an indented change and a trailer.");
+            current.RequireTrailer(filePath, "before the end of the file");
+            entries.Add(current.Build(lines, pendingStart, lines.Count));
             return new DebianChangelog(entries, text);
         }
 
-        private static string ReadUrgency(string fields, string filePath, int line)
+        private sealed class EntryBuilder
         {
-            foreach (var field in fields.Split(','))
+            private readonly string _package;
+            private readonly string _version;
+            private readonly IReadOnlyList<string> _distributions;
+            private readonly string _urgency;
+            private readonly IReadOnlyDictionary<string, string> _fields;
+            private string _name = "", _email = "", _dateText = "";
+            private DateTimeOffset _date;
+
+            public EntryBuilder(Match header, int index, string filePath)
             {
-                var pair = field.Split(new[] { '=' }, 2);
-                if (pair.Length != 2)
+                Line = index + 1;
+                _package = header.Groups["package"].Value;
+                _version = header.Groups["version"].Value;
+                if (!DebianVersion.TryParse(_version, out _, out var versionError))
+                    throw Invalid(filePath, Line, $"The version '{_version}' is not a Debian version: {versionError}. Write [epoch:]upstream[-revision], e.g. 1.2.3-1.");
+                _distributions = header.Groups["dists"].Value.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                _fields = ReadOptions(header.Groups["options"].Value, filePath, Line);
+                _urgency = "unknown";
+                if (_fields.TryGetValue("urgency", out var urgency))
                 {
-                    if (field.Trim().Length == 0) continue;
-                    throw Invalid(filePath, line, $"After ';' the header needs key=value pairs such as 'urgency=medium', found '{field.Trim()}'.");
+                    var match = UrgencyPattern.Match(urgency);
+                    if (!match.Success)
+                        throw Invalid(filePath, Line, $"The urgency '{urgency}' is not a word like low, medium or high. Write 'urgency=medium'.");
+                    _urgency = match.Groups["word"].Value;
                 }
-                if (pair[0].Trim().Equals("urgency", StringComparison.OrdinalIgnoreCase)) return pair[1].Trim();
             }
-            throw Invalid(filePath, line, "The header has no urgency. End it with '; urgency=medium'.");
+
+            public int Line { get; }
+            public List<string> Changes { get; } = new List<string>();
+            public bool HasTrailer { get; private set; }
+
+            public void ReadTrailer(string line, int number, string filePath)
+            {
+                if (HasTrailer)
+                    throw Invalid(filePath, number, $"The entry at line {Line} already has a trailer. Remove this one, or start a new entry with a header like {HeaderExample} above it.");
+                var trailer = TrailerPattern.Match(line);
+                if (!trailer.Success || trailer.Groups["name"].Value.Trim().Length == 0)
+                    throw Invalid(filePath, number, $"The trailer must read {TrailerExample}, found '{line.Trim()}'.");
+                var separator = trailer.Groups["sep"].Value;
+                if (separator != " " && separator != "  ")
+                    throw Invalid(filePath, number, $"Put two spaces between '<{trailer.Groups["email"].Value}>' and the date, like {TrailerExample}.");
+                _name = trailer.Groups["name"].Value.Trim();
+                _email = trailer.Groups["email"].Value;
+                _dateText = trailer.Groups["date"].Value;
+                _date = ParseDate(_dateText, filePath, number);
+                HasTrailer = true;
+            }
+
+            public void RequireTrailer(string filePath, string where)
+            {
+                if (!HasTrailer)
+                    throw Invalid(filePath, Line, $"The entry '{_package} ({_version})' has no trailer {where}. End it with a line like {TrailerExample}.");
+            }
+
+            public ChangelogEntry Build(List<string> lines, int rawStart, int rawEnd)
+            {
+                var changes = Changes.SkipWhile(IsBlank).Reverse().SkipWhile(IsBlank).Reverse().ToList();
+                var raw = string.Concat(lines.Skip(rawStart).Take(rawEnd - rawStart));
+                return new ChangelogEntry(_package, _version, _distributions, _urgency, _fields, changes, _name, _email, _date, _dateText, Line, raw);
+            }
+        }
+
+        private static IReadOnlyDictionary<string, string> ReadOptions(string options, string filePath, int line)
+        {
+            var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (options.Trim().Length == 0) return fields; // dpkg reads the urgency as unknown
+            foreach (var raw in options.Split(','))
+            {
+                var option = raw.Trim();
+                var match = OptionPattern.Match(option);
+                if (!match.Success)
+                    throw Invalid(filePath, line, $"After ';' the header takes comma-separated key=value pairs such as 'urgency=medium', found '{option}'.");
+                var key = match.Groups["key"].Value;
+                if (fields.ContainsKey(key))
+                    throw Invalid(filePath, line, $"The header sets '{key}' twice. Keep one.");
+                fields[key] = match.Groups["value"].Value;
+            }
+            return fields;
         }
 
         private static DateTimeOffset ParseDate(string text, string filePath, int line)
         {
+            const string expected = "Write it like 'Sun, 22 Nov 2026 10:00:00 +0000' (date -R).";
             var match = DatePattern.Match(text);
-            var month = match.Success ? Array.IndexOf(Months, match.Groups["month"].Value.ToLowerInvariant()) + 1 : 0;
+            if (!match.Success)
+                throw Invalid(filePath, line, $"The trailer date '{text}' is not a date. {expected}");
+            if (match.Groups["dow"].Success && match.Groups["comma"].Length == 0)
+                throw Invalid(filePath, line, $"The trailer date '{text}' needs a comma after the day of the week. {expected}");
+            var monthText = match.Groups["month"].Value;
+            var month = Array.FindIndex(Months, m => m.Equals(monthText, StringComparison.OrdinalIgnoreCase)) + 1;
             if (month == 0)
-                throw Invalid(filePath, line, $"The trailer date '{text}' is not like 'Sun, 22 Nov 2026 10:00:00 +0000' (RFC 2822).");
+            {
+                var full = Array.FindIndex(MonthNames, m => m.Equals(monthText, StringComparison.OrdinalIgnoreCase));
+                throw Invalid(filePath, line, full >= 0
+                    ? $"The trailer date '{text}' spells the month '{monthText}' in full; dpkg reads only '{Months[full]}'. {expected}"
+                    : $"The trailer date '{text}' has no month '{monthText}'; use Jan, Feb, … Dec. {expected}");
+            }
+            if (!match.Groups["second"].Success)
+                throw Invalid(filePath, line, $"The trailer date '{text}' has no seconds. {expected}");
+            if (!match.Groups["zone"].Success)
+                throw Invalid(filePath, line, $"The trailer date '{text}' has no time zone offset like +0000. {expected}");
+
             var zone = match.Groups["zone"].Value;
-            var offset = new TimeSpan(int.Parse(zone.Substring(1, 2), CultureInfo.InvariantCulture), int.Parse(zone.Substring(3, 2), CultureInfo.InvariantCulture), 0);
             try
             {
-                return new DateTimeOffset(
-                    int.Parse(match.Groups["year"].Value, CultureInfo.InvariantCulture), month, int.Parse(match.Groups["day"].Value, CultureInfo.InvariantCulture),
-                    int.Parse(match.Groups["hour"].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups["minute"].Value, CultureInfo.InvariantCulture),
-                    match.Groups["second"].Success ? int.Parse(match.Groups["second"].Value, CultureInfo.InvariantCulture) : 0,
+                var minutes = Number(zone.Substring(3, 2));
+                if (minutes > 59) throw new ArgumentOutOfRangeException(nameof(text));
+                var offset = new TimeSpan(Number(zone.Substring(1, 2)), minutes, 0);
+                return new DateTimeOffset(Number(match.Groups["year"].Value), month, Number(match.Groups["day"].Value),
+                    Number(match.Groups["hour"].Value), Number(match.Groups["minute"].Value), Number(match.Groups["second"].Value),
                     zone[0] == '-' ? offset.Negate() : offset);
             }
-            catch (ArgumentOutOfRangeException)
+            catch (ArgumentException)
             {
-                throw Invalid(filePath, line, $"The trailer date '{text}' is not a real date or time.");
+                // ArgumentOutOfRangeException: day 31 of February, hour 25, zone +1500…
+                throw Invalid(filePath, line, $"The trailer date '{text}' is not a real date, time or zone offset. {expected}");
             }
         }
 
+        private static int Number(string digits) => int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+
+        /// <summary>Lines with their own terminators, so raw texts reproduce the file byte for byte.</summary>
         private static List<string> SplitKeepingEndings(string text)
         {
             var lines = new List<string>();
@@ -188,9 +314,14 @@ namespace ImageTools.Definitions.Changelogs
             return lines;
         }
 
-        private static string Content(string line) => line.TrimEnd('\n', '\r');
+        /// <summary>The line without its terminator (and without a byte order mark on the first line).</summary>
+        private static string Content(string line, int index)
+        {
+            var content = line.TrimEnd('\n').TrimEnd('\r');
+            return index == 0 && content.Length > 0 && content[0] == '\uFEFF' ? content.Substring(1) : content;
+        }
 
-        private static bool IsBlank(string line) => Content(line).Trim().Length == 0;
+        private static bool IsBlank(string line) => line.Trim().Length == 0;
 
         private static ImageToolsException Invalid(string filePath, int line, string message) =>
             new ImageToolsException("InvalidChangelog", FaultKind.InvalidData, message, filePath, line);

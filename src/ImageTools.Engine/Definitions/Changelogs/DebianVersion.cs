@@ -1,14 +1,14 @@
 using System;
-using System.Text.RegularExpressions;
+using System.Globalization;
 
 namespace ImageTools.Definitions.Changelogs
 {
-    /// <summary>A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's ordering.</summary>
-    public sealed class DebianVersion : IComparable<DebianVersion>
+    /// <summary>
+    /// A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's validation (version_check)
+    /// and ordering (verrevcmp). Equality is dpkg's: <c>1.0</c> equals <c>0:1.0</c> and <c>1.0-0</c>.
+    /// </summary>
+    public sealed class DebianVersion : IComparable<DebianVersion>, IEquatable<DebianVersion>
     {
-        private static readonly Regex UpstreamPattern = new Regex(@"^[0-9][A-Za-z0-9.+~:-]*$", RegexOptions.CultureInvariant);
-        private static readonly Regex RevisionPattern = new Regex(@"^[A-Za-z0-9.+~]+$", RegexOptions.CultureInvariant);
-
         private DebianVersion(int epoch, string upstream, string? revision, string text)
         {
             Epoch = epoch;
@@ -17,72 +17,103 @@ namespace ImageTools.Definitions.Changelogs
             Text = text;
         }
 
+        /// <summary>0 when the version has none.</summary>
         public int Epoch { get; }
         public string Upstream { get; }
+        /// <summary>The part after the last '-'; null for a native version.</summary>
         public string? Revision { get; }
+        /// <summary>The version as written.</summary>
         public string Text { get; }
 
+        /// <summary>Parses <paramref name="text"/>; throws <c>InvalidVersion</c> saying which part is wrong.</summary>
         public static DebianVersion Parse(string text, string? filePath = null, int? line = null)
         {
             if (TryParse(text, out var version, out var error)) return version!;
             throw new ImageToolsException("InvalidVersion", FaultKind.InvalidData,
-                $"'{text}' is not a Debian version ({error}). Write [epoch:]upstream[-revision], e.g. 1.2.3-1.", filePath, line);
+                $"'{text}' is not a Debian version: {error}. Write [epoch:]upstream[-revision], e.g. 1.2.3-1.", filePath, line);
         }
 
-        public static bool TryParse(string text, out DebianVersion? version, out string? error)
+        /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> is a clause naming the wrong part.</summary>
+        public static bool TryParse(string? text, out DebianVersion? version, out string? error)
         {
             version = null;
-            error = null;
-            if (string.IsNullOrEmpty(text) || text.Trim() != text) { error = "it is empty or has spaces"; return false; }
-            var epoch = 0;
-            var rest = text;
-            var colon = text.IndexOf(':');
-            if (colon >= 0)
-            {
-                if (!int.TryParse(text.Substring(0, colon), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out epoch))
-                {
-                    error = "the epoch before ':' must be a number";
-                    return false;
-                }
-                rest = text.Substring(colon + 1);
-            }
-            string? revision = null;
-            var dash = rest.LastIndexOf('-');
-            if (dash >= 0)
-            {
-                revision = rest.Substring(dash + 1);
-                rest = rest.Substring(0, dash);
-                if (!RevisionPattern.IsMatch(revision)) { error = $"the revision '{revision}' may only hold letters, digits, '.', '+' and '~'"; return false; }
-            }
-            if (!UpstreamPattern.IsMatch(rest)) { error = $"the upstream part '{rest}' must start with a digit and hold only letters, digits and . + ~ - :"; return false; }
-            if (colon < 0 && rest.IndexOf(':') >= 0) { error = "':' is only allowed with an epoch"; return false; }
-            version = new DebianVersion(epoch, rest, revision, text);
+            error = Check(text, out var epoch, out var upstream, out var revision);
+            if (error != null) return false;
+            version = new DebianVersion(epoch, upstream!, revision, text!);
             return true;
         }
 
-        public int CompareTo(DebianVersion? other) => other == null ? 1 : Compare(this, other);
+        public int CompareTo(DebianVersion? other) => other is null ? 1 : Compare(this, other);
 
-        /// <summary>dpkg's comparison: epoch, then upstream, then revision, each by verrevcmp.</summary>
+        /// <summary>dpkg's order: epoch, then upstream, then revision, each by verrevcmp ('~' before anything, even the end).</summary>
         public static int Compare(DebianVersion a, DebianVersion b)
         {
+            if (a is null) throw new ArgumentNullException(nameof(a));
+            if (b is null) throw new ArgumentNullException(nameof(b));
             if (a.Epoch != b.Epoch) return a.Epoch.CompareTo(b.Epoch);
             var upstream = CompareFragment(a.Upstream, b.Upstream);
             return upstream != 0 ? upstream : CompareFragment(a.Revision ?? "", b.Revision ?? "");
         }
 
+        public bool Equals(DebianVersion? other) => other is not null && Compare(this, other) == 0;
+
+        public override bool Equals(object? obj) => Equals(obj as DebianVersion);
+
+        // Equal versions may be spelled differently (1.01 and 1.1), so only the epoch is hashed.
+        public override int GetHashCode() => Epoch;
+
         public override string ToString() => Text;
 
-        // '~' sorts before everything, even the end of the string; letters before non-letters.
+        private static string? Check(string? text, out int epoch, out string? upstream, out string? revision)
+        {
+            epoch = 0;
+            upstream = revision = null;
+            if (string.IsNullOrEmpty(text)) return "it is empty";
+            foreach (var c in text!)
+                if (char.IsWhiteSpace(c)) return "it contains white space";
+
+            var rest = text;
+            var colon = text.IndexOf(':');
+            if (colon >= 0)
+            {
+                var epochText = text.Substring(0, colon);
+                if (epochText.Length == 0) return "the epoch before ':' is empty";
+                if (!IsDigits(epochText)) return $"the epoch '{epochText}' before ':' is not a number";
+                if (!int.TryParse(epochText, NumberStyles.None, CultureInfo.InvariantCulture, out epoch)) return $"the epoch '{epochText}' is too big";
+                rest = text.Substring(colon + 1);
+                if (rest.Length == 0) return "nothing follows the epoch's ':'";
+            }
+
+            var dash = rest.LastIndexOf('-');
+            if (dash >= 0)
+            {
+                revision = rest.Substring(dash + 1);
+                rest = rest.Substring(0, dash);
+                if (revision.Length == 0) return "the revision after the last '-' is empty";
+                foreach (var c in revision)
+                    if (!IsAsciiLetterOrDigit(c) && c != '.' && c != '+' && c != '~')
+                        return $"the revision '{revision}' contains '{c}'; it may hold only letters, digits, '.', '+' and '~'";
+            }
+
+            if (rest.Length == 0) return "the upstream version is empty";
+            if (!IsDigit(rest[0])) return $"the upstream version '{rest}' does not start with a digit";
+            foreach (var c in rest)
+                if (!IsAsciiLetterOrDigit(c) && c != '.' && c != '+' && c != '~' && c != '-' && c != ':')
+                    return $"the upstream version '{rest}' contains '{c}'; it may hold only letters, digits, '.', '+', '~', '-' and ':'";
+            upstream = rest;
+            return null;
+        }
+
+        // dpkg's order(): digits 0 (never compared here), letters by code, '~' below everything, other characters after letters.
         private static int Order(char c) =>
-            char.IsDigit(c) ? 0 : char.IsLetter(c) ? c : c == '~' ? -1 : c + 256;
+            IsDigit(c) ? 0 : IsAsciiLetter(c) ? c : c == '~' ? -1 : c + 256;
 
         private static int CompareFragment(string a, string b)
         {
             int i = 0, j = 0;
             while (i < a.Length || j < b.Length)
             {
-                var firstDiff = 0;
-                while ((i < a.Length && !char.IsDigit(a[i])) || (j < b.Length && !char.IsDigit(b[j])))
+                while ((i < a.Length && !IsDigit(a[i])) || (j < b.Length && !IsDigit(b[j])))
                 {
                     var ac = i < a.Length ? Order(a[i]) : 0;
                     var bc = j < b.Length ? Order(b[j]) : 0;
@@ -92,17 +123,28 @@ namespace ImageTools.Definitions.Changelogs
                 }
                 while (i < a.Length && a[i] == '0') i++;
                 while (j < b.Length && b[j] == '0') j++;
-                while (i < a.Length && char.IsDigit(a[i]) && j < b.Length && char.IsDigit(b[j]))
+                var firstDiff = 0;
+                while (i < a.Length && IsDigit(a[i]) && j < b.Length && IsDigit(b[j]))
                 {
                     if (firstDiff == 0) firstDiff = a[i] - b[j];
                     i++;
                     j++;
                 }
-                if (i < a.Length && char.IsDigit(a[i])) return 1;
-                if (j < b.Length && char.IsDigit(b[j])) return -1;
+                if (i < a.Length && IsDigit(a[i])) return 1;
+                if (j < b.Length && IsDigit(b[j])) return -1;
                 if (firstDiff != 0) return firstDiff;
             }
             return 0;
+        }
+
+        private static bool IsDigit(char c) => c >= '0' && c <= '9';
+        private static bool IsAsciiLetter(char c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        private static bool IsAsciiLetterOrDigit(char c) => IsDigit(c) || IsAsciiLetter(c);
+
+        private static bool IsDigits(string text)
+        {
+            foreach (var c in text) if (!IsDigit(c)) return false;
+            return true;
         }
     }
 }
