@@ -24,15 +24,22 @@ namespace ImageTools.Commands
     public sealed class InvokeImageBuildCommand : PSCmdlet
     {
         public const string ByNodeSet = "ByNode";
+        public const string ByStatusSet = "ByStatus";
         public const string ByPathSet = "ByPath";
 
         private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
+        private readonly List<ImageNode> _upToDate = new List<ImageNode>();
 
         /// <summary>Images from Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
         [ValidateNotNull]
         public ImageNode[] InputObject { get; set; } = null!;
+
+        /// <summary>Verdicts from Test-ImageNeedsRebuild: images that need a rebuild are built, the others reported UpToDate.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByStatusSet)]
+        [ValidateNotNull]
+        public Planning.RebuildStatus[] Status { get; set; } = null!;
 
         /// <summary>The root of the image tree, to build without Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPathSet)]
@@ -81,21 +88,25 @@ namespace ImageTools.Commands
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
+            if (ParameterSetName != ByStatusSet) return;
+            foreach (var status in Status) (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
         }
 
         protected override void EndProcessing()
         {
             ImageGraph graph;
             IReadOnlyList<ImageNode> selected;
-            try { (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath(); }
+            try { (graph, selected) = ParameterSetName == ByPathSet ? FromPath() : PipelineSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
             catch (ImageToolsException e)
             {
                 ErrorRecords.ThrowTerminating(this, e);
                 return;
             }
             if (selected.Count == 0) return;
+            var upToDate = new HashSet<ImageNode>(_upToDate);
+            foreach (var node in selected.Where(upToDate.Contains)) Report(BuildResult.UpToDate(node));
 
-            var approved = selected.Where(n => ShouldProcess(n.Reference, $"Build image (level {n.Level})")).ToList();
+            var approved = selected.Where(n => !upToDate.Contains(n) && ShouldProcess(n.Reference, $"Build image (level {n.Level})")).ToList();
             if (approved.Count == 0) return;
 
             var options = new BuildOptions
@@ -103,7 +114,8 @@ namespace ImageTools.Commands
                 ThrottleLimit = ThrottleLimit > 0 ? ThrottleLimit : graph.Tree.Config.Parallelism ?? Environment.ProcessorCount,
                 NoCache = NoCache,
                 Pull = Pull,
-                BuildArgs = BuildArgs(),
+                BuildArgs = Hashtables.ToStrings(BuildArg),
+                InputDigester = new Planning.BuildInputDigester(new Planning.FileHashCache(Planning.FileHashCache.DefaultPath())),
                 LogDirectory = LogPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath),
                 Builder = Builder,
                 TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
@@ -182,14 +194,6 @@ namespace ImageTools.Commands
             var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
             foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
             return (graph, selected);
-        }
-
-        private IReadOnlyDictionary<string, string> BuildArgs()
-        {
-            var args = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (BuildArg == null) return args;
-            foreach (DictionaryEntry entry in BuildArg) args[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
-            return args;
         }
 
         private sealed class QueueProgress : IProgress<BuildEvent>

@@ -25,6 +25,9 @@ namespace ImageTools.Building
             Status = status;
         }
 
+        /// <summary>A result for an image that needed no rebuild.</summary>
+        public static BuildResult UpToDate(ImageNode node) => new BuildResult(node, BuildStatus.UpToDate);
+
         public string Name => Node.Name;
         public string Reference => Node.Reference;
         public BuildStatus Status { get; internal set; }

@@ -92,6 +92,8 @@ namespace ImageTools.Tests.Commands
         }
 
         [Theory]
+        [InlineData(typeof(GetImageGraphCommand), typeof(TestImageNeedsRebuildCommand))]
+        [InlineData(typeof(TestImageNeedsRebuildCommand), typeof(InvokeImageBuildCommand))]
         [InlineData(typeof(GetImageGraphCommand), typeof(InvokeImageBuildCommand))]
         [InlineData(typeof(GetImageGraphCommand), typeof(UpdateImageChangelogCommand))]
         public void The_next_cmdlet_takes_the_previous_ones_output_from_the_pipeline(Type previous, Type next)

@@ -1,0 +1,130 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Definitions;
+using ImageTools.Engine;
+using ImageTools.Graph;
+using ImageTools.Planning;
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// Tells for each image whether it needs a rebuild, with every reason, by comparing its build
+    /// inputs and bases with the labels of the published image. Without a registry in the tree's
+    /// config, the local engine is the place of record.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "ImageNeedsRebuild", DefaultParameterSetName = ByNodeSet)]
+    [OutputType(typeof(RebuildStatus))]
+    public sealed class TestImageNeedsRebuildCommand : PSCmdlet
+    {
+        public const string ByNodeSet = "ByNode";
+        public const string ByPathSet = "ByPath";
+
+        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+        private readonly List<ImageNode> _nodes = new List<ImageNode>();
+
+        /// <summary>Images from Get-ImageGraph.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
+        [ValidateNotNull]
+        public ImageNode[] InputObject { get; set; } = null!;
+
+        /// <summary>The root of the image tree, to test without Get-ImageGraph.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = null!;
+
+        /// <summary>Only these images of the tree at -Path (wildcards allowed); all when omitted.</summary>
+        [Parameter(Position = 1, ParameterSetName = ByPathSet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageNameCompleter))]
+        public string[]? Name { get; set; }
+
+        /// <summary>Images to rebuild regardless (wildcards allowed). With -All: every image but these.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageNameCompleter))]
+        public string[]? ForceName { get; set; }
+
+        /// <summary>Rebuild every image (except those named by -ForceName).</summary>
+        [Parameter]
+        public SwitchParameter All { get; set; }
+
+        /// <summary>The build args Invoke-ImageBuild will get: they are build inputs too.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable? BuildArg { get; set; }
+
+        /// <summary>Compare with the local engine's images even when the tree names a registry.</summary>
+        [Parameter]
+        public SwitchParameter Local { get; set; }
+
+        /// <summary>How many look-ups run at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 8;
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
+        }
+
+        protected override void EndProcessing()
+        {
+            try
+            {
+                var (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath();
+                if (selected.Count == 0) return;
+                var source = SourceFor(graph);
+                var forced = ForceName == null ? new string[0]
+                    : graph.Nodes.Where(n => ForceName.Any(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase).IsMatch(n.Name))).Select(n => n.Name).ToArray();
+                var planner = new RebuildPlanner(source, new BuildInputDigester(new FileHashCache(FileHashCache.DefaultPath())), new RebuildOptions
+                {
+                    Forced = forced,
+                    All = All,
+                    BuildArgs = Hashtables.ToStrings(BuildArg),
+                    ThrottleLimit = ThrottleLimit,
+                });
+                WriteVerbose($"Comparing {selected.Count} images with {source.Description}");
+                var plan = Task.Run(() => planner.PlanAsync(graph, selected, _cancellation.Token)).GetAwaiter().GetResult();
+                foreach (var status in plan)
+                {
+                    WriteVerbose(status.NeedsRebuild
+                        ? $"{status.Reference}: needs a rebuild. {string.Join(" ", status.Details)}"
+                        : $"{status.Reference}: up to date (inputs {status.InputsDigest}).");
+                    if (status.VersionBumpNeeded)
+                        WriteWarning($"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
+                    WriteObject(status);
+                }
+            }
+            catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
+            catch (OperationCanceledException) { }
+        }
+
+        protected override void StopProcessing() => _cancellation.Cancel();
+
+        private IPublishedImageSource SourceFor(ImageGraph graph)
+        {
+            var registry = graph.Tree.Config.Registry;
+            if (registry == null || Local) return new LocalEngineImageSource(new DockerCliEngine());
+            throw new ImageToolsException("RegistryCheckUnavailable", FaultKind.InvalidOperation,
+                $"The tree publishes to {registry}, and checking a registry is not available in this version yet. " +
+                "Pass -Local to compare with the images of the local engine instead.");
+        }
+
+        private (ImageGraph, IReadOnlyList<ImageNode>) FromPath()
+        {
+            var root = TreePaths.ResolveSingle(this, Path);
+            var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
+            foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
+            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
+            return (graph, selected);
+        }
+    }
+}

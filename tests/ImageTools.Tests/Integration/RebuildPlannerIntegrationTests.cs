@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Engine;
+using ImageTools.Graph;
+using ImageTools.Planning;
+using Xunit;
+
+namespace ImageTools.Tests.Integration
+{
+    /// <summary>Every reason produced end to end against the real engine (local mode: no registry in the tree).</summary>
+    [Collection(DockerCollection.Name)]
+    public class RebuildPlannerIntegrationTests
+    {
+        private static DockerCliEngine Engine() =>
+            new DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_BUILDKIT"] = "0" });
+
+        private static ImageGraph GraphOf(string root) => ImageGraph.Build(TreeScanner.Scan(root));
+
+        private static Dictionary<string, RebuildStatus> Plan(ImageGraph graph) =>
+            new RebuildPlanner(new LocalEngineImageSource(Engine()), new BuildInputDigester(), new RebuildOptions())
+                .PlanAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(s => s.Name);
+
+        private static void Build(ImageGraph graph, IEnumerable<ImageNode> nodes)
+        {
+            var results = new ImageBuilder(Engine(), new BuildOptions { ThrottleLimit = 2 }).BuildAsync(graph, nodes, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.All(results, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Status} {r.Error}"));
+        }
+
+        /// <summary>A copy of the examples under a unique namespace, so nothing here moves the examples' own tags.</summary>
+        private static TestTree CopyOfExamples()
+        {
+            DockerServices.Require();
+            var tree = new TestTree();
+            foreach (var file in Directory.GetFiles(RepoPaths.Of("examples"), "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(RepoPaths.Of("examples"), file).Replace('\\', '/');
+                var target = tree.PathOf(relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+            File.AppendAllText(tree.PathOf("imagetools.yaml"), $"namespace: plan{Guid.NewGuid():N}".Substring(0, 22) + "\n");
+            return tree;
+        }
+
+        [DockerFact]
+        public void After_a_build_everything_is_up_to_date_and_each_change_gives_its_reason()
+        {
+            using var tree = CopyOfExamples();
+            var graph = GraphOf(tree.Root);
+
+            var before = Plan(graph);
+            Assert.All(before.Values, s => Assert.Contains(RebuildReason.NotPublished, s.Reasons));
+
+            Build(graph, graph.Nodes);
+            Assert.All(Plan(graph).Values, s => Assert.False(s.NeedsRebuild, s.ToString()));
+
+            // A changed source file: InputsChanged, flagged for a version bump, cascading to the dependent.
+            tree.Write("tools/greet.sh", "#!/bin/sh\necho \"hello again from ${1:-tools}\"\n");
+            var changed = Plan(GraphOf(tree.Root));
+            Assert.Equal(new[] { RebuildReason.InputsChanged }, changed["tools"].Reasons);
+            Assert.True(changed["tools"].VersionBumpNeeded);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, changed["app-web"].Reasons);
+            Assert.False(changed["runtime"].NeedsRebuild);
+
+            // The parent rebuilt with other content: its children now sit on an old base.
+            tree.Write("tools/greet.sh", File.ReadAllText(RepoPaths.Of("examples/tools/greet.sh")));
+            tree.Write("base/Dockerfile.template", File.ReadAllText(tree.PathOf("base/Dockerfile.template")) + "RUN echo rebuilt > /etc/imagetools/rebuilt\n");
+            graph = GraphOf(tree.Root);
+            Build(graph, new[] { graph["base"] });
+            var rebased = Plan(graph);
+            Assert.False(rebased["base"].NeedsRebuild);
+            Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["runtime"].Reasons);
+            Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["tools"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["app-web"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["worker"].Reasons);
+        }
+
+        [DockerFact]
+        public void An_image_not_built_by_ImageTools_is_NoBuildMetadata()
+        {
+            var name = $"foreign{Guid.NewGuid():N}".Substring(0, 15);
+            using var tree = new TestTree().Image("x", "FROM busybox:1.36\n").Write("x/image.yaml", $"name: {name}\n");
+            DockerServices.Docker("tag", "busybox:1.36", $"{name}:latest");
+
+            var status = Plan(GraphOf(tree.Root))[name];
+
+            Assert.Equal(new[] { RebuildReason.NoBuildMetadata }, status.Reasons);
+            DockerServices.Docker("rmi", $"{name}:latest");
+        }
+    }
+}
