@@ -61,6 +61,9 @@ function Invoke-Package {
         Where-Object Name -ne 'System.Management.Automation.dll' |
         Copy-Item -Destination $layout
     Copy-Item (Join-Path $root 'module/ImageTools.Format.ps1xml') $layout
+    # Help is generated from the cmdlets' doc comments, the one source for code and Get-Help.
+    Invoke-Native dotnet @('run', '-c', $Configuration, '--project', (Join-Path $root 'src/ImageTools.HelpGenerator'), '--',
+        (Join-Path $layout 'en-US/ImageTools.Commands.dll-Help.xml'))
     $version = Get-ModuleVersion
     (Get-Content -Raw (Join-Path $root 'module/ImageTools.psd1')) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" |
         Set-Content -NoNewline -Encoding utf8 (Join-Path $layout 'ImageTools.psd1')

@@ -11,6 +11,18 @@ namespace ImageTools.Commands
     /// <summary>
     /// Scans an image tree and emits its images in build order, or the graph as DOT/Mermaid text.
     /// </summary>
+    /// <remarks>
+    /// Dependencies are inferred from every FROM, COPY --from and RUN --mount from= after ARG
+    /// expansion, and from control and image.yaml; a cycle is an error that prints the cycle.
+    /// </remarks>
+    /// <example>
+    /// <code>Get-ImageGraph ./images | Format-Table</code>
+    /// <para>Lists every image of the tree with its build level, dependencies and base images.</para>
+    /// </example>
+    /// <example>
+    /// <code>Get-ImageGraph ./images -Name 'php*' -IncludeDependents -Format Mermaid</code>
+    /// <para>Shows the php images and everything built on them as a Mermaid diagram.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "ImageGraph", DefaultParameterSetName = NodesSet)]
     [OutputType(typeof(ImageNode), ParameterSetName = new[] { NodesSet })]
     [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]

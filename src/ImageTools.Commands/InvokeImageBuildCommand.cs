@@ -18,6 +18,14 @@ namespace ImageTools.Commands
     /// Builds images in dependency order, independent ones in parallel; verifies each and moves its
     /// tags only when it passed. A failed image skips its dependents; other branches go on.
     /// </summary>
+    /// <example>
+    /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild -ThrottleLimit 4</code>
+    /// <para>Rebuilds only what is stale, four images at a time, and emits one result per image.</para>
+    /// </example>
+    /// <example>
+    /// <code>Invoke-ImageBuild -Path ./images -Name base -WhatIf</code>
+    /// <para>Shows what would be built, with build levels, and builds nothing.</para>
+    /// </example>
     [Cmdlet(VerbsLifecycle.Invoke, "ImageBuild", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = ByNodeSet)]
     [OutputType(typeof(BuildResult))]

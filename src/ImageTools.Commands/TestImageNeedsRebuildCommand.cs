@@ -17,6 +17,14 @@ namespace ImageTools.Commands
     /// inputs and bases with the labels of the published image. Without a registry in the tree's
     /// config, the local engine is the place of record.
     /// </summary>
+    /// <example>
+    /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Format-Table</code>
+    /// <para>A dry run: every image that would be rebuilt and why, cascades included.</para>
+    /// </example>
+    /// <example>
+    /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild -All -ForceName base</code>
+    /// <para>Forces every image except base (docker_build's xor semantics).</para>
+    /// </example>
     [Cmdlet(VerbsDiagnostic.Test, "ImageNeedsRebuild", DefaultParameterSetName = ByNodeSet)]
     [OutputType(typeof(RebuildStatus))]
     public sealed class TestImageNeedsRebuildCommand : PSCmdlet

@@ -12,6 +12,14 @@ namespace ImageTools.Commands
     /// Adds a changelog entry to the named images and a cascaded entry to every dependent, as
     /// docker-pkg's <c>update</c> does. All files change, or none.
     /// </summary>
+    /// <example>
+    /// <code>Update-ImageChangelog -Path ./images -Name base -Reason 'Rebuild for CVE-2026-0001'</code>
+    /// <para>Bumps base (0.1.2 becomes 0.1.2-s1) and adds a cascaded entry to every image built on it.</para>
+    /// </example>
+    /// <example>
+    /// <code>Update-ImageChangelog -Path ./images -Name base -Reason 'New upstream' -Version 2.0.0 -WhatIf</code>
+    /// <para>Lists every changelog it would change and the version change, and writes nothing.</para>
+    /// </example>
     [Cmdlet(VerbsData.Update, "ImageChangelog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = ByNameSet)]
     [OutputType(typeof(ChangelogUpdate))]

@@ -1,0 +1,165 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace ImageTools.HelpGenerator
+{
+    /// <summary>One cmdlet's help as read from metadata and doc comments.</summary>
+    public sealed class CmdletHelp
+    {
+        public string Name { get; init; } = "";
+        public string Verb { get; init; } = "";
+        public string Noun { get; init; } = "";
+        public string Synopsis { get; init; } = "";
+        public string Description { get; init; } = "";
+        public IReadOnlyList<ParameterHelp> Parameters { get; init; } = Array.Empty<ParameterHelp>();
+        public IReadOnlyList<string> ParameterSets { get; init; } = Array.Empty<string>();
+        public IReadOnlyList<(string Code, string Remarks)> Examples { get; init; } = Array.Empty<(string, string)>();
+        public IReadOnlyList<Type> Outputs { get; init; } = Array.Empty<Type>();
+    }
+
+    public sealed class ParameterHelp
+    {
+        public string Name { get; init; } = "";
+        public Type Type { get; init; } = typeof(object);
+        public string Description { get; init; } = "";
+        public IReadOnlyList<(string Set, bool Mandatory, int? Position, bool ByValue, bool ByName)> Sets { get; init; } = Array.Empty<(string, bool, int?, bool, bool)>();
+        public bool Wildcards { get; init; }
+    }
+
+    /// <summary>
+    /// Reads cmdlets through CustomAttributeData (PowerShellStandard's attribute classes are stubs
+    /// that read back as defaults) and their doc comments, and writes PowerShell's MAML format.
+    /// </summary>
+    public static class MamlWriter
+    {
+        private const string AllSets = "__AllParameterSets";
+        private static readonly XNamespace Msh = "http://msh";
+        private static readonly XNamespace Maml = "http://schemas.microsoft.com/maml/2004/10";
+        private static readonly XNamespace Command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+        private static readonly XNamespace Dev = "http://schemas.microsoft.com/maml/dev/2004/10";
+
+        public static IReadOnlyList<CmdletHelp> Read(Assembly assembly, XDocument docs)
+        {
+            var members = docs.Descendants("member").ToDictionary(m => (string)m.Attribute("name")!, m => m);
+            return assembly.GetExportedTypes()
+                .Where(t => typeof(Cmdlet).IsAssignableFrom(t) && !t.IsAbstract)
+                .Select(t => ReadCmdlet(t, members))
+                .OrderBy(c => c.Name, StringComparer.Ordinal)
+                .ToList();
+        }
+
+        public static XDocument Write(IEnumerable<CmdletHelp> cmdlets) =>
+            new XDocument(new XDeclaration("1.0", "utf-8", null),
+                new XElement(Msh + "helpItems", new XAttribute("schema", "maml"),
+                    new XAttribute(XNamespace.Xmlns + "maml", Maml), new XAttribute(XNamespace.Xmlns + "command", Command),
+                    new XAttribute(XNamespace.Xmlns + "dev", Dev),
+                    cmdlets.Select(WriteCommand)));
+
+        private static CmdletHelp ReadCmdlet(Type type, IReadOnlyDictionary<string, XElement> members)
+        {
+            var cmdlet = type.GetCustomAttributesData().Single(a => a.AttributeType == typeof(CmdletAttribute));
+            var verb = (string)cmdlet.ConstructorArguments[0].Value!;
+            var noun = (string)cmdlet.ConstructorArguments[1].Value!;
+            members.TryGetValue("T:" + type.FullName, out var typeDoc);
+            var parameters = type.GetProperties()
+                .Select(p => (Property: p, Attributes: p.GetCustomAttributesData().Where(a => a.AttributeType == typeof(ParameterAttribute)).ToList()))
+                .Where(p => p.Attributes.Count > 0)
+                .Select(p =>
+                {
+                    members.TryGetValue($"P:{type.FullName}.{p.Property.Name}", out var doc);
+                    return new ParameterHelp
+                    {
+                        Name = p.Property.Name,
+                        Type = p.Property.PropertyType,
+                        Description = Text(doc?.Element("summary")),
+                        Wildcards = p.Property.GetCustomAttributesData().Any(a => a.AttributeType == typeof(SupportsWildcardsAttribute)),
+                        Sets = p.Attributes.Select(a => (
+                            Named(a, "ParameterSetName") as string ?? AllSets,
+                            Named(a, "Mandatory") is true,
+                            Named(a, "Position") is int position && position >= 0 ? position : (int?)null,
+                            Named(a, "ValueFromPipeline") is true,
+                            Named(a, "ValueFromPipelineByPropertyName") is true)).ToList(),
+                    };
+                }).ToList();
+            var sets = parameters.SelectMany(p => p.Sets.Select(s => s.Set)).Where(s => s != AllSets).Distinct().ToList();
+            if (sets.Count == 0) sets.Add(AllSets);
+            return new CmdletHelp
+            {
+                Name = $"{verb}-{noun}",
+                Verb = verb,
+                Noun = noun,
+                Synopsis = Text(typeDoc?.Element("summary")),
+                Description = Text(typeDoc?.Element("remarks")) is { Length: > 0 } remarks ? remarks : Text(typeDoc?.Element("summary")),
+                Parameters = parameters,
+                ParameterSets = sets,
+                Examples = typeDoc?.Elements("example").Select(e => (Code: e.Element("code")?.Value.Trim() ?? "", Remarks: Text(e.Element("para")))).ToList()
+                           ?? new List<(string, string)>(),
+                Outputs = type.GetCustomAttributesData().Where(a => a.AttributeType == typeof(OutputTypeAttribute))
+                    .SelectMany(a => ((IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!).Select(v => (Type)v.Value!))
+                    .Distinct().ToList(),
+            };
+        }
+
+        private static XElement WriteCommand(CmdletHelp help) =>
+            new XElement(Command + "command",
+                new XElement(Command + "details",
+                    new XElement(Command + "name", help.Name),
+                    new XElement(Command + "verb", help.Verb),
+                    new XElement(Command + "noun", help.Noun),
+                    new XElement(Maml + "description", Para(help.Synopsis))),
+                new XElement(Maml + "description", Para(help.Description)),
+                new XElement(Command + "syntax", help.ParameterSets.Select(set =>
+                    new XElement(Command + "syntaxItem",
+                        new XElement(Maml + "name", help.Name),
+                        help.Parameters.Where(p => p.Sets.Any(s => s.Set == set || s.Set == AllSets))
+                            .Select(p => Parameter(p, p.Sets.First(s => s.Set == set || s.Set == AllSets)))))),
+                new XElement(Command + "parameters", help.Parameters.Select(p => Parameter(p, p.Sets[0]))),
+                new XElement(Command + "inputTypes", help.Parameters.Where(p => p.Sets.Any(s => s.ByValue)).Select(p =>
+                    new XElement(Command + "inputType", new XElement(Dev + "type", new XElement(Maml + "name", ElementType(p.Type).FullName))))),
+                new XElement(Command + "returnValues", help.Outputs.Select(t =>
+                    new XElement(Command + "returnValue", new XElement(Dev + "type", new XElement(Maml + "name", t.FullName))))),
+                new XElement(Command + "examples", help.Examples.Select((e, i) =>
+                    new XElement(Command + "example",
+                        new XElement(Maml + "title", $"-------------------------- Example {i + 1} --------------------------"),
+                        new XElement(Dev + "code", e.Code),
+                        new XElement(Dev + "remarks", Para(e.Remarks))))));
+
+        private static XElement Parameter(ParameterHelp parameter, (string Set, bool Mandatory, int? Position, bool ByValue, bool ByName) set) =>
+            new XElement(Command + "parameter",
+                new XAttribute("required", set.Mandatory ? "true" : "false"),
+                new XAttribute("globbing", parameter.Wildcards ? "true" : "false"),
+                new XAttribute("pipelineInput", set.ByValue && set.ByName ? "True (ByValue, ByPropertyName)" : set.ByValue ? "True (ByValue)" : set.ByName ? "True (ByPropertyName)" : "False"),
+                new XAttribute("position", set.Position?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "named"),
+                new XElement(Maml + "name", parameter.Name),
+                new XElement(Maml + "description", Para(parameter.Description)),
+                new XElement(Command + "parameterValue", new XAttribute("required", parameter.Type == typeof(SwitchParameter) ? "false" : "true"),
+                    ElementType(parameter.Type).Name + (parameter.Type.IsArray ? "[]" : "")),
+                new XElement(Dev + "type", new XElement(Maml + "name", parameter.Type.FullName)));
+
+        private static XElement Para(string text) => new XElement(Maml + "para", text);
+
+        private static Type ElementType(Type type) => type.IsArray ? type.GetElementType()! : type;
+
+        private static object? Named(CustomAttributeData attribute, string name)
+        {
+            foreach (var argument in attribute.NamedArguments)
+                if (argument.MemberName == name) return argument.TypedValue.Value;
+            return null;
+        }
+
+        /// <summary>Doc-comment text with cref/paramref turned into plain words and white space folded.</summary>
+        private static string Text(XElement? element)
+        {
+            if (element == null) return "";
+            var text = string.Concat(element.Nodes().Select(n => n is XElement e
+                ? (string?)e.Attribute("cref") is { } cref ? cref.Substring(cref.LastIndexOf('.') + 1) : (string?)e.Attribute("name") ?? e.Value
+                : n.ToString()));
+            return Regex.Replace(System.Net.WebUtility.HtmlDecode(text), @"\s+", " ").Trim();
+        }
+    }
+}

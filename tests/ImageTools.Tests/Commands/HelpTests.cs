@@ -1,0 +1,54 @@
+using System.Linq;
+using System.Xml.Linq;
+using ImageTools.Commands;
+using ImageTools.HelpGenerator;
+using Xunit;
+
+namespace ImageTools.Tests.Commands
+{
+    /// <summary>Help comes from the doc comments; a public parameter without one fails here.</summary>
+    public class HelpTests
+    {
+        private static readonly System.Collections.Generic.IReadOnlyList<CmdletHelp> Cmdlets = MamlWriter.Read(
+            typeof(GetImageGraphCommand).Assembly,
+            XDocument.Load(System.IO.Path.ChangeExtension(typeof(GetImageGraphCommand).Assembly.Location, ".xml")));
+
+        [Fact]
+        public void Every_cmdlet_has_a_synopsis_a_description_and_examples()
+        {
+            Assert.Equal(4, Cmdlets.Count);
+            Assert.All(Cmdlets, c =>
+            {
+                Assert.False(string.IsNullOrWhiteSpace(c.Synopsis), c.Name);
+                Assert.False(string.IsNullOrWhiteSpace(c.Description), c.Name);
+                Assert.True(c.Examples.Count >= 2, $"{c.Name} has {c.Examples.Count} examples");
+                Assert.Contains(c.Examples, e => e.Code.Contains(c.Name));
+            });
+        }
+
+        [Fact]
+        public void Every_public_parameter_has_help()
+        {
+            var missing = Cmdlets.SelectMany(c => c.Parameters.Where(p => string.IsNullOrWhiteSpace(p.Description)).Select(p => $"{c.Name} -{p.Name}"));
+
+            Assert.Empty(missing);
+        }
+
+        [Fact]
+        public void The_MAML_lists_every_cmdlet_parameter_and_output()
+        {
+            var maml = MamlWriter.Write(Cmdlets);
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+
+            var commands = maml.Root!.Elements(command + "command").ToList();
+            Assert.Equal(Cmdlets.Select(c => c.Name), commands.Select(c => c.Element(command + "details")!.Element(command + "name")!.Value));
+            var build = commands.Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Invoke-ImageBuild");
+            var parameters = build.Element(command + "parameters")!.Elements(command + "parameter").ToList();
+            Assert.Contains(parameters, p => p.Element(maml2004 + "name")!.Value == "ThrottleLimit" && p.Element(maml2004 + "description")!.Value.Contains("at once"));
+            Assert.Equal("True (ByValue)", parameters.Single(p => p.Element(maml2004 + "name")!.Value == "InputObject").Attribute("pipelineInput")!.Value);
+            Assert.Contains("ImageTools.Building.BuildResult", build.Element(command + "returnValues")!.Value);
+            Assert.Equal(3, build.Element(command + "syntax")!.Elements().Count());
+        }
+    }
+}
