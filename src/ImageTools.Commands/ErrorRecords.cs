@@ -13,6 +13,27 @@ namespace ImageTools.Commands
         public static ErrorRecord From(Exception error, string errorId, ErrorCategory category, object? target) =>
             new ErrorRecord(error, errorId, category, target);
 
+        /// <summary>
+        /// WriteError, and in Azure Pipelines (TF_BUILD) also a logging command, so the error shows
+        /// in the run's summary and not only in the log.
+        /// </summary>
+        public static void WriteImageError(PSCmdlet cmdlet, ImageToolsException error)
+        {
+            cmdlet.WriteError(From(error));
+            if (AzureDevOps.IsPipeline()) WriteToHost(cmdlet, AzureDevOps.LogIssue(true, error.Message, error.FilePath, error.Line, error.ErrorId));
+        }
+
+        /// <summary>WriteWarning, and in Azure Pipelines also a logging command.</summary>
+        public static void WriteImageWarning(PSCmdlet cmdlet, string message, string? filePath = null, int? line = null)
+        {
+            cmdlet.WriteWarning(message);
+            if (AzureDevOps.IsPipeline()) WriteToHost(cmdlet, AzureDevOps.LogIssue(false, message, filePath, line));
+        }
+
+        // Logging commands must reach the agent's stdout: the host stream, as Write-Host does it (never System.Console).
+        private static void WriteToHost(PSCmdlet cmdlet, string line) =>
+            cmdlet.WriteInformation(new HostInformationMessage { Message = line, NoNewLine = false }, new[] { "PSHOST" });
+
         /// <summary>A literal -Name that matches no image: a per-name error, the command goes on.</summary>
         public static ErrorRecord ImageNotFound(string name, string root) =>
             From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
@@ -24,11 +45,14 @@ namespace ImageTools.Commands
         /// </summary>
         public static void ThrowTerminating(PSCmdlet cmdlet, ImageToolsException error)
         {
-            if (error is ImageTreeException tree)
+            if (error is ImageTreeException tree && tree.Errors.Count > 1)
             {
-                if (tree.Errors.Count == 1) cmdlet.ThrowTerminatingError(From(tree.Errors[0]));
-                foreach (var each in tree.Errors) cmdlet.WriteError(From(each));
+                // Each problem was logged on its own; the summary only stops the command.
+                foreach (var each in tree.Errors) WriteImageError(cmdlet, each);
+                cmdlet.ThrowTerminatingError(From(error));
             }
+            if (error is ImageTreeException single) error = single.Errors[0];
+            if (AzureDevOps.IsPipeline()) WriteToHost(cmdlet, AzureDevOps.LogIssue(true, error.Message, error.FilePath, error.Line, error.ErrorId));
             cmdlet.ThrowTerminatingError(From(error));
         }
 

@@ -79,7 +79,7 @@ namespace ImageTools.Commands
                     return;
                 }
 
-                foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+                foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
 
                 var selection = NameSelection.Select(graph, Name, IncludeDependents, IncludeDependencies, out var unmatched);
                 foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));

@@ -182,11 +182,11 @@ namespace ImageTools.Commands
             switch (result.Status)
             {
                 case BuildStatus.Failed:
-                    WriteError(ErrorRecords.From(
-                        new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name)));
+                    ErrorRecords.WriteImageError(this,
+                        new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name));
                     break;
                 case BuildStatus.Skipped:
-                    WriteWarning($"{result.Reference}: skipped. {result.Error}");
+                    ErrorRecords.WriteImageWarning(this, $"{result.Reference}: skipped. {result.Error}");
                     break;
                 default:
                     WriteVerbose($"{result.Reference}: {result.Status} in {result.Duration.TotalSeconds:F1}s ({result.ImageId})");
@@ -198,7 +198,7 @@ namespace ImageTools.Commands
         {
             var root = TreePaths.ResolveSingle(this, Path);
             var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
-            foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+            foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
             var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
             foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
             return (graph, selected);

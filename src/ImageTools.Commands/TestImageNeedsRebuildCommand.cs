@@ -106,7 +106,7 @@ namespace ImageTools.Commands
                         ? $"{status.Reference}: needs a rebuild. {string.Join(" ", status.Details)}"
                         : $"{status.Reference}: up to date (inputs {status.InputsDigest}).");
                     if (status.VersionBumpNeeded)
-                        WriteWarning($"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
+                        ErrorRecords.WriteImageWarning(this, $"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
                     WriteObject(status);
                 }
             }
@@ -129,7 +129,7 @@ namespace ImageTools.Commands
         {
             var root = TreePaths.ResolveSingle(this, Path);
             var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
-            foreach (var warning in graph.Warnings) WriteWarning(warning.ToString());
+            foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
             var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
             foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
             return (graph, selected);

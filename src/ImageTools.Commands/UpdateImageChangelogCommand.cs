@@ -103,7 +103,7 @@ namespace ImageTools.Commands
                 return;
             }
 
-            foreach (var warning in plan.Warnings) WriteWarning(warning.ToString());
+            foreach (var warning in plan.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
             // All or nothing: one declined file would leave the cascade half-done, so ask per file, then write all.
             var approved = plan.Updates.Where(u => ShouldProcess(u.Path,
                 $"Add changelog entry {u.OldVersion ?? "(new file)"} → {u.NewVersion}{(u.Cascaded ? " (cascaded)" : "")}")).ToList();
