@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using ImageTools.Building;
+using ImageTools.Changelogs;
 using ImageTools.Definitions;
 using ImageTools.Engine;
 using ImageTools.Graph;
@@ -78,6 +79,27 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["tools"].Reasons);
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["app-web"].Reasons);
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["worker"].Reasons);
+        }
+
+        [DockerFact]
+        public void After_a_changelog_update_the_bumped_images_are_NotPublished_under_their_new_tags()
+        {
+            using var tree = CopyOfExamples();
+            var graph = GraphOf(tree.Root);
+            Build(graph, graph.Nodes);
+
+            var update = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(new[] { "base" }, "Rebuild for CVE-2026-0001",
+                new ChangelogAuthor("Ops", "ops@example.org")));
+            ChangelogUpdater.Apply(update.Updates);
+            var plan = Plan(GraphOf(tree.Root));
+
+            Assert.Equal(new[] { "base", "tools", "app-web" }, update.Updates.Select(u => u.Name));
+            Assert.Contains(update.Warnings, w => w.ImageName == "runtime" && w.Message.Contains("no changelog"));
+            Assert.EndsWith("base:0.1.0-s1", plan["base"].Reference);
+            Assert.Contains(RebuildReason.NotPublished, plan["base"].Reasons);
+            Assert.Contains(RebuildReason.NotPublished, plan["tools"].Reasons);
+            Assert.Contains(RebuildReason.NotPublished, plan["app-web"].Reasons);
+            Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["runtime"].Reasons);
         }
 
         [DockerFact]

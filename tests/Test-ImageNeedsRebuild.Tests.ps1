@@ -1,0 +1,67 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Compares with the Docker engine this host's docker CLI talks to (local mode: the trees here have
+# no registry). Every image gets a unique name and is removed afterwards. Needs busybox:1.36.
+
+BeforeDiscovery {
+    $script:noDocker = $true
+    if (Get-Command docker -ErrorAction SilentlyContinue) {
+        docker image inspect busybox:1.36 *> $null
+        $script:noDocker = $LASTEXITCODE -ne 0
+    }
+}
+
+BeforeAll {
+    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
+    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
+    Import-Module $manifest -Force
+}
+
+AfterAll {
+    Remove-Module ImageTools -ErrorAction SilentlyContinue
+}
+
+Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
+    BeforeEach {
+        $id = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $tree = Join-Path $TestDrive $id
+        foreach ($image in @(@{ Dir = 'base'; Text = "FROM busybox:1.36`n" }, @{ Dir = 'app'; Text = "FROM tn$id-base`nCOPY app.txt /app.txt`n" })) {
+            $path = Join-Path $tree $image.Dir
+            New-Item -ItemType Directory -Force $path | Out-Null
+            Set-Content -NoNewline (Join-Path $path 'Dockerfile') $image.Text
+            Set-Content -NoNewline (Join-Path $path 'image.yaml') "name: tn$id-$($image.Dir)`n"
+        }
+        Set-Content -NoNewline (Join-Path $tree 'app/app.txt') 'one'
+    }
+
+    AfterEach {
+        docker image ls --format '{{.Repository}}:{{.Tag}}' | Where-Object { $_ -like "tn$id-*" } | ForEach-Object { docker image rm $_ *> $null }
+    }
+
+    It 'reports unbuilt images NotPublished, then up to date after a build, then the changed one' {
+        $before = Get-ImageGraph $tree | Test-ImageNeedsRebuild
+        $before | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Planning.RebuildStatus]) }
+        $before.NeedsRebuild | Should -Be @($true, $true)
+        ($before | Where-Object Name -eq "tn$id-base").Reasons | Should -Be @('NotPublished')
+
+        $built = $before | Where-Object NeedsRebuild | Invoke-ImageBuild
+        $built.Status | Should -Be @('Built', 'Built')
+        (Get-ImageGraph $tree | Test-ImageNeedsRebuild).NeedsRebuild | Should -Be @($false, $false)
+
+        Set-Content -NoNewline (Join-Path $tree 'app/app.txt') 'two'
+        $after = Get-ImageGraph $tree | Test-ImageNeedsRebuild
+        ($after | Where-Object Name -eq "tn$id-app").Reasons | Should -Be @('InputsChanged')
+        ($after | Where-Object Name -eq "tn$id-base").NeedsRebuild | Should -BeFalse
+    }
+
+    It 'forces by name, and -All with names forces all the others' {
+        (Test-ImageNeedsRebuild -Path $tree -ForceName "tn$id-app" | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-app")
+        (Test-ImageNeedsRebuild -Path $tree -All -ForceName "tn$id-app" | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-base")
+    }
+
+    It 'stops with RegistryCheckUnavailable when the tree names a registry, unless -Local' {
+        Set-Content (Join-Path $tree 'imagetools.yaml') "registry: 127.0.0.1:5999`n"
+
+        { Test-ImageNeedsRebuild -Path $tree } | Should -Throw -ErrorId 'RegistryCheckUnavailable,ImageTools.Commands.TestImageNeedsRebuildCommand'
+        (Test-ImageNeedsRebuild -Path $tree -Local).Count | Should -Be 2
+    }
+}
