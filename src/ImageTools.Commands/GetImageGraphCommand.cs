@@ -66,7 +66,7 @@ namespace ImageTools.Commands
                 try
                 {
                     WriteVerbose($"Scanning image tree {root}");
-                    graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
+                    graph = TreeSelection.Load(this, root, _cancellation.Token);
                     WriteVerbose($"Found {graph.Nodes.Count} images in {graph.Nodes.Select(n => n.Level).DefaultIfEmpty(-1).Max() + 1} levels");
                 }
                 catch (ImageToolsException e)
@@ -79,7 +79,6 @@ namespace ImageTools.Commands
                     return;
                 }
 
-                foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
 
                 var selection = NameSelection.Select(graph, Name, IncludeDependents, IncludeDependencies, out var unmatched);
                 foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));

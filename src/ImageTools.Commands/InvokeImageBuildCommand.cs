@@ -104,10 +104,14 @@ namespace ImageTools.Commands
         {
             ImageGraph graph;
             IReadOnlyList<ImageNode> selected;
-            try { (graph, selected) = ParameterSetName == ByPathSet ? FromPath() : PipelineSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
+            try { (graph, selected) = ParameterSetName == ByPathSet ? TreeSelection.FromPath(this, Path, Name, _cancellation.Token) : TreeSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
             catch (ImageToolsException e)
             {
                 ErrorRecords.ThrowTerminating(this, e);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
                 return;
             }
             if (selected.Count == 0) return;
@@ -194,15 +198,6 @@ namespace ImageTools.Commands
             }
         }
 
-        private (ImageGraph, IReadOnlyList<ImageNode>) FromPath()
-        {
-            var root = TreePaths.ResolveSingle(this, Path);
-            var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
-            foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
-            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
-            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
-            return (graph, selected);
-        }
 
         private sealed class QueueProgress : IProgress<BuildEvent>
         {

@@ -86,7 +86,7 @@ namespace ImageTools.Commands
         {
             try
             {
-                var (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath();
+                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, _cancellation.Token);
                 if (selected.Count == 0) return;
                 var source = SourceFor(graph);
                 var forced = ForceName == null ? new string[0]
@@ -125,14 +125,5 @@ namespace ImageTools.Commands
                 "Pass -Local to compare with the images of the local engine instead.");
         }
 
-        private (ImageGraph, IReadOnlyList<ImageNode>) FromPath()
-        {
-            var root = TreePaths.ResolveSingle(this, Path);
-            var graph = ImageGraph.Build(TreeScanner.Scan(root, _cancellation.Token));
-            foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
-            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
-            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
-            return (graph, selected);
-        }
     }
 }

@@ -76,18 +76,21 @@ namespace ImageTools.Commands
         public string Urgency { get; set; } = "high";
 
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
+        private readonly System.Threading.CancellationTokenSource _cancellation = new System.Threading.CancellationTokenSource();
 
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
         }
 
+        protected override void StopProcessing() => _cancellation.Cancel();
+
         protected override void EndProcessing()
         {
             ChangelogUpdatePlan plan;
             try
             {
-                var (graph, selected) = ParameterSetName == ByNodeSet ? PipelineSelection.FromNodes(_nodes) : FromPath();
+                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, _cancellation.Token);
                 if (selected.Count == 0) return;
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
@@ -100,6 +103,10 @@ namespace ImageTools.Commands
             catch (ImageToolsException e)
             {
                 ErrorRecords.ThrowTerminating(this, e);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
                 return;
             }
 
@@ -125,13 +132,5 @@ namespace ImageTools.Commands
             }
         }
 
-        private (ImageGraph Graph, IReadOnlyList<ImageNode> Selected) FromPath()
-        {
-            var root = TreePaths.ResolveSingle(this, Path);
-            var graph = ImageGraph.Build(TreeScanner.Scan(root));
-            var selected = NameSelection.Select(graph, Name, false, false, out var unmatched);
-            foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
-            return (graph, selected);
-        }
     }
 }

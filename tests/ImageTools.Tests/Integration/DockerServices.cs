@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.IO;
-using System.Text;
-using System.Threading.Tasks;
+using System.Threading;
+using ImageTools.Engine;
 
 namespace ImageTools.Tests.Integration
 {
@@ -32,48 +30,25 @@ namespace ImageTools.Tests.Integration
         /// <summary>Runs the docker CLI against the test engine, without a shell; throws with its output on failure.</summary>
         public static string Docker(params string[] arguments) => Run("docker", arguments, workingDirectory: null).StandardOutput;
 
-        public static ProcessResult Run(string command, IEnumerable<string> arguments, string? workingDirectory, TimeSpan? timeout = null, bool check = true)
+        /// <summary>The engine under test, pointed at the test daemon.</summary>
+        public static DockerCliEngine Engine()
         {
             Require();
-            var start = new ProcessStartInfo(command)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-            };
-            foreach (var argument in arguments) start.ArgumentList.Add(argument);
-            start.Environment["DOCKER_HOST"] = DockerHost;
-            // The CLI here has no buildx plugin, so builds use the classic builder.
-            start.Environment["DOCKER_BUILDKIT"] = "0";
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit((int)(timeout ?? TimeSpan.FromMinutes(5)).TotalMilliseconds))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{command} {string.Join(" ", arguments)} did not finish in time.");
-            }
-            Task.WaitAll(output, error);
-            var result = new ProcessResult(process.ExitCode, output.Result, error.Result);
+            return new DockerCliEngine(environment: ClientEnvironment);
+        }
+
+        // The CLI here has no buildx plugin, so builds use the classic builder.
+        private static Dictionary<string, string?> ClientEnvironment => new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerHost, ["DOCKER_BUILDKIT"] = "0" };
+
+        public static ProcessOutcome Run(string command, IEnumerable<string> arguments, string? workingDirectory, TimeSpan? timeout = null, bool check = true)
+        {
+            Require();
+            using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
+            var result = ProcessRunner.RunAsync(command, arguments, deadline.Token, workingDirectory, ClientEnvironment).GetAwaiter().GetResult();
             if (check && result.ExitCode != 0)
                 throw new InvalidOperationException(
                     $"{command} {string.Join(" ", arguments)} failed with exit code {result.ExitCode}:\n{result.StandardError}\n{result.StandardOutput}");
             return result;
         }
-    }
-
-    public sealed class ProcessResult
-    {
-        public ProcessResult(int exitCode, string standardOutput, string standardError)
-        {
-            ExitCode = exitCode;
-            StandardOutput = standardOutput;
-            StandardError = standardError;
-        }
-
-        public int ExitCode { get; }
-        public string StandardOutput { get; }
-        public string StandardError { get; }
     }
 }

@@ -17,8 +17,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class ImageBuilderTests
     {
-        private static DockerCliEngine Engine() =>
-            new DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_BUILDKIT"] = "0" });
+        private static DockerCliEngine Engine() => DockerServices.Engine();
 
         private static IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
             CancellationToken cancellationToken = default, IProgress<BuildEvent>? progress = null)

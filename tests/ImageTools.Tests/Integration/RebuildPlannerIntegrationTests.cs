@@ -17,8 +17,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class RebuildPlannerIntegrationTests
     {
-        private static DockerCliEngine Engine() =>
-            new DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_BUILDKIT"] = "0" });
+        private static DockerCliEngine Engine() => DockerServices.Engine();
 
         private static ImageGraph GraphOf(string root) => ImageGraph.Build(TreeScanner.Scan(root));
 
