@@ -29,12 +29,7 @@ namespace ImageTools.Changelogs
             stream.Flush(flushToDisk: true);
         }
 
-        public void Replace(string source, string destination)
-        {
-            // File.Replace needs an existing destination; a new changelog is a plain move.
-            if (File.Exists(destination)) File.Replace(source, destination, null);
-            else File.Move(source, destination);
-        }
+        public void Replace(string source, string destination) => AtomicFile.MoveOver(source, destination);
 
         public void DeleteIfExists(string path)
         {

@@ -160,7 +160,7 @@ namespace ImageTools.Changelogs
             {
                 foreach (var update in updates)
                 {
-                    var temp = update.Path + ".imagetools-" + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
+                    var temp = AtomicFile.TempPathFor(update.Path);
                     staged.Add((update, temp));
                     fileSystem.WriteAllText(temp, update.NewText);
                 }

@@ -93,6 +93,9 @@ namespace ImageTools.Engine
         public async Task RemoveAsync(string image, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "image", "rm", image).ConfigureAwait(false), $"remove {image}").ConfigureAwait(false);
 
+        public async Task SaveAsync(string reference, string path, CancellationToken cancellationToken) =>
+            await Check(await Docker(cancellationToken, "save", "--output", path, reference).ConfigureAwait(false), $"save {reference}").ConfigureAwait(false);
+
         public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
         {
             // One value per line keeps parsing trivial without a JSON reader.

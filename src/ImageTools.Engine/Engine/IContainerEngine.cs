@@ -70,6 +70,9 @@ namespace ImageTools.Engine
 
         Task RemoveAsync(string image, CancellationToken cancellationToken);
 
+        /// <summary>Writes the image (with its tag) as a docker-archive tar that <c>docker load</c> reads.</summary>
+        Task SaveAsync(string reference, string path, CancellationToken cancellationToken);
+
         /// <summary>The environment a verify command needs to reach the same engine (DOCKER_HOST and friends).</summary>
         IReadOnlyDictionary<string, string?> ClientEnvironment { get; }
     }

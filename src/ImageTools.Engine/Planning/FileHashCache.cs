@@ -65,15 +65,10 @@ namespace ImageTools.Planning
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-                var temp = _path + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
-                using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
-                {
-                    writer.Write(Header + "\n");
-                    foreach (var pair in _entries)
-                        writer.Write($"{pair.Value.Length.ToString(CultureInfo.InvariantCulture)}\t{pair.Value.Ticks.ToString(CultureInfo.InvariantCulture)}\t{pair.Value.Hash}\t{pair.Key}\n");
-                }
-                if (File.Exists(_path)) File.Replace(temp, _path, null);
-                else File.Move(temp, _path);
+                var text = new StringBuilder(Header + "\n");
+                foreach (var pair in _entries)
+                    text.Append($"{pair.Value.Length.ToString(CultureInfo.InvariantCulture)}\t{pair.Value.Ticks.ToString(CultureInfo.InvariantCulture)}\t{pair.Value.Hash}\t{pair.Key}\n");
+                AtomicFile.WriteAllText(_path, text.ToString());
                 _changed = 0;
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }

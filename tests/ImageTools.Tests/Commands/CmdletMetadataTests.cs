@@ -96,6 +96,8 @@ namespace ImageTools.Tests.Commands
         [InlineData(typeof(TestImageNeedsRebuildCommand), typeof(InvokeImageBuildCommand))]
         [InlineData(typeof(GetImageGraphCommand), typeof(InvokeImageBuildCommand))]
         [InlineData(typeof(GetImageGraphCommand), typeof(UpdateImageChangelogCommand))]
+        [InlineData(typeof(InvokeImageBuildCommand), typeof(PublishImageCommand))]
+        [InlineData(typeof(GetImageGraphCommand), typeof(PublishImageCommand))]
         public void The_next_cmdlet_takes_the_previous_ones_output_from_the_pipeline(Type previous, Type next)
         {
             var produced = Attributes<OutputTypeAttribute>(previous)
@@ -109,6 +111,7 @@ namespace ImageTools.Tests.Commands
 
         [Theory]
         [InlineData(typeof(InvokeImageBuildCommand))]
+        [InlineData(typeof(PublishImageCommand))]
         [InlineData(typeof(UpdateImageChangelogCommand))]
         public void Cmdlets_that_change_something_support_WhatIf_and_Confirm(Type type)
         {

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+
+namespace ImageTools.Publishing
+{
+    /// <summary>
+    /// One image in an archive directory: <c>NAME_TAG.tar</c> plus a <c>.tar.entry</c> record
+    /// (key=value lines) written after the tar is complete. The record is the proof an archive is
+    /// whole: a tar without one is an interrupted save and is written again.
+    /// </summary>
+    public sealed class ArchiveEntry
+    {
+        public const string RecordExtension = ".entry";
+
+        public ArchiveEntry(string name, string tag, string reference, string digest, DateTimeOffset created, long size, string file)
+        {
+            Name = name;
+            Tag = tag;
+            Reference = reference;
+            Digest = digest;
+            Created = created;
+            Size = size;
+            File = file;
+        }
+
+        public string Name { get; }
+        public string Tag { get; }
+        public string Reference { get; }
+        /// <summary>The image id (config digest) that was saved.</summary>
+        public string Digest { get; }
+        public DateTimeOffset Created { get; }
+        public long Size { get; }
+        /// <summary>The tar's file name inside the archive directory.</summary>
+        public string File { get; }
+
+        /// <summary>A file name safe on Windows and Linux for an image and tag.</summary>
+        public static string FileNameFor(string name, string tag) => name.Replace('/', '_') + "_" + tag + ".tar";
+
+        internal string ToRecord() => string.Join("\n", new[]
+        {
+            "name=" + Name, "tag=" + Tag, "reference=" + Reference, "digest=" + Digest,
+            "created=" + Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), "size=" + Size.ToString(CultureInfo.InvariantCulture),
+            "file=" + File,
+        }) + "\n";
+
+        /// <summary>Null for a record that is missing or not whole.</summary>
+        internal static ArchiveEntry? FromRecord(string path)
+        {
+            if (!System.IO.File.Exists(path)) return null;
+            var fields = System.IO.File.ReadAllLines(path).Select(l => l.Split(new[] { '=' }, 2)).Where(p => p.Length == 2)
+                .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+            string? Field(string key) => fields.TryGetValue(key, out var value) ? value : null;
+            if (Field("name") is not { } name || Field("tag") is not { } tag || Field("reference") is not { } reference ||
+                Field("digest") is not { } digest || Field("file") is not { } file ||
+                !DateTimeOffset.TryParse(Field("created"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ||
+                !long.TryParse(Field("size"), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+                return null;
+            return new ArchiveEntry(name, tag, reference, digest, created, size, file);
+        }
+
+        /// <summary>The entry as a JSON object (the index is read by ConvertFrom-Json).</summary>
+        internal string ToJson() =>
+            "{" + string.Join(",", new[]
+            {
+                Pair("name", Name), Pair("tag", Tag), Pair("reference", Reference), Pair("digest", Digest),
+                Pair("created", Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
+                "\"size\":" + Size.ToString(CultureInfo.InvariantCulture), Pair("file", File),
+            }) + "}";
+
+        private static string Pair(string key, string value) => "\"" + key + "\":" + JsonString(value);
+
+        private static string JsonString(string value)
+        {
+            var text = new StringBuilder("\"");
+            foreach (var c in value)
+            {
+                switch (c)
+                {
+                    case '"': text.Append("\\\""); break;
+                    case '\\': text.Append("\\\\"); break;
+                    default:
+                        if (c < 0x20) text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                        else text.Append(c);
+                        break;
+                }
+            }
+            return text.Append('"').ToString();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using ImageTools.Graph;
+
+namespace ImageTools.Publishing
+{
+    public enum PublishStatus
+    {
+        /// <summary>Pushed to a registry.</summary>
+        Pushed,
+        /// <summary>The destination already held this exact image; nothing was sent.</summary>
+        AlreadyPublished,
+        /// <summary>Written to an archive directory.</summary>
+        Archived,
+        /// <summary>Not published; see Error.</summary>
+        Failed,
+    }
+
+    /// <summary>One image's publishing outcome: what Publish-Image emits.</summary>
+    public sealed class PublishResult
+    {
+        internal PublishResult(ImageNode node, string destination)
+        {
+            Node = node;
+            Destination = destination;
+        }
+
+        public string Name => Node.Name;
+        public string Reference => Node.Reference;
+        /// <summary>The image id (config digest) published.</summary>
+        public string? Digest { get; internal set; }
+        public string[] Tags { get; internal set; } = new string[0];
+        public PublishStatus Status { get; internal set; } = PublishStatus.Failed;
+        /// <summary>The registry, or the archive directory.</summary>
+        public string Destination { get; }
+        /// <summary>The archive file, for archive publishing.</summary>
+        public string? Path { get; internal set; }
+        public int Attempts { get; internal set; }
+        public string? Error { get; internal set; }
+        public string? ErrorId { get; internal set; }
+        public ImageNode Node { get; }
+
+        public override string ToString() => $"{Reference}: {Status}";
+    }
+}
