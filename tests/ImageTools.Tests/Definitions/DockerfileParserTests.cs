@@ -29,7 +29,7 @@ namespace ImageTools.Tests.Definitions
             Assert.Equal(3, info.Stages.Count);
             Assert.Equal(0, info.Stages[1].BaseStageIndex);
             Assert.Equal("build", info.Stages[0].Alias);
-            Assert.Equal("", info.Stages[0].Platform);
+            Assert.Equal("$BUILDPLATFORM", info.Stages[0].Platform);
             Assert.Null(info.FinalBase);
         }
 

@@ -31,11 +31,12 @@ namespace ImageTools.Tests.Definitions
         [Fact]
         public void Renders_docker_pkg_fixture_templates()
         {
-            Assert.Equal("FROM registry.example.org/ops/foo-bar:0.0.1\n\nCOPY /build/x /bin/x\n",
+            // Jinja drops the template's final newline (keep_trailing_newline is off in docker-pkg).
+            Assert.Equal("FROM registry.example.org/ops/foo-bar:0.0.1\n\nCOPY /build/x /bin/x",
                 Render("FROM {{ \"foo-bar\" | image_tag }}\n\nCOPY /build/x /bin/x\n"));
-            Assert.Equal("ARG UPSTREAM_VERSION=1.63.0\n",
+            Assert.Equal("ARG UPSTREAM_VERSION=1.63.0",
                 Render("ARG UPSTREAM_VERSION={{ \"upstream-version\" | image_tag | upstream_version }}\n"));
-            Assert.Equal("ARG UPSTREAM_VERSION=1.63.0\n",
+            Assert.Equal("ARG UPSTREAM_VERSION=1.63.0",
                 Render("ARG UPSTREAM_VERSION={{ \"upstream-version-extended\" | image_tag | upstream_version }}\n"));
         }
 
@@ -55,7 +56,7 @@ namespace ImageTools.Tests.Definitions
         {
             Assert.Equal(
                 "RUN apt-get update  \\\n    && DEBIAN_FRONTEND=noninteractive \\\n    apt-get install  --yes curl jq --no-install-recommends \\\n" +
-                "    && apt-get clean && rm -rf /var/lib/apt/lists/* \n",
+                "    && apt-get clean && rm -rf /var/lib/apt/lists/* ",
                 Render("RUN {{ \"curl\njq\" | apt_install }}\n"));
             Assert.Equal(
                 "echo 'Acquire::http::Proxy \"http://proxy:8080\";' > /etc/apt/apt.conf.d/80_proxy \\\n    && apt-get update -q \\\n" +
@@ -90,7 +91,7 @@ namespace ImageTools.Tests.Definitions
                 "{# a comment #}" +
                 "{{- ' tail' if false else '' if true else '' }}";
 
-            Assert.Equal("TemplateSyntaxError", Assert.Throws<ImageToolsException>(() => Render(template)).ErrorId);
+            Assert.Equal("TemplateUnsupportedSyntax", Assert.Throws<ImageToolsException>(() => Render(template)).ErrorId);
             Assert.Equal("FROM base\nRUN prod\nRUN install curl hi there\nRUN install jq hi there\nend",
                 Render(template.Replace("{{- ' tail' if false else '' if true else '' }}", "{{- 'end' }}")));
         }

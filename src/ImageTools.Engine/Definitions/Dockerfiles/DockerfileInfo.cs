@@ -1,4 +1,7 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 
 namespace ImageTools.Definitions.Dockerfiles
 {
@@ -16,19 +19,33 @@ namespace ImageTools.Definitions.Dockerfiles
         }
 
         public int Index { get; }
-        /// <summary>The name after AS, when there is one.</summary>
+        /// <summary>The name after AS, as written (stage names compare case-insensitively).</summary>
         public string? Alias { get; }
         /// <summary>What FROM names after ARG expansion: an image, an earlier stage, or <c>scratch</c>.</summary>
         public string BaseText { get; }
+        /// <summary>
+        /// The <c>--platform</c> value after expansion. BuildKit's automatic platform ARGs
+        /// (<c>$BUILDPLATFORM</c>, <c>$TARGETARCH</c>, ...) stay as written unless a build arg sets them:
+        /// their value is only known when the build runs.
+        /// </summary>
         public string? Platform { get; }
         public int Line { get; }
         /// <summary>The earlier stage this one builds on, when FROM names a stage instead of an image.</summary>
         public int? BaseStageIndex { get; }
+
+        /// <summary>Stages this one reads: its base stage, COPY --from and RUN --mount from= stages.</summary>
+        internal List<int> StageDependencies { get; } = new List<int>();
+
+        public override string ToString() => $"stage {Index}{(Alias != null ? " " + Alias : "")} FROM {BaseText} (line {Line})";
     }
 
     /// <summary>An external image the build reads: a FROM base, a COPY --from source or a RUN --mount source.</summary>
     public sealed class ImageUse
     {
+        public const string From = "FROM";
+        public const string CopyFrom = "COPY --from";
+        public const string RunMount = "RUN --mount";
+
         internal ImageUse(string reference, int line, string instruction, int stageIndex)
         {
             Reference = reference;
@@ -40,7 +57,7 @@ namespace ImageTools.Definitions.Dockerfiles
         /// <summary>The reference after ARG expansion, as written (e.g. <c>busybox:1.36</c>).</summary>
         public string Reference { get; }
         public int Line { get; }
-        /// <summary><c>FROM</c>, <c>COPY --from</c> or <c>RUN --mount</c>.</summary>
+        /// <summary><see cref="From"/>, <see cref="CopyFrom"/> or <see cref="RunMount"/>.</summary>
         public string Instruction { get; }
         public int StageIndex { get; }
 
@@ -58,23 +75,54 @@ namespace ImageTools.Definitions.Dockerfiles
         }
 
         public IReadOnlyList<DockerfileStage> Stages { get; }
-        /// <summary>Every external image the build uses, in file order.</summary>
+        /// <summary>
+        /// Every external image any stage uses, in file order. The classic builder builds every stage;
+        /// BuildKit only those the target needs: see <see cref="ImageUsesFor"/>.
+        /// </summary>
         public IReadOnlyList<ImageUse> ImageUses { get; }
-        /// <summary>ARGs declared before the first FROM, with their defaults (null when none).</summary>
+        /// <summary>ARGs declared before the first FROM, with their expanded defaults (null when none).</summary>
         public IReadOnlyDictionary<string, string?> GlobalArgs { get; }
+        /// <summary>The last stage: what <c>docker build</c> produces without <c>--target</c>.</summary>
         public DockerfileStage FinalStage => Stages[Stages.Count - 1];
 
         /// <summary>The external image the final stage ultimately builds on; null when it starts from scratch.</summary>
-        public ImageUse? FinalBase
+        public ImageUse? FinalBase => BaseImageOf(FinalStage);
+
+        /// <summary>A stage by its AS name (case-insensitive, the last one wins as in BuildKit) or by its index.</summary>
+        public DockerfileStage? FindStage(string nameOrIndex)
         {
-            get
+            if (int.TryParse(nameOrIndex, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+                return index < Stages.Count ? Stages[index] : null;
+            return Stages.LastOrDefault(s => s.Alias != null && s.Alias.Equals(nameOrIndex, StringComparison.OrdinalIgnoreCase));
+        }
+
+        /// <summary>The external image a stage ultimately builds on (stage aliases followed back); null for scratch.</summary>
+        public ImageUse? BaseImageOf(DockerfileStage stage)
+        {
+            while (stage.BaseStageIndex is int earlier) stage = Stages[earlier];
+            return ImageUses.FirstOrDefault(u => u.StageIndex == stage.Index && u.Instruction == ImageUse.From);
+        }
+
+        /// <summary>
+        /// The external images a build of <paramref name="target"/> (a stage name or index; null for the
+        /// final stage) needs: those of the target and of every stage it reads, as BuildKit builds them.
+        /// </summary>
+        public IReadOnlyList<ImageUse> ImageUsesFor(string? target)
+        {
+            var stage = target == null ? FinalStage : FindStage(target)
+                ?? throw new ImageToolsException("DockerfileUnknownTarget", FaultKind.InvalidArgument,
+                    $"The target stage '{target}' is not in this Dockerfile. Known stages: " +
+                    $"{string.Join(", ", Stages.Select(s => s.Alias ?? s.Index.ToString(CultureInfo.InvariantCulture)))}.");
+            var needed = new HashSet<int>();
+            var pending = new Stack<int>();
+            pending.Push(stage.Index);
+            while (pending.Count > 0)
             {
-                var stage = FinalStage;
-                while (stage.BaseStageIndex is int earlier) stage = Stages[earlier];
-                foreach (var use in ImageUses)
-                    if (use.StageIndex == stage.Index && use.Instruction == "FROM") return use;
-                return null;
+                var index = pending.Pop();
+                if (!needed.Add(index)) continue;
+                foreach (var dependency in Stages[index].StageDependencies) pending.Push(dependency);
             }
+            return ImageUses.Where(u => needed.Contains(u.StageIndex)).ToList();
         }
     }
 }

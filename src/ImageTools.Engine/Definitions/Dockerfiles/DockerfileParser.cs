@@ -2,379 +2,357 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ImageTools.Definitions.Dockerfiles
 {
     /// <summary>
     /// Reads the parts of a Dockerfile that decide what it builds on: parser directives, line
-    /// continuations, comments, heredocs, ARG defaults and expansion, FROM, COPY --from and
-    /// RUN --mount from=. Everything else is skipped, not validated: the engine validates at build time.
+    /// continuations, comments, heredocs, ARG/ENV scoping and expansion, FROM, COPY --from and
+    /// RUN --mount from=. Everything else is skipped, not validated: the engine validates at build
+    /// time. The semantics follow BuildKit's Dockerfile frontend; where this reader differs the
+    /// comment says so.
     /// </summary>
     public static class DockerfileParser
     {
-        private static readonly Regex DirectivePattern = new Regex(@"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$", RegexOptions.CultureInvariant);
-        private static readonly Regex HeredocPattern = new Regex(@"<<(-?)\s*(?:""([^""]+)""|'([^']+)'|([A-Za-z_][A-Za-z0-9_]*))", RegexOptions.CultureInvariant);
+        public const string SyntaxErrorId = "DockerfileSyntaxError";
 
+        private static readonly Regex StageName = new Regex(@"^[a-z][a-z0-9\-_.]*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+
+        /// <summary>
+        /// BuildKit sets these for every build; they are in scope for FROM without an ARG line, but
+        /// their values are only known when the build runs.
+        /// </summary>
+        private static readonly string[] AutomaticPlatformArgs =
+        {
+            "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
+            "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+        };
+
+        /// <param name="text">The Dockerfile text.</param>
+        /// <param name="filePath">Only for error messages.</param>
+        /// <param name="buildArgs">Values that override ARG defaults (config and image build args).</param>
         public static DockerfileInfo Parse(string text, string filePath, IReadOnlyDictionary<string, string>? buildArgs = null)
         {
-            buildArgs ??= new Dictionary<string, string>();
-            var lines = text.Replace("\r\n", "\n").Split('\n');
-            var escape = ReadDirectives(lines, out var firstLine, filePath);
-
-            var globalArgs = new Dictionary<string, string?>(StringComparer.Ordinal);
-            var globalValues = new Dictionary<string, string?>(StringComparer.Ordinal);
-            var stages = new List<DockerfileStage>();
-            var uses = new List<ImageUse>();
-            Dictionary<string, string?>? stageValues = null;
-
-            foreach (var instruction in Instructions(lines, firstLine, escape, filePath))
-            {
-                var (keyword, rest) = SplitKeyword(instruction.Text);
-                switch (keyword)
-                {
-                    case "ARG":
-                        foreach (var (name, value) in ReadArgs(rest, instruction.Line, escape, filePath))
-                        {
-                            if (stageValues == null)
-                            {
-                                var expanded = value == null ? null : Expand(value, globalValues, escape, filePath, instruction.Line);
-                                globalArgs[name] = expanded;
-                                globalValues[name] = buildArgs.TryGetValue(name, out var given) ? given : expanded;
-                            }
-                            else
-                            {
-                                // Inside a stage an ARG without value brings in the global one (Docker's scoping).
-                                stageValues[name] = buildArgs.TryGetValue(name, out var given) ? given
-                                    : value != null ? Expand(value, stageValues, escape, filePath, instruction.Line)
-                                    : globalValues.TryGetValue(name, out var global) ? global : null;
-                            }
-                        }
-                        break;
-                    case "FROM":
-                        stageValues = new Dictionary<string, string?>(StringComparer.Ordinal);
-                        var stage = ReadFrom(rest, instruction.Line, stages, globalValues, escape, filePath);
-                        stages.Add(stage);
-                        if (stage.BaseStageIndex == null && !stage.BaseText.Equals("scratch", StringComparison.OrdinalIgnoreCase))
-                            uses.Add(new ImageUse(stage.BaseText, instruction.Line, "FROM", stage.Index));
-                        break;
-                    default:
-                        if (stageValues == null)
-                            throw Error(filePath, instruction.Line,
-                                $"'{keyword}' comes before the first FROM; only ARG may. Move it below a FROM line.");
-                        if (keyword == "ENV") ReadEnv(rest, stageValues, escape, filePath, instruction.Line);
-                        else if (keyword == "COPY") ReadCopyFrom(rest, instruction.Line, stages, stageValues, uses, escape, filePath);
-                        else if (keyword == "RUN") ReadRunMounts(rest, instruction.Line, stages, stageValues, uses, escape, filePath);
-                        break;
-                }
-            }
-            if (stages.Count == 0)
-                throw Error(filePath, null, "There is no FROM instruction. A Dockerfile must start its build with FROM <image>.");
-            return new DockerfileInfo(stages, uses, globalArgs);
+            var reader = new Reader(filePath, buildArgs ?? new Dictionary<string, string>());
+            var lines = DockerfileLines.Split(text);
+            reader.Escape = DockerfileLines.ReadEscape(lines, filePath);
+            foreach (var instruction in DockerfileLines.Instructions(lines, reader.Escape, filePath))
+                reader.Read(instruction);
+            return reader.Finish();
         }
 
-        /// <summary>Parser directives are only recognised at the very top, before any other line.</summary>
-        private static char ReadDirectives(string[] lines, out int firstLine, string filePath)
-        {
-            var escape = '\\';
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            firstLine = 0;
-            for (; firstLine < lines.Length; firstLine++)
-            {
-                var match = DirectivePattern.Match(lines[firstLine].Trim());
-                if (!match.Success) break;
-                var name = match.Groups[1].Value.ToLowerInvariant();
-                if (!seen.Add(name))
-                    throw Error(filePath, firstLine + 1, $"The parser directive '{name}' is given twice. Keep one.");
-                if (name == "escape")
-                {
-                    var value = match.Groups[2].Value;
-                    if (value != "\\" && value != "`")
-                        throw Error(filePath, firstLine + 1, $"The escape directive must be '\\' or '`', not '{value}'.");
-                    escape = value[0];
-                }
-            }
-            return escape;
-        }
+        internal static ImageToolsException Error(string filePath, int? line, string message) =>
+            new ImageToolsException(SyntaxErrorId, FaultKind.InvalidData, message, filePath, line);
 
-        private readonly struct Instruction
+        /// <summary>A --from / from= source whose meaning (stage or image) is known only once every stage is read.</summary>
+        private sealed class Source
         {
-            public Instruction(string text, int line)
+            public Source(string text, int line, string instruction, int stageIndex, bool allowIndex)
             {
                 Text = text;
                 Line = line;
+                Instruction = instruction;
+                StageIndex = stageIndex;
+                AllowIndex = allowIndex;
             }
 
             public string Text { get; }
             public int Line { get; }
+            public string Instruction { get; }
+            public int StageIndex { get; }
+            public bool AllowIndex { get; }
         }
 
-        /// <summary>Logical instructions: continuations joined, comments and heredoc bodies dropped.</summary>
-        private static IEnumerable<Instruction> Instructions(string[] lines, int start, char escape, string filePath)
+        private sealed class Reader
         {
-            var i = start;
-            while (i < lines.Length)
-            {
-                var line = lines[i];
-                var trimmed = line.TrimStart();
-                if (trimmed.Length == 0 || trimmed[0] == '#') { i++; continue; }
+            private readonly string _filePath;
+            private readonly IReadOnlyDictionary<string, string> _buildArgs;
+            private readonly Dictionary<string, string?> _globalDefaults = new Dictionary<string, string?>(StringComparer.Ordinal);
+            private readonly Dictionary<string, string?> _globalValues = new Dictionary<string, string?>(StringComparer.Ordinal);
+            private readonly List<DockerfileStage> _stages = new List<DockerfileStage>();
+            // FROM uses are final when read; COPY/RUN sources may name a later stage (BuildKit resolves them after all stages).
+            private readonly List<object> _usesInOrder = new List<object>();
+            private readonly List<Dictionary<string, string?>> _stageEnvs = new List<Dictionary<string, string?>>();
+            private Dictionary<string, string?>? _stageArgs;
 
-                var startLine = i + 1;
-                var text = new StringBuilder();
-                while (true)
+            public Reader(string filePath, IReadOnlyDictionary<string, string> buildArgs)
+            {
+                _filePath = filePath;
+                _buildArgs = buildArgs;
+            }
+
+            public char Escape { get; set; } = '\\';
+
+            public void Read(DockerfileInstruction instruction)
+            {
+                if (instruction.Keyword == "FROM")
                 {
-                    var content = lines[i].TrimEnd();
-                    var continues = content.Length > 0 && content[content.Length - 1] == escape;
-                    text.Append(continues ? content.Substring(0, content.Length - 1) : content);
-                    i++;
-                    if (!continues) break;
-                    // BuildKit drops comment and empty lines inside a continued instruction.
-                    while (i < lines.Length && (lines[i].Trim().Length == 0 || lines[i].TrimStart()[0] == '#')) i++;
-                    if (i >= lines.Length) break;
+                    ReadFrom(instruction);
+                    return;
                 }
-
-                var instruction = text.ToString().Trim();
-                var (keyword, _) = SplitKeyword(instruction);
-                if (keyword == "RUN" || keyword == "COPY" || keyword == "ADD")
-                    i = SkipHeredocs(instruction, lines, i, startLine, filePath);
-                yield return new Instruction(instruction, startLine);
-            }
-        }
-
-        private static int SkipHeredocs(string instruction, string[] lines, int next, int startLine, string filePath)
-        {
-            foreach (var (word, stripTabs) in HeredocMarkers(instruction))
-            {
-                while (true)
+                if (instruction.Keyword == "ARG")
                 {
-                    if (next >= lines.Length)
-                        throw Error(filePath, startLine, $"The heredoc <<{word} is never closed. End it with a line holding only {word}.");
-                    var body = stripTabs ? lines[next].TrimStart('\t') : lines[next];
-                    next++;
-                    if (body == word) break;
+                    ReadArg(instruction);
+                    return;
+                }
+                if (_stageArgs == null)
+                    throw Error(_filePath, instruction.Line,
+                        $"'{instruction.Keyword}' comes before the first FROM; only ARG may. Move it below a FROM line.");
+                switch (instruction.Keyword)
+                {
+                    case "ENV": ReadEnv(instruction); break;
+                    case "COPY": ReadCopy(instruction); break;
+                    case "RUN": ReadRun(instruction); break;
                 }
             }
-            return next;
-        }
 
-        /// <summary>Heredoc markers (&lt;&lt;WORD, &lt;&lt;-WORD, &lt;&lt;"WORD") outside quoted text, in order.</summary>
-        private static IEnumerable<(string Word, bool StripTabs)> HeredocMarkers(string instruction)
-        {
-            char? quote = null;
-            for (var i = 0; i < instruction.Length; i++)
+            public DockerfileInfo Finish()
             {
-                var c = instruction[i];
-                if (quote != null) { if (c == quote) quote = null; continue; }
-                if (c == '"' || c == '\'') { quote = c; continue; }
-                if (c != '<' || i + 1 >= instruction.Length || instruction[i + 1] != '<') continue;
-                var match = HeredocPattern.Match(instruction, i);
-                if (!match.Success || match.Index != i) continue;
-                var word = match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Success ? match.Groups[3].Value : match.Groups[4].Value;
-                yield return (word, match.Groups[1].Value == "-");
-                i += match.Length - 1;
+                if (_stages.Count == 0)
+                    throw Error(_filePath, null, "There is no FROM instruction. A Dockerfile must start its build with FROM <image>.");
+                var uses = new List<ImageUse>();
+                foreach (var entry in _usesInOrder)
+                {
+                    if (entry is ImageUse use)
+                    {
+                        uses.Add(use);
+                        continue;
+                    }
+                    var source = (Source)entry;
+                    var stage = FindSourceStage(source);
+                    if (stage != null) _stages[source.StageIndex].StageDependencies.Add(stage.Value);
+                    // 'context' is BuildKit's name for the build context itself unless a stage is called so.
+                    else if (source.Text == "context") continue;
+                    else uses.Add(new ImageUse(source.Text, source.Line, source.Instruction, source.StageIndex));
+                }
+                return new DockerfileInfo(_stages, uses, _globalDefaults);
             }
-        }
 
-        private static (string Keyword, string Arguments) SplitKeyword(string instruction)
-        {
-            var space = 0;
-            while (space < instruction.Length && !char.IsWhiteSpace(instruction[space])) space++;
-            return (instruction.Substring(0, space).ToUpperInvariant(), instruction.Substring(space).Trim());
-        }
-
-        private static DockerfileStage ReadFrom(string rest, int line, List<DockerfileStage> stages,
-            Dictionary<string, string?> globalValues, char escape, string filePath)
-        {
-            var words = Words(rest);
-            string? platform = null;
-            var position = 0;
-            for (; position < words.Count && words[position].StartsWith("--", StringComparison.Ordinal); position++)
+            private int? FindSourceStage(Source source)
             {
-                var flag = words[position];
-                if (flag.StartsWith("--platform=", StringComparison.OrdinalIgnoreCase))
-                    platform = Expand(flag.Substring("--platform=".Length), globalValues, escape, filePath, line);
+                if (source.AllowIndex && int.TryParse(source.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+                {
+                    if (index < _stages.Count) return index;
+                    throw Error(_filePath, source.Line,
+                        $"{source.Instruction}={source.Text} names stage {index}, but the Dockerfile has {_stages.Count} stage(s), numbered from 0. " +
+                        "Name an existing stage (better: by its AS name) or an image.");
+                }
+                return FindStageByName(source.Text, _stages.Count);
             }
-            var operands = words.Skip(position).ToList();
-            if (operands.Count == 0)
-                throw Error(filePath, line, "FROM names no image. Write FROM <image>[:tag] [AS <name>].");
-            if (operands.Count != 1 && !(operands.Count == 3 && operands[1].Equals("AS", StringComparison.OrdinalIgnoreCase)))
-                throw Error(filePath, line, $"FROM takes one image and an optional 'AS <name>', not '{rest}'.");
-            var alias = operands.Count == 3 ? operands[2] : null;
-            var baseText = Expand(operands[0], globalValues, escape, filePath, line);
-            if (baseText.Length == 0)
+
+            /// <summary>The last stage before <paramref name="before"/> whose AS name matches, case-insensitively.</summary>
+            private int? FindStageByName(string name, int before)
             {
-                var missing = VariablesIn(operands[0]).Where(v => !globalValues.TryGetValue(v, out var value) || string.IsNullOrEmpty(value)).ToList();
-                throw Error(filePath, line,
-                    $"FROM {operands[0]} expands to an empty image reference" +
-                    (missing.Count > 0 ? $": ARG {string.Join(", ", missing)} has no value" : "") +
+                for (var i = before - 1; i >= 0; i--)
+                    if (_stages[i].Alias != null && _stages[i].Alias!.Equals(name, StringComparison.OrdinalIgnoreCase)) return i;
+                return null;
+            }
+
+            private void ReadArg(DockerfileInstruction instruction)
+            {
+                var words = ShellWord.RawWords(instruction.Arguments, Escape);
+                if (words.Count == 0) throw Error(_filePath, instruction.Line, "ARG names no variable. Write ARG NAME[=default].");
+                foreach (var word in words)
+                {
+                    var equals = word.IndexOf('=');
+                    var name = equals < 0 ? word : word.Substring(0, equals);
+                    if (name.Length == 0) throw Error(_filePath, instruction.Line, $"'{word}' in ARG has no name before '='. Write ARG NAME[=default].");
+                    var rawDefault = equals < 0 ? null : word.Substring(equals + 1);
+                    if (_stageArgs == null)
+                    {
+                        var expanded = rawDefault == null ? null : Expand(rawDefault, _globalValues, instruction.Line);
+                        _globalDefaults[name] = expanded;
+                        _globalValues[name] = _buildArgs.TryGetValue(name, out var given) ? given : expanded;
+                        continue;
+                    }
+                    // In a stage: a build arg wins, then the default, then (ARG without value) the global one.
+                    _stageArgs[name] = _buildArgs.TryGetValue(name, out var value) ? value
+                        : rawDefault != null ? Expand(rawDefault, StageValues(), instruction.Line)
+                        : _globalValues.TryGetValue(name, out var global) ? global : null;
+                }
+            }
+
+            private void ReadEnv(DockerfileInstruction instruction)
+            {
+                var env = _stageEnvs[_stages.Count - 1];
+                var words = ShellWord.RawWords(instruction.Arguments, Escape);
+                if (words.Count == 0) return;
+                if (words[0].IndexOf('=') < 0)
+                {
+                    // Legacy form: ENV NAME value with spaces
+                    env[words[0]] = Expand(string.Join(" ", words.Skip(1)), StageValues(), instruction.Line);
+                    return;
+                }
+                foreach (var word in words)
+                {
+                    var equals = word.IndexOf('=');
+                    if (equals > 0) env[word.Substring(0, equals)] = Expand(word.Substring(equals + 1), StageValues(), instruction.Line);
+                }
+            }
+
+            /// <summary>What $NAME means inside the current stage: its ARGs, overridden by ENV (Docker's rule).</summary>
+            private Dictionary<string, string?> StageValues()
+            {
+                var values = new Dictionary<string, string?>(_stageArgs!, StringComparer.Ordinal);
+                foreach (var pair in _stageEnvs[_stages.Count - 1]) values[pair.Key] = pair.Value;
+                return values;
+            }
+
+            private void ReadFrom(DockerfileInstruction instruction)
+            {
+                var words = ShellWord.RawWords(instruction.Arguments, Escape);
+                string? platform = null;
+                var position = 0;
+                for (; position < words.Count && words[position].StartsWith("--", StringComparison.Ordinal); position++)
+                {
+                    var flag = ShellWord.Unquote(words[position], Escape);
+                    if (flag.StartsWith("--platform=", StringComparison.Ordinal))
+                        platform = ExpandPlatform(flag.Substring("--platform=".Length), instruction.Line);
+                }
+                var operands = words.Skip(position).ToList();
+                if (operands.Count == 0)
+                    throw Error(_filePath, instruction.Line, "FROM names no image. Write FROM <image>[:tag] [AS <name>].");
+                if (operands.Count != 1 && !(operands.Count == 3 && operands[1].Equals("AS", StringComparison.OrdinalIgnoreCase)))
+                    throw Error(_filePath, instruction.Line, $"FROM takes one image and an optional 'AS <name>', not '{instruction.Arguments}'.");
+                var alias = operands.Count == 3 ? operands[2] : null;
+                if (alias != null && !StageName.IsMatch(alias))
+                    throw Error(_filePath, instruction.Line,
+                        $"'{alias}' is not a valid stage name. Start it with a letter and use only letters, digits, '-', '_' and '.'.");
+
+                var baseText = ExpandFromImage(operands[0], instruction.Line);
+                var baseStage = FindStageByName(baseText, _stages.Count);
+                var stage = new DockerfileStage(_stages.Count, alias, baseText, platform, instruction.Line, baseStage);
+                if (baseStage is int earlier) stage.StageDependencies.Add(earlier);
+                _stages.Add(stage);
+                // A stage built on an earlier one inherits its ENV (it is in the image config); ARGs are not inherited.
+                _stageEnvs.Add(baseStage is int parent
+                    ? new Dictionary<string, string?>(_stageEnvs[parent], StringComparer.Ordinal)
+                    : new Dictionary<string, string?>(StringComparer.Ordinal));
+                _stageArgs = new Dictionary<string, string?>(StringComparer.Ordinal);
+                if (baseStage == null && baseText != "scratch")
+                    _usesInOrder.Add(new ImageUse(baseText, instruction.Line, ImageUse.From, stage.Index));
+            }
+
+            /// <summary>FROM sees only the global ARGs (build args applied) and BuildKit's automatic platform ARGs.</summary>
+            private string ExpandFromImage(string word, int line)
+            {
+                var text = Expand(word, FromScope(), line, out var unset);
+                var platformArgs = unset.Where(IsAutomaticPlatformArg).ToList();
+                if (platformArgs.Count > 0)
+                    throw Error(_filePath, line,
+                        $"FROM {word} uses {string.Join(", ", platformArgs)}, which BuildKit sets only when the build runs, so the base " +
+                        "image cannot be known beforehand. Pass a value as a build arg (image.yaml buildArgs or imagetools.yaml), or " +
+                        "name the image without it.");
+                if (text.Length > 0 && !LooksTruncated(text)) return text;
+
+                var missing = unset.ToList();
+                if (text.Length > 0 && missing.Count == 0) return text;
+                var reasons = missing.Select(name => _globalValues.ContainsKey(name)
+                    ? $"ARG {name} has no value"
+                    : $"{name} is not declared with ARG before the first FROM").ToList();
+                throw Error(_filePath, line,
+                    $"FROM {word} expands to {(text.Length == 0 ? "an empty image reference" : $"'{text}', which is not a complete image reference")}" +
+                    (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "") +
                     ". Give the ARG a default before the first FROM, or pass it as a build arg.");
             }
-            var baseStage = FindStage(stages, baseText, allowIndex: false);
-            return new DockerfileStage(stages.Count, alias, baseText, platform, line, baseStage);
-        }
 
-        private static void ReadCopyFrom(string rest, int line, List<DockerfileStage> stages, Dictionary<string, string?> values,
-            List<ImageUse> uses, char escape, string filePath)
-        {
-            foreach (var flag in Words(rest).TakeWhile(w => w.StartsWith("--", StringComparison.Ordinal)))
+            /// <summary>An empty variable left a hole where a name part was expected (e.g. '/debian', 'debian:').</summary>
+            private static bool LooksTruncated(string reference) =>
+                reference[0] == '/' || reference[0] == ':' || reference[0] == '@' ||
+                reference.EndsWith("/", StringComparison.Ordinal) || reference.EndsWith(":", StringComparison.Ordinal) ||
+                reference.EndsWith("@", StringComparison.Ordinal) || reference.Contains("//") || reference.Contains("/:");
+
+            private string ExpandPlatform(string word, int line)
             {
-                if (!flag.StartsWith("--from=", StringComparison.OrdinalIgnoreCase)) continue;
-                var source = Expand(flag.Substring("--from=".Length), values, escape, filePath, line);
-                if (source.Length == 0)
-                    throw Error(filePath, line, "COPY --from names nothing after ARG expansion. Give the ARG a value or name a stage or image.");
-                if (FindStage(stages, source, allowIndex: true) == null)
-                    uses.Add(new ImageUse(source, line, "COPY --from", stages.Count - 1));
+                var values = FromScope();
+                foreach (var name in AutomaticPlatformArgs)
+                    if (!values.TryGetValue(name, out var value) || value == null) values[name] = "$" + name;
+                return Expand(word, values, line);
             }
-        }
 
-        private static void ReadRunMounts(string rest, int line, List<DockerfileStage> stages, Dictionary<string, string?> values,
-            List<ImageUse> uses, char escape, string filePath)
-        {
-            foreach (var flag in Words(rest).TakeWhile(w => w.StartsWith("--", StringComparison.Ordinal)))
+            /// <summary>
+            /// The global ARGs, plus automatic platform ARGs the caller knows (given as build args):
+            /// BuildKit puts those in the FROM scope without an ARG line.
+            /// </summary>
+            private Dictionary<string, string?> FromScope()
             {
-                if (!flag.StartsWith("--mount=", StringComparison.OrdinalIgnoreCase)) continue;
-                foreach (var option in flag.Substring("--mount=".Length).Split(','))
+                var values = new Dictionary<string, string?>(_globalValues, StringComparer.Ordinal);
+                foreach (var name in AutomaticPlatformArgs)
+                    if (_buildArgs.TryGetValue(name, out var given) && (!values.TryGetValue(name, out var declared) || declared == null))
+                        values[name] = given;
+                return values;
+            }
+
+            private static bool IsAutomaticPlatformArg(string name) => Array.IndexOf(AutomaticPlatformArgs, name) >= 0;
+
+            private void ReadCopy(DockerfileInstruction instruction)
+            {
+                foreach (var flag in Flags(instruction.Arguments))
                 {
-                    var pair = option.Split(new[] { '=' }, 2);
-                    if (pair.Length != 2 || !pair[0].Trim().Equals("from", StringComparison.OrdinalIgnoreCase)) continue;
-                    var source = Expand(pair[1].Trim(), values, escape, filePath, line);
-                    if (source.Length > 0 && FindStage(stages, source, allowIndex: true) == null)
-                        uses.Add(new ImageUse(source, line, "RUN --mount", stages.Count - 1));
+                    if (!flag.StartsWith("--from=", StringComparison.Ordinal)) continue;
+                    var source = Expand(flag.Substring("--from=".Length), StageValues(), instruction.Line, out var unset);
+                    if (source.Length == 0)
+                        throw Error(_filePath, instruction.Line,
+                            $"COPY {flag} names nothing after ARG expansion" +
+                            (unset.Count > 0 ? $" ({string.Join(", ", unset)} has no value in this stage)" : "") +
+                            ". Declare the ARG in this stage (ARG NAME after FROM) with a value, or name a stage or image.");
+                    _usesInOrder.Add(new Source(source, instruction.Line, ImageUse.CopyFrom, _stages.Count - 1, allowIndex: true));
                 }
             }
-        }
 
-        /// <summary>An earlier stage named by alias (case-insensitive) or, where allowed, by index.</summary>
-        private static int? FindStage(List<DockerfileStage> stages, string name, bool allowIndex)
-        {
-            if (allowIndex && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < stages.Count) return index;
-            var stage = stages.LastOrDefault(s => s.Alias != null && s.Alias.Equals(name, StringComparison.OrdinalIgnoreCase));
-            return stage?.Index;
-        }
-
-        private static IEnumerable<(string Name, string? Value)> ReadArgs(string rest, int line, char escape, string filePath)
-        {
-            var words = Words(rest);
-            if (words.Count == 0) throw Error(filePath, line, "ARG names no variable. Write ARG NAME[=default].");
-            foreach (var word in words)
+            private void ReadRun(DockerfileInstruction instruction)
             {
-                var equals = word.IndexOf('=');
-                var name = equals < 0 ? word : word.Substring(0, equals);
-                if (name.Length == 0) throw Error(filePath, line, $"'{word}' in ARG has no name before '='.");
-                yield return (name, equals < 0 ? null : word.Substring(equals + 1));
-            }
-        }
-
-        private static void ReadEnv(string rest, Dictionary<string, string?> values, char escape, string filePath, int line)
-        {
-            var words = Words(rest);
-            if (words.Count >= 1 && words[0].IndexOf('=') < 0)
-            {
-                // Legacy form: ENV NAME value with spaces
-                values[words[0]] = Expand(string.Join(" ", words.Skip(1)), values, escape, filePath, line);
-                return;
-            }
-            foreach (var word in words)
-            {
-                var equals = word.IndexOf('=');
-                if (equals > 0) values[word.Substring(0, equals)] = Expand(word.Substring(equals + 1), values, escape, filePath, line);
-            }
-        }
-
-        /// <summary>Splits on unquoted white space, keeping quotes in the words (expansion removes them).</summary>
-        private static List<string> Words(string text)
-        {
-            var words = new List<string>();
-            var current = new StringBuilder();
-            char? quote = null;
-            foreach (var c in text)
-            {
-                if (quote == null && char.IsWhiteSpace(c))
+                foreach (var flag in Flags(instruction.Arguments))
                 {
-                    if (current.Length > 0) { words.Add(current.ToString()); current.Clear(); }
-                    continue;
+                    if (!flag.StartsWith("--mount=", StringComparison.Ordinal)) continue;
+                    string? type = null, from = null;
+                    foreach (var field in SplitCsv(flag.Substring("--mount=".Length)))
+                    {
+                        var pair = field.Split(new[] { '=' }, 2);
+                        var key = pair[0].Trim().ToLowerInvariant();
+                        var value = pair.Length == 2 ? pair[1].Trim() : "";
+                        if (key == "type") type = value.ToLowerInvariant();
+                        else if (key == "from") from = value;
+                    }
+                    // tmpfs mounts have no source; BuildKit ignores from= on them.
+                    if (string.IsNullOrEmpty(from) || type == "tmpfs") continue;
+                    var source = Expand(from!, StageValues(), instruction.Line);
+                    if (source.Length == 0) continue;
+                    _usesInOrder.Add(new Source(source, instruction.Line, ImageUse.RunMount, _stages.Count - 1, allowIndex: true));
                 }
-                if (quote == null && (c == '"' || c == '\'')) quote = c;
-                else if (quote == c) quote = null;
-                current.Append(c);
             }
-            if (current.Length > 0) words.Add(current.ToString());
-            return words;
-        }
 
-        private static IEnumerable<string> VariablesIn(string word) =>
-            Regex.Matches(word, @"\$\{?([A-Za-z_][A-Za-z0-9_]*)").Cast<Match>().Select(m => m.Groups[1].Value);
+            /// <summary>The leading --name=value flags of an instruction, unquoted as BuildKit's flag reader does.</summary>
+            private IEnumerable<string> Flags(string arguments) =>
+                ShellWord.RawWords(arguments, Escape)
+                    .TakeWhile(w => w.StartsWith("--", StringComparison.Ordinal))
+                    .Select(w => ShellWord.Unquote(w, Escape));
 
-        /// <summary>
-        /// Docker's word expansion: $VAR, ${VAR}, ${VAR:-word}, ${VAR-word}, ${VAR:+word}, ${VAR+word},
-        /// ${VAR:?msg}; single quotes stop it, the escape character makes '$' literal; quotes are removed.
-        /// </summary>
-        internal static string Expand(string word, IReadOnlyDictionary<string, string?> values, char escape, string filePath, int line)
-        {
-            var result = new StringBuilder();
-            var inDouble = false;
-            for (var i = 0; i < word.Length; i++)
+            /// <summary>Mount options are CSV: commas separate fields, double quotes protect commas.</summary>
+            private static IEnumerable<string> SplitCsv(string text)
             {
-                var c = word[i];
-                if (c == escape && i + 1 < word.Length) { result.Append(word[++i]); continue; }
-                if (c == '\'' && !inDouble)
+                var field = new System.Text.StringBuilder();
+                var quoted = false;
+                foreach (var c in text)
                 {
-                    var close = word.IndexOf('\'', i + 1);
-                    if (close < 0) throw Error(filePath, line, $"Unterminated single quote in '{word}'. Close the quote.");
-                    result.Append(word, i + 1, close - i - 1);
-                    i = close;
-                    continue;
+                    if (c == '"') { quoted = !quoted; continue; }
+                    if (c == ',' && !quoted)
+                    {
+                        yield return field.ToString();
+                        field.Clear();
+                        continue;
+                    }
+                    field.Append(c);
                 }
-                if (c == '"') { inDouble = !inDouble; continue; }
-                if (c != '$' || i + 1 >= word.Length) { result.Append(c); continue; }
-
-                if (word[i + 1] == '{')
-                {
-                    var close = word.IndexOf('}', i + 2);
-                    if (close < 0) throw Error(filePath, line, $"Unterminated '${{' in '{word}'. Close it with '}}'.");
-                    result.Append(ExpandBraced(word.Substring(i + 2, close - i - 2), values, escape, filePath, line));
-                    i = close;
-                    continue;
-                }
-                var end = i + 1;
-                while (end < word.Length && (char.IsLetterOrDigit(word[end]) || word[end] == '_')) end++;
-                if (end == i + 1) { result.Append(c); continue; }
-                result.Append(Lookup(word.Substring(i + 1, end - i - 1), values) ?? "");
-                i = end - 1;
+                yield return field.ToString();
             }
-            if (inDouble) throw Error(filePath, line, $"Unterminated double quote in '{word}'. Close the quote.");
-            return result.ToString();
+
+            private string Expand(string word, IReadOnlyDictionary<string, string?> values, int line) =>
+                Expand(word, values, line, out _);
+
+            private string Expand(string word, IReadOnlyDictionary<string, string?> values, int line, out IReadOnlyCollection<string> unset) =>
+                ShellWord.Expand(word, Escape, values, message => Error(_filePath, line, message), out unset);
         }
-
-        private static string ExpandBraced(string inner, IReadOnlyDictionary<string, string?> values, char escape, string filePath, int line)
-        {
-            var nameEnd = 0;
-            while (nameEnd < inner.Length && (char.IsLetterOrDigit(inner[nameEnd]) || inner[nameEnd] == '_')) nameEnd++;
-            if (nameEnd == 0) throw Error(filePath, line, $"'${{{inner}}}' has no variable name.");
-            var value = Lookup(inner.Substring(0, nameEnd), values);
-            var modifier = inner.Substring(nameEnd);
-            if (modifier.Length == 0) return value ?? "";
-            var colon = modifier[0] == ':';
-            var op = colon ? (modifier.Length > 1 ? modifier[1] : '\0') : modifier[0];
-            var operand = Expand(modifier.Substring(colon ? 2 : 1), values, escape, filePath, line);
-            var isSet = colon ? !string.IsNullOrEmpty(value) : value != null;
-            switch (op)
-            {
-                case '-': return isSet ? value! : operand;
-                case '+': return isSet ? operand : "";
-                case '?':
-                    if (isSet) return value!;
-                    throw Error(filePath, line, $"Variable {inner.Substring(0, nameEnd)} is required: {(operand.Length > 0 ? operand : "it has no value")}. Pass it as a build arg.");
-                default:
-                    throw Error(filePath, line, $"'${{{inner}}}' uses a modifier this reader does not support; use :-, -, :+, + or :?.");
-            }
-        }
-
-        private static string? Lookup(string name, IReadOnlyDictionary<string, string?> values) =>
-            values.TryGetValue(name, out var value) ? value : null;
-
-        private static ImageToolsException Error(string filePath, int? line, string message) =>
-            new ImageToolsException("DockerfileSyntaxError", FaultKind.InvalidData, message, filePath, line);
     }
 }

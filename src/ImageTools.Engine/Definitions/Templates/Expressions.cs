@@ -124,13 +124,11 @@ namespace ImageTools.Definitions.Templates
 
         public override object? Evaluate(Scope scope, RenderContext context)
         {
-            if (!TemplateFilters.All.TryGetValue(_name, out var filter))
-                throw context.Error("TemplateUnknownFilter", Line,
-                    $"Unknown filter '{_name}'. Known filters: {string.Join(", ", TemplateFilters.All.Keys.OrderBy(k => k, StringComparer.Ordinal))}.");
+            var filter = TemplateFilters.All[_name];
             // default() must see an undefined input without failing, as Jinja's does.
             object? input;
             try { input = _input.Evaluate(scope, context); }
-            catch (ImageToolsException e) when (_name == "default" && e.ErrorId == "TemplateUnknownVariable") { input = null; }
+            catch (ImageToolsException e) when (_name == "default" && e.ErrorId == "TemplateUnknownVariable") { input = Undefined.Value; }
             var arguments = _arguments.Select(a => a.Evaluate(scope, context)).ToList();
             return filter(input, arguments, context, Line);
         }
@@ -157,7 +155,7 @@ namespace ImageTools.Definitions.Templates
             if (text.Trim().Length == 0) throw parser.Error("The tag is empty; put an expression in it.");
             var expression = parser.ParseOr();
             parser.SkipSpace();
-            if (parser._position < text.Length) throw parser.Error($"Unexpected '{text.Substring(parser._position)}' in '{text}'.");
+            if (parser._position < text.Length) throw parser.Unsupported(text.Substring(parser._position));
             return expression;
         }
 
@@ -204,6 +202,11 @@ namespace ImageTools.Definitions.Templates
             while (TrySymbol("|"))
             {
                 var name = ReadName() ?? throw Error("Expected a filter name after '|'.");
+                // Jinja resolves filters when it compiles the template, so an unknown one fails even in a branch not taken.
+                if (!TemplateFilters.All.ContainsKey(name))
+                    throw new ImageToolsException("TemplateUnknownFilter", FaultKind.InvalidData,
+                        $"Unknown filter '{name}'. Known filters: {string.Join(", ", TemplateFilters.All.Keys.OrderBy(k => k, StringComparer.Ordinal))}.",
+                        _filePath, _line);
                 var arguments = new List<Expression>();
                 if (TrySymbol("("))
                 {
@@ -213,6 +216,11 @@ namespace ImageTools.Definitions.Templates
                         Expect(")");
                     }
                 }
+                var most = TemplateFilters.MaxArguments(name);
+                if (arguments.Count > most)
+                    throw Error(most == 0
+                        ? $"The filter '{name}' takes no arguments; write '| {name}'."
+                        : $"The filter '{name}' takes at most {most} argument(s), not {arguments.Count}.");
                 expression = new FilterCall(expression, name, arguments, _line);
             }
             return expression;
@@ -262,7 +270,7 @@ namespace ImageTools.Definitions.Templates
                 }
                 return new ListLiteral(items, _line);
             }
-            var name = ReadName() ?? throw Error($"Unexpected '{c}' in '{_text}'.");
+            var name = ReadName() ?? throw Unsupported(_text.Substring(_position));
             switch (name)
             {
                 case "true": case "True": return new Literal(true, _line);
@@ -344,6 +352,13 @@ namespace ImageTools.Definitions.Templates
         }
 
         private string Slice(int start) => _text.Substring(start, _position - start).Trim();
+
+        /// <summary>Valid Jinja or not, it is outside the subset: say what is supported instead of guessing.</summary>
+        private ImageToolsException Unsupported(string rest) =>
+            new ImageToolsException("TemplateUnsupportedSyntax", FaultKind.InvalidData,
+                $"'{rest.Trim()}' in '{_text.Trim()}' is not part of the template language ImageTools renders. Expressions may use " +
+                "strings, numbers, variables, a.b and a['b'], lists, | filters, ~, ==, !=, in, not, and, or and parentheses; " +
+                "rewrite the expression with those, or use a plain Dockerfile.", _filePath, _line);
 
         private ImageToolsException Error(string message) =>
             new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData, message, _filePath, _line);

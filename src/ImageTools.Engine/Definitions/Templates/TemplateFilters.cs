@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.RegularExpressions;
 
 namespace ImageTools.Definitions.Templates
 {
@@ -18,13 +19,25 @@ namespace ImageTools.Definitions.Templates
             ["apt_remove"] = AptRemove,
             ["uid"] = (input, _, context, line) => Uid(Truth.Text(input), context, line, strict: false),
             ["add_user"] = AddUser,
-            ["default"] = (input, arguments, _, _) => input ?? (arguments.Count > 0 ? arguments[0] : ""),
+            // Jinja: default(value, default_value='', boolean=False) replaces only Undefined, or any false value when boolean is true.
+            ["default"] = (input, arguments, _, _) =>
+                input is Undefined || (arguments.Count > 1 && Truth.Of(arguments[1]) && !Truth.Of(input))
+                    ? (arguments.Count > 0 ? arguments[0] : "")
+                    : input,
             ["lower"] = (input, _, _, _) => Truth.Text(input).ToLowerInvariant(),
             ["upper"] = (input, _, _, _) => Truth.Text(input).ToUpperInvariant(),
             ["trim"] = (input, _, _, _) => Truth.Text(input).Trim(),
             ["join"] = (input, arguments, _, _) => input is IEnumerable items && !(input is string)
                 ? string.Join(arguments.Count > 0 ? Truth.Text(arguments[0]) : "", items.Cast<object?>().Select(Truth.Text))
                 : Truth.Text(input),
+        };
+
+        /// <summary>How many arguments a filter takes after its input; docker-pkg's take none.</summary>
+        public static int MaxArguments(string name) => name switch
+        {
+            "default" => 2,
+            "join" => 1,
+            _ => 0,
         };
 
         private static object? ImageTag(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line)
@@ -35,13 +48,15 @@ namespace ImageTools.Definitions.Templates
         }
 
         /// <summary>
-        /// docker-pkg keeps at most the first two dash-separated parts of the tag and returns the
-        /// Debian upstream version of that (no epoch, no revision).
+        /// docker-pkg's upstream_version: the tag after ':'; unchanged without '-'; else at most its
+        /// first two dash-separated parts, read as a Debian version (python-debian BaseVersion) whose
+        /// upstream part is returned: no epoch, no revision.
         /// </summary>
         private static object? UpstreamVersion(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line)
         {
             var text = Truth.Text(input);
-            // The tag follows the last ':' after the last '/', so a registry port is not taken for it.
+            // docker-pkg splits on ':' and needs exactly two parts; a registry port (host:5000/name:tag) is
+            // accepted here as well, by taking the tag after the last ':' that follows the last '/'.
             var colon = text.LastIndexOf(':');
             if (colon < 0 || colon < text.LastIndexOf('/'))
                 throw context.Error("TemplateFilterError", line, $"upstream_version needs 'image:tag', got '{text}'. Pipe it through image_tag first.");
@@ -49,15 +64,20 @@ namespace ImageTools.Definitions.Templates
             if (tag.IndexOf('-') < 0) return tag;
             var parts = tag.Split('-');
             if (parts.Length > 2) tag = parts[0] + "-" + parts[1];
-            var epoch = tag.IndexOf(':');
-            if (epoch >= 0) tag = tag.Substring(epoch + 1);
-            var dash = tag.LastIndexOf('-');
-            return dash >= 0 ? tag.Substring(0, dash) : tag;
+            var match = DebianVersionPattern.Match(tag);
+            if (!match.Success)
+                throw context.Error("TemplateFilterError", line,
+                    $"upstream_version: '{tag}' (from '{text}') is not a Debian version. Fix the version in the image's changelog.");
+            return match.Groups["upstream"].Value;
         }
+
+        /// <summary>python-debian's BaseVersion.re_valid_version.</summary>
+        private static readonly Regex DebianVersionPattern = new Regex(
+            @"^((?<epoch>\d+):)?(?<upstream>[A-Za-z0-9.+:~-]+?)(-(?<revision>[A-Za-z0-9+.~]+))?$", RegexOptions.CultureInvariant);
 
         private static object? AptInstall(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line)
         {
-            var packages = Truth.Text(input).Replace("\n", " ");
+            var packages = PackageList(input).Replace("\n", " ");
             var options = Config(context, "apt_options");
             var proxy = Config(context, "apt_only_proxy");
             return proxy.Length > 0
@@ -70,7 +90,7 @@ namespace ImageTools.Definitions.Templates
 
         private static object? AptRemove(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line)
         {
-            var packages = Truth.Text(input);
+            var packages = PackageList(input);
             var proxy = Config(context, "apt_only_proxy");
             // docker-pkg's template joins the proxy line and the command without a newline; kept as is.
             return (proxy.Length > 0 ? $"echo 'Acquire::http::Proxy \"{proxy}\";' > /etc/apt/apt.conf.d/80_proxy  && \\" : "") +
@@ -78,6 +98,10 @@ namespace ImageTools.Definitions.Templates
                    (proxy.Length > 0 ? "    && rm -f /etc/apt/apt.conf.d/80_proxy \\\n" : "") +
                    "    && apt-get clean && rm -rf /var/lib/apt/lists/* ";
         }
+
+        /// <summary>docker-pkg takes a string; a list (e.g. from the config) is accepted too, space-separated.</summary>
+        private static string PackageList(object? input) =>
+            input is IEnumerable items && !(input is string) ? string.Join(" ", items.Cast<object?>().Select(Truth.Text)) : Truth.Text(input);
 
         private static object? AddUser(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line)
         {

@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Text.RegularExpressions;
 
 namespace ImageTools.Definitions.Templates
 {
@@ -18,9 +20,16 @@ namespace ImageTools.Definitions.Templates
         public int Line { get; }
     }
 
-    /// <summary>Splits a template into text, {{ output }} and {% statement %} tokens, applying whitespace control.</summary>
+    /// <summary>
+    /// Splits a template into text, {{ output }} and {% statement %} tokens, applying Jinja's
+    /// whitespace control ('-' strips, '+' is accepted and changes nothing since lstrip_blocks is
+    /// off) and keeping {% raw %} bodies as text.
+    /// </summary>
     internal static class TemplateLexer
     {
+        private static readonly Regex RawOpen = new Regex(@"\G\{%[-+]?\s*raw\s*[-+]?%\}", RegexOptions.CultureInvariant);
+        private static readonly Regex RawClose = new Regex(@"\{%(-?)\+?\s*endraw\s*[-+]?%\}", RegexOptions.CultureInvariant);
+
         public static List<TemplateToken> Tokenize(string text, string filePath)
         {
             var tokens = new List<TemplateToken>();
@@ -41,23 +50,42 @@ namespace ImageTools.Definitions.Templates
                 var tagLine = line + Count(text, position, open);
                 var marker = text[open + 1];
                 var closeMarker = marker == '{' ? "}}" : marker == '%' ? "%}" : "#}";
-                var close = text.IndexOf(closeMarker, open + 2, System.StringComparison.Ordinal);
+                var close = FindClose(text, open + 2, closeMarker, quoted: marker != '#');
                 if (close < 0)
                     throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
                         $"'{text.Substring(open, 2)}' is never closed with '{closeMarker}'. Close the tag.", filePath, tagLine);
 
                 var inner = text.Substring(open + 2, close - open - 2);
-                if (inner.StartsWith("-", System.StringComparison.Ordinal))
+                if (inner.StartsWith("-", StringComparison.Ordinal))
                 {
                     literal = literal.TrimEnd();
                     inner = inner.Substring(1);
                 }
-                if (inner.EndsWith("-", System.StringComparison.Ordinal))
+                else if (inner.StartsWith("+", StringComparison.Ordinal)) inner = inner.Substring(1);
+                if (inner.EndsWith("-", StringComparison.Ordinal))
                 {
                     stripNextLeading = true;
                     inner = inner.Substring(0, inner.Length - 1);
                 }
+                else if (inner.EndsWith("+", StringComparison.Ordinal)) inner = inner.Substring(0, inner.Length - 1);
                 if (literal.Length > 0) tokens.Add(new TemplateToken(TokenKind.Text, literal, line));
+
+                if (marker == '%' && RawOpen.IsMatch(text, open))
+                {
+                    // Everything up to {% endraw %} is text, so Go templates ({{ .Field }}) can pass through.
+                    var end = RawClose.Match(text, close + 2);
+                    if (!end.Success)
+                        throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
+                            "This {% raw %} block is never closed: add {% endraw %} after its body.", filePath, tagLine);
+                    var body = text.Substring(close + 2, end.Index - close - 2);
+                    if (stripNextLeading) body = body.TrimStart();
+                    if (end.Groups[1].Value == "-") body = body.TrimEnd();
+                    stripNextLeading = end.Value.EndsWith("-%}", StringComparison.Ordinal);
+                    if (body.Length > 0) tokens.Add(new TemplateToken(TokenKind.Text, body, tagLine + Count(text, open, close + 2)));
+                    line = tagLine + Count(text, open, end.Index + end.Length);
+                    position = end.Index + end.Length;
+                    continue;
+                }
                 if (marker == '{') tokens.Add(new TemplateToken(TokenKind.Output, inner.Trim(), tagLine));
                 else if (marker == '%') tokens.Add(new TemplateToken(TokenKind.Statement, inner.Trim(), tagLine));
 
@@ -66,6 +94,25 @@ namespace ImageTools.Definitions.Templates
                 // Jinja's default trim_blocks is off: the newline after a block tag stays.
             }
             return tokens;
+        }
+
+        /// <summary>The closing marker, skipping string literals so that {{ "}}" }} works as in Jinja.</summary>
+        private static int FindClose(string text, int from, string closeMarker, bool quoted)
+        {
+            char? quote = null;
+            for (var i = from; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (quote != null)
+                {
+                    if (c == '\\') i++;
+                    else if (c == quote) quote = null;
+                    continue;
+                }
+                if (quoted && (c == '"' || c == '\'')) { quote = c; continue; }
+                if (string.CompareOrdinal(text, i, closeMarker, 0, closeMarker.Length) == 0) return i;
+            }
+            return -1;
         }
 
         private static int NextOpen(string text, int from)

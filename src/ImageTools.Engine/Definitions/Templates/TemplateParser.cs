@@ -146,7 +146,8 @@ namespace ImageTools.Definitions.Templates
                         var word = FirstWord(end.Content);
                         if (word == "endif") break;
                         if (condition == null)
-                            throw Unsupported(filePath, end.Line, $"'{{% {word} %}}' after '{{% else %}}'; close the if with {{% endif %}}.");
+                            throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
+                                $"'{{% {word} %}}' after '{{% else %}}'; close the if with {{% endif %}}.", filePath, end.Line);
                         condition = word == "elif" ? ExpressionParser.Parse(end.Content.Substring(4).Trim(), end.Line, filePath) : null;
                     }
                     return new IfNode(branches);
@@ -166,6 +167,13 @@ namespace ImageTools.Definitions.Templates
                     if (!match.Success) throw Unsupported(filePath, token.Line, "Write assignments as {% set name = value %}.");
                     return new SetNode(match.Groups[1].Value, ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath));
                 }
+                case "elif":
+                case "else":
+                case "endif":
+                case "endfor":
+                    throw new ImageToolsException("TemplateSyntaxError", FaultKind.InvalidData,
+                        $"'{{% {keyword} %}}' has no matching '{{% {(keyword == "endfor" ? "for" : "if")} %}}' before it. Remove it or add the opening tag.",
+                        filePath, token.Line);
                 default:
                     throw Unsupported(filePath, token.Line,
                         $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set). " +

@@ -26,7 +26,10 @@ namespace ImageTools.Definitions.Templates
 
         public string Render(string templateText, string filePath)
         {
-            var tokens = TemplateLexer.Tokenize(templateText.Replace("\r\n", "\n"), filePath);
+            var text = templateText.Replace("\r\n", "\n");
+            // Jinja's keep_trailing_newline is off (docker-pkg does not turn it on): one final newline is dropped.
+            if (text.EndsWith("\n", StringComparison.Ordinal)) text = text.Substring(0, text.Length - 1);
+            var tokens = TemplateLexer.Tokenize(text, filePath);
             var position = 0;
             var body = TemplateParser.ParseBlock(tokens, ref position, filePath, terminators: Array.Empty<string>());
             var scope = new Scope(_variables);
@@ -77,11 +80,19 @@ namespace ImageTools.Definitions.Templates
         }
     }
 
+    /// <summary>Jinja's Undefined, seen only by the default filter; everything else fails on it (StrictUndefined).</summary>
+    internal sealed class Undefined
+    {
+        public static readonly Undefined Value = new Undefined();
+        private Undefined() { }
+    }
+
     internal static class Truth
     {
         public static bool Of(object? value) => value switch
         {
             null => false,
+            Undefined _ => false,
             bool b => b,
             string s => s.Length > 0,
             long l => l != 0,
@@ -91,14 +102,33 @@ namespace ImageTools.Definitions.Templates
             _ => true,
         };
 
-        /// <summary>Jinja prints None as "None" and booleans as True/False; keep that for compatibility.</summary>
+        /// <summary>
+        /// What Jinja prints: None, True/False, floats with a decimal point, lists and mappings as
+        /// Python's repr. Kept for compatibility with docker-pkg's output.
+        /// </summary>
         public static string Text(object? value) => value switch
         {
             null => "None",
+            Undefined _ => "",
+            string s => s,
             bool b => b ? "True" : "False",
+            double d => FloatText(d),
+            float f => FloatText(f),
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            IDictionary<string, object?> map => "{" + string.Join(", ", map.Select(p => Repr(p.Key) + ": " + Repr(p.Value))) + "}",
+            IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Repr)) + "]",
             _ => value.ToString() ?? "",
         };
+
+        private static string Repr(object? value) => value is string s
+            ? (s.Contains("'") && !s.Contains("\"") ? "\"" + s + "\"" : "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'")
+            : Text(value);
+
+        private static string FloatText(double value)
+        {
+            var text = value.ToString("R", CultureInfo.InvariantCulture);
+            return text.IndexOfAny(new[] { '.', 'E', 'N', 'I' }) < 0 ? text + ".0" : text;
+        }
 
         public static new bool Equals(object? a, object? b)
         {
