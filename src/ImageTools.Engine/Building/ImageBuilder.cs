@@ -169,7 +169,7 @@ namespace ImageTools.Building
             if (source != null) labels[ImageLabels.Source] = source;
 
             var parents = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var use in node.Definition.Dockerfile.ImageUses)
+            foreach (var use in node.Definition.ImageUses)
             {
                 if (parents.ContainsKey(use.Reference)) continue;
                 var inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
@@ -182,7 +182,7 @@ namespace ImageTools.Building
                 if (inspected != null) parents[use.Reference] = inspected.Id;
             }
             if (parents.Count > 0) labels[ImageLabels.Parents] = ImageLabels.FormatParents(parents);
-            var finalBase = node.Definition.Dockerfile.FinalBase;
+            var finalBase = node.Definition.FinalBase;
             if (finalBase != null)
             {
                 labels[ImageLabels.BaseName] = finalBase.Reference;

@@ -50,6 +50,13 @@ namespace ImageTools.Definitions
         /// <summary>The Dockerfile as it will be built (templates rendered).</summary>
         public string DockerfileText { get; internal set; } = "";
         public DockerfileInfo Dockerfile { get; internal set; } = null!;
+        /// <summary>
+        /// The external and sibling images a build of this image reads, given its target: every stage up
+        /// to the target (the classic builder builds them all) and every stage the target needs (BuildKit).
+        /// </summary>
+        public IReadOnlyList<ImageUse> ImageUses { get; internal set; } = new ImageUse[0];
+        /// <summary>The image the built stage (the target, else the last) ultimately builds on; null for scratch.</summary>
+        public ImageUse? FinalBase { get; internal set; }
         public ImageSpec? Spec { get; internal set; }
         public DebianChangelog? Changelog { get; internal set; }
         public string? ChangelogPath { get; internal set; }

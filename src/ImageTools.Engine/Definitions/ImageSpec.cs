@@ -21,6 +21,7 @@ namespace ImageTools.Definitions
         public IReadOnlyList<string> Tags { get; private set; } = Array.Empty<string>();
         public IReadOnlyDictionary<string, string> BuildArgs { get; private set; } = new Dictionary<string, string>();
         public string? Target { get; private set; }
+        public int TargetLine { get; private set; }
         public IReadOnlyList<string> Platforms { get; private set; } = Array.Empty<string>();
         /// <summary>Dockerfile path relative to the image directory.</summary>
         public string? Dockerfile { get; private set; }
@@ -50,6 +51,7 @@ namespace ImageTools.Definitions
                 Tags = yaml.StringList("tags"),
                 BuildArgs = yaml.StringMap("build_args"),
                 Target = yaml.String("target"),
+                TargetLine = yaml.LineOf("target"),
                 Platforms = yaml.StringList("platforms"),
                 Dockerfile = yaml.String("dockerfile"),
                 DockerfileLine = yaml.LineOf("dockerfile"),

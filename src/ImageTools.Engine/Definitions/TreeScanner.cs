@@ -230,6 +230,14 @@ namespace ImageTools.Definitions
             if (image.IsTemplate) text = renderer.Render(text, image.DockerfilePath);
             image.DockerfileText = text;
             image.Dockerfile = DockerfileParser.Parse(text, image.DockerfilePath, image.BuildArgs);
+            var built = image.Target == null ? image.Dockerfile.FinalStage : image.Dockerfile.FindStage(image.Target)
+                ?? throw new ImageToolsException("UnknownTarget", FaultKind.InvalidData,
+                    $"'target: {image.Target}' names no stage of {image.DockerfilePath}. Known stages: " +
+                    $"{string.Join(", ", image.Dockerfile.Stages.Select(s => s.Alias ?? s.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)))}.",
+                    image.Spec?.FilePath, image.Spec?.TargetLine, image.Name);
+            var needed = new HashSet<ImageUse>(image.Dockerfile.ImageUsesFor(image.Target));
+            image.ImageUses = image.Dockerfile.ImageUses.Where(u => u.StageIndex <= built.Index || needed.Contains(u)).ToList();
+            image.FinalBase = image.Dockerfile.BaseImageOf(built);
         }
 
         private static void RejectDuplicateNames(IEnumerable<ImageDefinition> images, ConcurrentBag<ImageToolsException> errors)

@@ -82,7 +82,7 @@ namespace ImageTools.Graph
             {
                 var node = nodes[image.Name];
                 var bases = new List<string>();
-                foreach (var use in image.Dockerfile.ImageUses)
+                foreach (var use in image.ImageUses)
                 {
                     var kind = use.Instruction == "FROM" ? DependencyKind.From
                         : use.Instruction.StartsWith("COPY", StringComparison.Ordinal) ? DependencyKind.CopyFrom
@@ -108,7 +108,7 @@ namespace ImageTools.Graph
                     edges.Add(new DependencyEdge(image.Name, declared.Name, kind, declared.FilePath, declared.Line, null));
                 }
                 node.BaseImages = bases.ToArray();
-                var finalBase = image.Dockerfile.FinalBase;
+                var finalBase = image.FinalBase;
                 node.FinalBase = finalBase == null ? null
                     : edges.FirstOrDefault(e => e.Dependent == image.Name && e.Line == finalBase.Line && e.Reference == finalBase.Reference)?.Dependency
                       ?? finalBase.Reference;

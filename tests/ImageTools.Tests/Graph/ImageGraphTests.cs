@@ -86,6 +86,37 @@ namespace ImageTools.Tests.Graph
         }
 
         [Fact]
+        public void A_target_limits_the_edges_to_the_stages_its_build_reads()
+        {
+            using var tree = new TestTree()
+                .Image("base", "FROM busybox\n")
+                .Image("tools", "FROM busybox\n")
+                .Image("app", "FROM base AS runtime\nRUN true\nFROM tools AS test\nCOPY --from=runtime / /\n")
+                .Image("app-runtime", "FROM base AS runtime\nRUN true\nFROM tools AS test\nCOPY --from=runtime / /\n")
+                .Write("app-runtime/image.yaml", "target: runtime\n");
+
+            var graph = GraphOf(tree);
+
+            Assert.Equal(new[] { "base", "tools" }, graph["app"].Dependencies);
+            Assert.Equal("tools", graph["app"].FinalBase);
+            Assert.Equal(new[] { "base" }, graph["app-runtime"].Dependencies);
+            Assert.Equal("base", graph["app-runtime"].FinalBase);
+        }
+
+        [Fact]
+        public void An_unknown_target_names_image_yaml_and_the_stages()
+        {
+            using var tree = new TestTree().Image("app", "FROM busybox AS build\nFROM build AS final\n").Write("app/image.yaml", "name: app\ntarget: runtime\n");
+
+            var error = Assert.Single(Assert.Throws<ImageTreeException>(() => GraphOf(tree)).Errors);
+
+            Assert.Equal("UnknownTarget", error.ErrorId);
+            Assert.Equal(tree.PathOf("app/image.yaml"), error.FilePath);
+            Assert.Equal(2, error.Line);
+            Assert.Contains("build, final", error.Message);
+        }
+
+        [Fact]
         public void Control_and_image_yaml_add_edges()
         {
             using var tree = new TestTree()

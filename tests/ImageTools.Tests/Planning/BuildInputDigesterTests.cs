@@ -11,7 +11,7 @@ namespace ImageTools.Tests.Planning
     public class BuildInputDigesterTests
     {
         private static TestTree Tree() => new TestTree()
-            .Image("app", "FROM busybox\nCOPY . /app\n")
+            .Image("app", "FROM busybox AS runtime\nCOPY . /app\n")
             .Write("app/src/main.sh", "echo hi\n")
             .Write("app/README.md", "docs\n")
             .Write("app/.dockerignore", "*.md\n");
