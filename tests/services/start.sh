@@ -1,50 +1,84 @@
 #!/usr/bin/env bash
 # Starts a private Docker engine and a loopback registry for the integration tests, and seeds
-# the base images the examples and tests build on. Everything lives under STATE_DIR, so it never
-# collides with another daemon on the machine. Needs root, dockerd, docker-registry, busybox-static.
+# the base images the examples and tests build on. Everything lives under STATE_DIR (data root,
+# exec root, pidfiles, socket, registry storage, logs), so it never collides with another daemon
+# on the machine. Needs root, dockerd, docker-registry, busybox-static, curl.
 #   tests/services/start.sh STATE_DIR      then   . STATE_DIR/env
+#   tests/services/stop.sh STATE_DIR       stops both and removes STATE_DIR
+# Running it again on the same STATE_DIR reuses what is still running.
 set -euo pipefail
 
 state=${1:?usage: start.sh STATE_DIR}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 say() { echo "[services] $*"; }
+die() { echo "[services] error: $*" >&2; exit 1; }
+
+for tool in dockerd docker docker-registry busybox curl; do
+  command -v "$tool" >/dev/null || die "$tool not found (apt-get install docker.io docker-registry busybox-static curl)"
+done
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
   local port
   for port in $(seq 45000 45999 | shuf); do
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "$port"; return 0; fi
+    if port_free "$port"; then echo "$port"; return 0; fi
   done
-  echo "no free loopback port in 45000-45999" >&2; return 1
+  die "no free loopback port in 45000-45999"
 }
 
-wait_for() {  # wait_for SECONDS DESCRIPTION LOG COMMAND...
-  local seconds=$1 what=$2 log=$3; shift 3
+wait_for() {  # wait_for SECONDS DESCRIPTION LOG PIDFILE COMMAND...
+  local seconds=$1 what=$2 log=$3 pidfile=$4; shift 4
   for _ in $(seq 1 $((seconds * 4))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! alive "$pidfile"; then
+      echo "[services] $what exited while starting; last lines of $log:" >&2
+      tail -n 30 "$log" >&2 || true
+      return 1
+    fi
     sleep 0.25
   done
-  echo "[services] $what did not come up within ${seconds}s; last lines of $log:" >&2
+  echo "[services] $what did not answer within ${seconds}s; last lines of $log:" >&2
   tail -n 30 "$log" >&2 || true
   return 1
 }
 
 # --- Docker engine -------------------------------------------------------------------------
 socket="$state/docker.sock"
-mkdir -p "$state/docker-data" "$state/docker-exec"
-say "starting dockerd (data $state/docker-data, socket $socket)"
-# vfs and no networking: works without overlay mounts or iptables inside a sandbox; builds run with --network=none.
-dockerd \
-  --data-root "$state/docker-data" --exec-root "$state/docker-exec" --pidfile "$state/dockerd.pid" \
-  --storage-driver vfs --iptables=false --ip-masq=false --bridge=none \
-  -H "unix://$socket" >"$state/dockerd.log" 2>&1 &
 export DOCKER_HOST="unix://$socket"
-wait_for 60 dockerd "$state/dockerd.log" docker version
+# dockerd.launch.pid is the pid we started; dockerd writes dockerd.pid itself once it is up.
+# stop.sh uses either, so a daemon that hangs before writing its pidfile is still stopped.
+if [ -S "$socket" ] && docker version >/dev/null 2>&1; then
+  say "dockerd already answers on $socket: reusing it"
+else
+  mkdir -p "$state/docker-data" "$state/docker-exec"
+  say "starting dockerd (data $state/docker-data, socket $socket, log $state/dockerd.log)"
+  # vfs and no networking: works without overlay mounts or iptables inside a sandbox. The classic
+  # builder runs RUN steps fine here; BuildKit (CLI 20.10 only, no buildx plugin) needs --network=none.
+  dockerd \
+    --data-root "$state/docker-data" --exec-root "$state/docker-exec" --pidfile "$state/dockerd.pid" \
+    --storage-driver vfs --iptables=false --ip-masq=false --bridge=none \
+    -H "$DOCKER_HOST" </dev/null >"$state/dockerd.log" 2>&1 &
+  echo $! >"$state/dockerd.launch.pid"
+  wait_for 60 dockerd "$state/dockerd.log" "$state/dockerd.launch.pid" docker version
+  say "dockerd $(docker version --format '{{.Server.Version}}') is up (pid $(cat "$state/dockerd.launch.pid"))"
+fi
 
 # --- Registry ------------------------------------------------------------------------------
-port=$(free_port)
-mkdir -p "$state/registry-data"
-cat >"$state/registry.yml" <<YAML
+if alive "$state/registry.pid" && [ -f "$state/registry.port" ] \
+   && curl -fsS "http://127.0.0.1:$(cat "$state/registry.port")/v2/" >/dev/null 2>&1; then
+  port=$(cat "$state/registry.port")
+  say "docker-registry already running on 127.0.0.1:$port"
+else
+  if alive "$state/registry.pid"; then kill "$(cat "$state/registry.pid")" 2>/dev/null || true; fi
+  mkdir -p "$state/registry-data"
+  # Another process may take the port between the check and the bind: try a few.
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    cat >"$state/registry.yml" <<YAML
 version: 0.1
 log:
   level: warn
@@ -56,23 +90,41 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YAML
-say "starting docker-registry on 127.0.0.1:$port"
-docker-registry serve "$state/registry.yml" >"$state/registry.log" 2>&1 &
-echo $! >"$state/registry.pid"
-wait_for 30 docker-registry "$state/registry.log" curl -fsS "http://127.0.0.1:$port/v2/"
+    say "starting docker-registry on 127.0.0.1:$port (storage $state/registry-data, log $state/registry.log)"
+    docker-registry serve "$state/registry.yml" </dev/null >"$state/registry.log" 2>&1 &
+    echo $! >"$state/registry.pid"
+    echo "$port" >"$state/registry.port"
+    if wait_for 30 docker-registry "$state/registry.log" "$state/registry.pid" curl -fsS "http://127.0.0.1:$port/v2/"; then
+      break
+    fi
+    kill "$(cat "$state/registry.pid")" 2>/dev/null || true
+    [ "$attempt" -lt 3 ] || die "docker-registry did not start (see $state/registry.log)"
+  done
+fi
 
 # --- Base images ---------------------------------------------------------------------------
-busybox_bin=$(command -v busybox)
-rootfs="$state/busybox-rootfs"
-rm -rf "$rootfs" && mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
-cp "$busybox_bin" "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do
-  [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
-done
-echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
-echo "root:x:0:" >"$rootfs/etc/group"
-say "seeding busybox:1.36 and busybox:latest from $busybox_bin"
-tar -C "$rootfs" -c . | docker import --change 'CMD ["/bin/sh"]' - busybox:1.36 >/dev/null
+# No network: the base images are made from the busybox-static binary of this machine.
+if docker image inspect busybox:1.36 >/dev/null 2>&1; then
+  say "busybox:1.36 already present"
+else
+  busybox_bin=$(command -v busybox)
+  # The image has no libc: only a static busybox (package busybox-static) runs in it.
+  if ldd "$busybox_bin" >/dev/null 2>&1; then die "$busybox_bin is dynamically linked; install busybox-static"; fi
+  rootfs="$state/busybox-rootfs"
+  rm -rf "$rootfs" && mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
+  cp "$busybox_bin" "$rootfs/bin/busybox"
+  "$rootfs/bin/busybox" --install -s "$rootfs/bin"
+  # --install -s links to the running binary's absolute path; inside the image that is /bin/busybox.
+  for link in "$rootfs"/bin/*; do
+    [ -L "$link" ] && ln -sfn busybox "$link"
+  done
+  chmod 1777 "$rootfs/tmp"
+  echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
+  echo "root:x:0:" >"$rootfs/etc/group"
+  say "seeding busybox:1.36 and busybox:latest from $busybox_bin ($("$busybox_bin" | head -n 1 | cut -d' ' -f1-2))"
+  tar -C "$rootfs" -c . | docker import --change 'CMD ["/bin/sh"]' - busybox:1.36 >/dev/null
+  rm -rf "$rootfs"
+fi
 docker tag busybox:1.36 busybox:latest
 
 cat >"$state/env" <<ENV
@@ -81,4 +133,4 @@ export IMAGETOOLS_TEST_DOCKER_HOST=unix://$socket
 export IMAGETOOLS_TEST_REGISTRY=127.0.0.1:$port
 export IMAGETOOLS_TEST_STATE=$state
 ENV
-say "ready: . $state/env"
+say "ready: . $state/env   (DOCKER_HOST=unix://$socket, registry 127.0.0.1:$port)"
