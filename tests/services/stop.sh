@@ -31,7 +31,8 @@ if [ -S "$state/docker.sock" ] && docker --host "unix://$state/docker.sock" vers
   # Containers left by a failed test would keep mounts busy.
   ids=$(docker --host "unix://$state/docker.sock" ps -aq 2>/dev/null)
   if [ -n "$ids" ]; then
-    say "removing leftover containers: $(echo $ids)"
+    say "removing leftover containers:"
+    docker --host "unix://$state/docker.sock" ps -a --format '    {{.ID}} {{.Image}} {{.Command}} {{.Status}}' 2>/dev/null
     # shellcheck disable=SC2086
     docker --host "unix://$state/docker.sock" rm -f $ids >/dev/null 2>&1 || true
   fi

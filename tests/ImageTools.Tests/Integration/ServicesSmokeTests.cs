@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Net.Http;
 using Xunit;
 
@@ -13,6 +14,17 @@ namespace ImageTools.Tests.Integration
             var version = DockerServices.Docker("version", "--format", "{{.Server.Version}}");
 
             Assert.Matches(@"^\d+\.\d+", version.Trim());
+        }
+
+        [DockerFact]
+        public void The_services_are_on_loopback_only()
+        {
+            DockerServices.Require();
+
+            Assert.StartsWith("unix://", DockerServices.DockerHost);
+            var host = DockerServices.RegistryAddress!.Substring(0, DockerServices.RegistryAddress.LastIndexOf(':')).Trim('[', ']');
+            Assert.True(IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address),
+                $"IMAGETOOLS_TEST_REGISTRY must be a loopback address, not {DockerServices.RegistryAddress}");
         }
 
         [DockerFact]
