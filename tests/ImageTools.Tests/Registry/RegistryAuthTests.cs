@@ -275,7 +275,8 @@ namespace ImageTools.Tests.Registry
                 $"  127.0.0.1:*) printf '{{\"ServerURL\":\"%s\",\"Username\":\"{RegistryServer.User}\",\"Secret\":\"{RegistryServer.Password}\"}}\\n' \"$server\" ;;\n" +
                 "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n" +
                 "esac\n");
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             return bin;
         }
     }
