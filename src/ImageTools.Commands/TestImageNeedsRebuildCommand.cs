@@ -81,7 +81,7 @@ namespace ImageTools.Commands
         /// <summary>How many look-ups run at once.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 32;
 
         protected override void ProcessRecord()
         {

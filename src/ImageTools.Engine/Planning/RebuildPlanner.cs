@@ -17,7 +17,7 @@ namespace ImageTools.Planning
         /// <summary>Build args the build will add; they are build inputs too.</summary>
         public IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
         /// <summary>How many look-ups run at once.</summary>
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 32;
     }
 
     /// <summary>
