@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Publishing;
+using ImageTools.Registry;
+using Xunit;
+
+namespace ImageTools.Tests.Integration
+{
+    /// <summary>Publishing to the real loopback registry: version tags by push, floating tags by manifest PUT, atomically.</summary>
+    [Collection(DockerCollection.Name)]
+    public class RegistryPublisherTests
+    {
+        private static TestTree Tree(string ns) => new TestTree()
+            .Write("imagetools.yaml", $"registry: {DockerServices.RegistryAddress}\nnamespace: {ns}\n")
+            .Image("alpha", "FROM busybox:1.36\nRUN echo alpha-1 > /id\n").Write("alpha/image.yaml", "version: '1.0'\ntags: [stable]\n")
+            .Image("beta", "FROM busybox:1.36\nRUN echo beta-1 > /id\n").Write("beta/image.yaml", "version: '2.0'\n");
+
+        private static List<(ImageNode Node, string ImageId)> BuildAll(string root)
+        {
+            var graph = ImageGraph.Build(TreeScanner.Scan(root));
+            var results = new ImageBuilder(DockerServices.Engine(), new BuildOptions { ThrottleLimit = 2 })
+                .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            return results.Select(r => (r.Node, r.ImageId!)).ToList();
+        }
+
+        private static Dictionary<string, PublishResult> Publish(IEnumerable<(ImageNode, string)> images, RegistryPublishOptions? options = null)
+        {
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            return new RegistryPublisher(DockerServices.Engine(), client, options ?? new RegistryPublishOptions())
+                .PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(r => r.Name);
+        }
+
+        private static string? DigestOf(string repository, string tag)
+        {
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            return client.HeadManifestAsync(repository, tag).GetAwaiter().GetResult()?.Digest;
+        }
+
+        [DockerFact]
+        public void Pushes_version_tags_then_moves_latest_and_extra_tags_and_a_rerun_is_a_no_op()
+        {
+            var ns = $"pub{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var images = BuildAll(tree.Root);
+
+            var first = Publish(images);
+            var second = Publish(images);
+
+            Assert.Equal(PublishStatus.Pushed, first["alpha"].Status);
+            Assert.Equal(new[] { "1.0", "latest", "stable" }, first["alpha"].Tags);
+            var version = DigestOf($"{ns}/alpha", "1.0");
+            Assert.NotNull(version);
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "latest"));
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "stable"));
+            Assert.All(second.Values, r => Assert.Equal(PublishStatus.AlreadyPublished, r.Status));
+            Assert.All(second.Values, r => Assert.Equal(0, r.Attempts));
+        }
+
+        [DockerFact]
+        public void Different_content_under_an_existing_version_is_refused_unless_overwriting_is_allowed()
+        {
+            var ns = $"imm{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            Publish(BuildAll(tree.Root));
+            tree.Image("alpha", "FROM busybox:1.36\nRUN echo alpha-2 > /id\n");
+            var rebuilt = BuildAll(tree.Root);
+            var published = DigestOf($"{ns}/alpha", "1.0");
+
+            var refused = Publish(rebuilt);
+            Assert.Equal(PublishStatus.Failed, refused["alpha"].Status);
+            Assert.Equal("VersionTagExists", refused["alpha"].ErrorId);
+            Assert.Contains("Bump the version", refused["alpha"].Error);
+            Assert.Equal(published, DigestOf($"{ns}/alpha", "1.0"));
+
+            var allowed = Publish(rebuilt, new RegistryPublishOptions { AllowOverwrite = true });
+            Assert.Equal(PublishStatus.Pushed, allowed["alpha"].Status);
+            Assert.NotEqual(published, DigestOf($"{ns}/alpha", "1.0"));
+        }
+
+        [DockerFact]
+        public void When_one_image_fails_no_floating_tag_moves()
+        {
+            var ns = $"atm{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            Publish(BuildAll(tree.Root));
+            var latestBefore = DigestOf($"{ns}/alpha", "latest");
+            tree.Write("alpha/image.yaml", "version: '1.1'\ntags: [stable]\n").Image("alpha", "FROM busybox:1.36\nRUN echo alpha-3 > /id\n");
+            tree.Image("beta", "FROM busybox:1.36\nRUN echo beta-changed > /id\n");
+            var images = BuildAll(tree.Root);
+
+            var results = Publish(images);
+
+            Assert.Equal(PublishStatus.Failed, results["beta"].Status);
+            Assert.Equal("VersionTagExists", results["beta"].ErrorId);
+            Assert.Equal(PublishStatus.Pushed, results["alpha"].Status);
+            Assert.NotNull(DigestOf($"{ns}/alpha", "1.1"));
+            Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "latest"));
+            Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "stable"));
+            Assert.Contains("beta", results["alpha"].Error);
+        }
+    }
+}
