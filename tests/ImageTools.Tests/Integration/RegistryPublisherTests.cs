@@ -106,3 +106,39 @@ namespace ImageTools.Tests.Integration
         }
     }
 }
+
+namespace ImageTools.Tests.Integration
+{
+    /// <summary>-Credential pushes go through a throw-away Docker config; the secret never shows.</summary>
+    [Collection(DockerCollection.Name)]
+    public class TemporaryDockerConfigTests
+    {
+        [DockerFact]
+        public void A_login_in_a_temporary_config_lets_docker_push_to_a_registry_with_Basic_auth()
+        {
+            using var registry = new ImageTools.Tests.Registry.RegistryServer(ImageTools.Tests.Registry.RegistryMode.Basic);
+            var reference = $"{registry.Address}/auth/busybox:{Guid.NewGuid():N}";
+            DockerServices.Docker("tag", "busybox:1.36", reference);
+            var engineEnvironment = new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost };
+
+            var anonymous = DockerServices.Run("docker", new[] { "push", reference }, null, check: false);
+            Assert.NotEqual(0, anonymous.ExitCode);
+
+            string directory;
+            using (var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, ImageTools.Tests.Registry.RegistryServer.User,
+                       ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult())
+            {
+                directory = login.Directory;
+                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?>(engineEnvironment) { ["DOCKER_CONFIG"] = login.Directory });
+                engine.PushAsync(reference, CancellationToken.None).GetAwaiter().GetResult();
+            }
+
+            Assert.False(System.IO.Directory.Exists(directory));
+            var error = Assert.Throws<ImageToolsException>(() => ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address,
+                ImageTools.Tests.Registry.RegistryServer.User, "wrong-" + ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult());
+            Assert.Equal("RegistryAuthenticationFailed", error.ErrorId);
+            Assert.DoesNotContain(ImageTools.Tests.Registry.RegistryServer.Password, error.Message);
+            DockerServices.Docker("rmi", reference);
+        }
+    }
+}
