@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.References;
@@ -24,8 +23,8 @@ namespace ImageTools.Planning
         public RegistryImageSource(RegistryClientOptions options, string? os = null, string? architecture = null)
         {
             _options = options;
-            _os = os ?? "linux";
-            _architecture = architecture ?? HostArchitecture();
+            _os = os ?? ImagePlatform.Host.Os;
+            _architecture = architecture ?? ImagePlatform.Host.Architecture;
         }
 
         public string Description => "the registry";
@@ -54,14 +53,5 @@ namespace ImageTools.Planning
         {
             foreach (var client in _clients.Values) client.Dispose();
         }
-
-        /// <summary>The OCI name of this machine's architecture (builds default to the host's platform).</summary>
-        private static string HostArchitecture() => RuntimeInformation.OSArchitecture switch
-        {
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "arm",
-            Architecture.X86 => "386",
-            _ => "amd64",
-        };
     }
 }

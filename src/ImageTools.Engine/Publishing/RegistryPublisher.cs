@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Text;
 using ImageTools.Engine;
+using ImageTools.Json;
 using ImageTools.Graph;
 using ImageTools.References;
 using ImageTools.Registry;
@@ -26,6 +28,7 @@ namespace ImageTools.Publishing
     /// Publishes to the tree's registry in two phases: every image under its version tag (pushed by
     /// the engine), then — only when all of them succeeded — the floating tags (latest and extra
     /// tags) through the registry API, a manifest PUT of the exact bytes, with no pull/push round trip.
+    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced.
     /// A version tag already holding the same image is not pushed again; one holding other content
     /// is refused, since version tags are immutable.
     /// </summary>
@@ -34,6 +37,8 @@ namespace ImageTools.Publishing
         private readonly IContainerEngine _engine;
         private readonly RegistryClient _client;
         private readonly RegistryPublishOptions _options;
+        // Images are built for the host's platform (docker build --load keeps one platform).
+        private static readonly ImagePlatform Platform = ImagePlatform.Host;
 
         public RegistryPublisher(IContainerEngine engine, RegistryClient client, RegistryPublishOptions options)
         {
@@ -74,7 +79,7 @@ namespace ImageTools.Publishing
             return work.Select(w => w.Result).ToList();
         }
 
-        /// <summary>Phase one: the version tag. Returns its manifest, or null when the image failed.</summary>
+        /// <summary>Phase one: the version tag. Returns the pushed image's own manifest, or null when the image failed.</summary>
         private async Task<RegistryManifest?> PublishVersionAsync(ImageNode node, string imageId, PublishResult result, CancellationToken cancellationToken)
         {
             var repository = ImageReference.Parse(node.Reference).Normalize().Repository;
@@ -82,16 +87,18 @@ namespace ImageTools.Publishing
             try
             {
                 var existing = await _client.GetManifestAsync(repository, node.Tag, cancellationToken).ConfigureAwait(false);
-                if (existing != null && existing.Config?.Digest == imageId)
+                var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, cancellationToken).ConfigureAwait(false);
+                if (published?.Config?.Digest == imageId)
                 {
                     result.Status = PublishStatus.AlreadyPublished;
                     result.Tags = new[] { node.Tag };
-                    return existing;
+                    return published;
                 }
+                // Other platforms in an index are not a conflict: they are kept. Our platform with other content is.
                 // A tree image without a version publishes as latest, which is floating by nature.
-                if (existing != null && node.Version != null && !_options.AllowOverwrite)
+                if (published != null && node.Version != null && !_options.AllowOverwrite)
                     throw new ImageToolsException("VersionTagExists", FaultKind.InvalidOperation,
-                        $"{node.Reference} already holds other content ({existing.Config?.Digest ?? existing.Digest}); version tags are immutable. " +
+                        $"{node.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
                         "Bump the version (Update-ImageChangelog), or pass -AllowOverwrite to replace it.", imageName: node.Name);
 
                 await PushWithRetriesAsync(node, result, cancellationToken).ConfigureAwait(false);
@@ -100,6 +107,8 @@ namespace ImageTools.Publishing
                     throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"After the push, {node.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
                         imageName: node.Name);
+                // docker push replaced the tag; put back the other platforms an index there had.
+                if (existing != null && existing.IsIndex) await PutMergedAsync(repository, node.Tag, existing, manifest, cancellationToken).ConfigureAwait(false);
                 result.Status = PublishStatus.Pushed;
                 result.Tags = new[] { node.Tag };
                 return manifest;
@@ -111,6 +120,28 @@ namespace ImageTools.Publishing
                 result.Error = e.Message;
                 return null;
             }
+        }
+
+        /// <summary>The manifest for the platform builds are made for: the manifest itself, or its entry in an index (null when the index has none).</summary>
+        private async Task<RegistryManifest?> OurPlatformOfAsync(string repository, RegistryManifest manifest, CancellationToken cancellationToken)
+        {
+            if (!manifest.IsIndex) return manifest;
+            var entry = RegistryClient.ResolvePlatform(manifest, Platform.Os, Platform.Architecture, Platform.Variant);
+            return entry == null ? null : await _client.GetManifestAsync(repository, entry.Digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Writes under <paramref name="tag"/> the index it held, with our platform's entry replaced by
+        /// <paramref name="ours"/>: platforms this run does not build are merged, not clobbered.
+        /// </summary>
+        private async Task<string> PutMergedAsync(string repository, string tag, RegistryManifest index, RegistryManifest ours, CancellationToken cancellationToken)
+        {
+            var replaced = RegistryClient.ResolvePlatform(index, Platform.Os, Platform.Architecture, Platform.Variant);
+            var entries = index.Manifests.Where(m => m != replaced).Select(m => m.ToJson())
+                .Append(new ManifestDescriptor(ours.MediaType, ours.Digest, ours.Bytes.Length, Platform).ToJson());
+            var merged = JsonValue.Object(("schemaVersion", JsonValue.Number(2)), ("mediaType", JsonValue.String(index.MediaType)),
+                ("manifests", JsonValue.Array(entries)));
+            return await _client.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(merged.ToJson()), index.MediaType, cancellationToken).ConfigureAwait(false);
         }
 
         private async Task PushWithRetriesAsync(ImageNode node, PublishResult result, CancellationToken cancellationToken)
@@ -137,9 +168,16 @@ namespace ImageTools.Publishing
             var tags = new List<string>(result.Tags);
             foreach (var tag in new[] { "latest" }.Concat(node.Definition.ExtraTags).Where(t => t != node.Tag).Distinct(StringComparer.Ordinal))
             {
-                var current = await _client.HeadManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
-                if (current?.Digest != manifest.Digest)
+                var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                if (current != null && current.IsIndex)
+                {
+                    var entry = RegistryClient.ResolvePlatform(current, Platform.Os, Platform.Architecture, Platform.Variant);
+                    if (entry?.Digest != manifest.Digest) await PutMergedAsync(repository, tag, current, manifest, cancellationToken).ConfigureAwait(false);
+                }
+                else if (current?.Digest != manifest.Digest)
+                {
                     await _client.PutManifestAsync(repository, tag, manifest.Bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                }
                 tags.Add(tag);
             }
             result.Tags = tags.ToArray();

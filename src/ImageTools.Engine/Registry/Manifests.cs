@@ -16,6 +16,15 @@ namespace ImageTools.Registry
             OsVersion = string.IsNullOrEmpty(osVersion) ? null : osVersion;
         }
 
+        /// <summary>The platform of this machine (linux and its architecture), which local builds produce.</summary>
+        public static ImagePlatform Host { get; } = new ImagePlatform("linux", System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+            System.Runtime.InteropServices.Architecture.Arm => "arm",
+            System.Runtime.InteropServices.Architecture.X86 => "386",
+            _ => "amd64",
+        });
+
         public string Os { get; }
         public string Architecture { get; }
         public string? Variant { get; }

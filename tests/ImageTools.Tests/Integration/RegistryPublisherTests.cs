@@ -84,6 +84,49 @@ namespace ImageTools.Tests.Integration
         }
 
         [DockerFact]
+        public void An_index_at_the_destination_keeps_its_other_platforms()
+        {
+            var ns = $"idx{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var images = BuildAll(tree.Root);
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            var foreign = new[] { ("arm64", "v8"), ("s390x", (string?)null) }.Select(p => PushForeignPlatform(client, $"{ns}/alpha", p.Item1, p.Item2)).ToList();
+            var index = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OciIndex + "\",\"manifests\":[" +
+                string.Join(",", foreign.Select(f => f.ToJson().ToJson())) + "]}");
+            foreach (var tag in new[] { "1.0", "latest" }) client.PutManifestAsync($"{ns}/alpha", tag, index, MediaTypes.OciIndex).GetAwaiter().GetResult();
+
+            var first = Publish(images);
+            var again = Publish(images);
+
+            Assert.Equal(PublishStatus.Pushed, first["alpha"].Status);
+            Assert.Equal(PublishStatus.AlreadyPublished, again["alpha"].Status);
+            var alpha = images.Single(i => i.Node.Name == "alpha").ImageId;
+            foreach (var tag in new[] { "1.0", "latest", "stable" })
+            {
+                var published = client.GetManifestAsync($"{ns}/alpha", tag).GetAwaiter().GetResult()!;
+                if (tag == "stable") { Assert.False(published.IsIndex); continue; }
+                Assert.True(published.IsIndex, tag);
+                Assert.Equal(new[] { ImagePlatform.Host.Architecture, "arm64", "s390x" }.Distinct().OrderBy(a => a),
+                    published.Manifests.Select(m => m.Platform!.Architecture).OrderBy(a => a));
+                var ours = RegistryClient.ResolvePlatform(published, "linux", ImagePlatform.Host.Architecture)!;
+                Assert.Equal(alpha, client.GetManifestAsync($"{ns}/alpha", ours.Digest).GetAwaiter().GetResult()!.Config!.Digest);
+            }
+        }
+
+        /// <summary>A layerless image for another platform, pushed by digest through the API.</summary>
+        private static ManifestDescriptor PushForeignPlatform(RegistryClient client, string repository, string architecture, string? variant)
+        {
+            var config = System.Text.Encoding.UTF8.GetBytes($"{{\"architecture\":\"{architecture}\",\"os\":\"linux\"" +
+                (variant == null ? "" : $",\"variant\":\"{variant}\"") + ",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+            var configDigest = client.UploadBlobAsync(repository, config).GetAwaiter().GetResult();
+            var manifest = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OciManifest + "\",\"config\":{\"mediaType\":\"" +
+                MediaTypes.OciConfig + $"\",\"size\":{config.Length},\"digest\":\"{configDigest}\"}},\"layers\":[]}}");
+            var digest = client.PutManifestAsync(repository, "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(manifest)).ToLowerInvariant(),
+                manifest, MediaTypes.OciManifest).GetAwaiter().GetResult();
+            return new ManifestDescriptor(MediaTypes.OciManifest, digest, manifest.Length, new ImagePlatform("linux", architecture, variant));
+        }
+
+        [DockerFact]
         public void When_one_image_fails_no_floating_tag_moves()
         {
             var ns = $"atm{Guid.NewGuid():N}".Substring(0, 11);
