@@ -113,6 +113,23 @@ namespace ImageTools.Tests.Integration
             }
         }
 
+        [DockerFact]
+        public void A_registry_that_is_down_fails_every_image_with_a_clear_error()
+        {
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", "registry: 127.0.0.1:9\n")
+                .Image("down", "FROM busybox:1.36\nRUN echo down > /id\n").Write("down/image.yaml", $"name: down{Guid.NewGuid():N}\n".Substring(0, 20) + "\n");
+            var images = BuildAll(tree.Root);
+            using var client = new RegistryClient("127.0.0.1:9", new RegistryClientOptions { Retry = RetryPolicy.None });
+
+            var result = new RegistryPublisher(DockerServices.Engine(), client, new RegistryPublishOptions())
+                .PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+            Assert.Equal(PublishStatus.Failed, result.Status);
+            Assert.Equal("RegistryUnreachable", result.ErrorId);
+            Assert.Contains("127.0.0.1:9", result.Error);
+        }
+
         /// <summary>A layerless image for another platform, pushed by digest through the API.</summary>
         private static ManifestDescriptor PushForeignPlatform(RegistryClient client, string repository, string architecture, string? variant)
         {
