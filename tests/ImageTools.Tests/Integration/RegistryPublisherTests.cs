@@ -130,6 +130,46 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("127.0.0.1:9", result.Error);
         }
 
+        /// <summary>
+        /// docker pushes over TLS trust a registry's CA through /etc/docker/certs.d/HOST:PORT (read per
+        /// connection, no daemon restart). The entry is scoped to this test's random loopback port and
+        /// removed afterwards; writing it needs root, which CI has.
+        /// </summary>
+        [DockerFact]
+        public void Publishes_with_credentials_to_a_registry_with_Basic_auth_over_TLS_with_a_self_signed_CA()
+        {
+            using var registry = new ImageTools.Tests.Registry.RegistryServer(ImageTools.Tests.Registry.RegistryMode.BasicTls);
+            var certs = System.IO.Path.Combine("/etc/docker/certs.d", registry.Address);
+            System.IO.Directory.CreateDirectory(certs);
+            try
+            {
+                System.IO.File.Copy(registry.CaBundlePath!, System.IO.Path.Combine(certs, "ca.crt"), overwrite: true);
+                var ns = $"tls{Guid.NewGuid():N}".Substring(0, 11);
+                using var tree = new TestTree()
+                    .Write("imagetools.yaml", $"registry: {registry.Address}\nnamespace: {ns}\n")
+                    .Image("secure", "FROM busybox:1.36\nRUN echo secure > /id\n").Write("secure/image.yaml", "version: '1.0'\n");
+                var images = BuildAll(tree.Root);
+                var user = ImageTools.Tests.Registry.RegistryServer.User;
+                var password = ImageTools.Tests.Registry.RegistryServer.Password;
+                var options = new RegistryClientOptions { CaBundlePath = registry.CaBundlePath, Credentials = new ExplicitCredentialSource(user, password) };
+
+                using var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, user, password,
+                    new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost }).GetAwaiter().GetResult();
+                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_CONFIG"] = login.Directory });
+                using var client = new RegistryClient(registry.Address, options);
+                var result = new RegistryPublisher(engine, client, new RegistryPublishOptions()).PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+                Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+                Assert.Equal(new[] { "1.0", "latest" }, result.Tags);
+                Assert.Equal(images[0].ImageId, client.GetManifestAsync($"{ns}/secure", "latest").GetAwaiter().GetResult()!.Config!.Digest);
+                Assert.DoesNotContain(password, result.Error ?? "");
+            }
+            finally
+            {
+                System.IO.Directory.Delete(certs, recursive: true);
+            }
+        }
+
         /// <summary>A layerless image for another platform, pushed by digest through the API.</summary>
         private static ManifestDescriptor PushForeignPlatform(RegistryClient client, string repository, string architecture, string? variant)
         {

@@ -25,7 +25,7 @@ namespace ImageTools.Tests.Registry
         }
     }
 
-    public enum RegistryMode { Anonymous, Basic, Tls, Token }
+    public enum RegistryMode { Anonymous, Basic, Tls, Token, BasicTls }
 
     /// <summary>
     /// Runs <c>docker-registry serve</c> on 127.0.0.1 and a free port, with its storage and
@@ -48,7 +48,7 @@ namespace ImageTools.Tests.Registry
         public string Address => $"127.0.0.1:{Port}";
         public RegistryMode Mode { get; }
         /// <summary>The CA that signed the TLS certificate (Tls mode).</summary>
-        public string? CaBundlePath { get; }
+        public string? CaBundlePath { get; private set; }
         public TokenServer? Tokens { get; }
 
         public RegistryServer(RegistryMode mode)
@@ -76,22 +76,15 @@ namespace ImageTools.Tests.Registry
             switch (mode)
             {
                 case RegistryMode.Basic:
-                    var htpasswd = Run("htpasswd", $"-Bbn {User} {Password}");
-                    File.WriteAllText(Path.Combine(Directory, "htpasswd"), htpasswd);
-                    config.AppendLine("auth:").AppendLine("  htpasswd:").AppendLine("    realm: imagetools-test")
-                        .AppendLine($"    path: {Directory}/htpasswd");
+                    AddBasicAuth(config);
                     break;
                 case RegistryMode.Tls:
-                    var ca = TestCertificates.CreateCa("ImageTools test CA");
-                    CaBundlePath = Path.Combine(Directory, "ca.pem");
-                    File.WriteAllText(CaBundlePath, TestCertificates.Pem(ca));
-                    using (var leaf = TestCertificates.CreateServer(ca, "127.0.0.1"))
-                    {
-                        File.WriteAllText(Path.Combine(Directory, "server.pem"), TestCertificates.Pem(leaf));
-                        File.WriteAllText(Path.Combine(Directory, "server.key"), TestCertificates.PrivateKeyPem(leaf));
-                    }
-                    ca.Dispose();
-                    config.AppendLine("  tls:").AppendLine($"    certificate: {Directory}/server.pem").AppendLine($"    key: {Directory}/server.key");
+                    AddTls(config);
+                    break;
+                case RegistryMode.BasicTls:
+                    // tls belongs under http:, so it goes first; auth is a top-level section.
+                    AddTls(config);
+                    AddBasicAuth(config);
                     break;
                 case RegistryMode.Token:
                     Tokens = new TokenServer("imagetools-test-registry", "imagetools-test-issuer");
@@ -118,6 +111,28 @@ namespace ImageTools.Tests.Registry
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
             WaitUntilListening(TimeSpan.FromSeconds(20));
+        }
+
+        private void AddBasicAuth(StringBuilder config)
+        {
+            var htpasswd = Run("htpasswd", $"-Bbn {User} {Password}");
+            File.WriteAllText(Path.Combine(Directory, "htpasswd"), htpasswd);
+            config.AppendLine("auth:").AppendLine("  htpasswd:").AppendLine("    realm: imagetools-test")
+                .AppendLine($"    path: {Directory}/htpasswd");
+        }
+
+        private void AddTls(StringBuilder config)
+        {
+            var ca = TestCertificates.CreateCa("ImageTools test CA");
+            CaBundlePath = Path.Combine(Directory, "ca.pem");
+            File.WriteAllText(CaBundlePath, TestCertificates.Pem(ca));
+            using (var leaf = TestCertificates.CreateServer(ca, "127.0.0.1"))
+            {
+                File.WriteAllText(Path.Combine(Directory, "server.pem"), TestCertificates.Pem(leaf));
+                File.WriteAllText(Path.Combine(Directory, "server.key"), TestCertificates.PrivateKeyPem(leaf));
+            }
+            ca.Dispose();
+            config.AppendLine("  tls:").AppendLine($"    certificate: {Directory}/server.pem").AppendLine($"    key: {Directory}/server.key");
         }
 
         public string Log { get { lock (_log) return _log.ToString(); } }
