@@ -32,7 +32,13 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
     }
 
     AfterAll {
-        docker image ls --format '{{.Repository}}:{{.Tag}}' | Where-Object { $_ -like "$ns/*" } | ForEach-Object { docker image rm $_ *> $null }
+        # Children build FROM plain names (base, runtime, tools), so the build also tagged those onto
+        # this run's images: remove every tag that points at an image of this namespace.
+        $ours = docker image ls --format '{{.Repository}} {{.ID}}' | Where-Object { $_ -like "$ns/* *" } | ForEach-Object { ($_ -split ' ')[1] }
+        docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' | ForEach-Object {
+            $tag, $id = $_ -split ' '
+            if ($ours -contains $id) { docker image rm $tag *> $null }
+        }
     }
 
     It 'builds every stale image, publishes it, and then finds nothing stale' {
