@@ -97,14 +97,16 @@ Invoke-Pester -Configuration `$config
 function Invoke-Example {
     Invoke-Package
     $examples = Join-Path $root 'examples'
-    # The main job as far as the cmdlets exist (publishing is still to come): what is stale, rebuilt
-    # in dependency order and verified. The examples have no registry: the local engine is the record.
+    # The main job: what is stale, rebuilt in dependency order, verified, published. The examples
+    # have no registry, so the local engine is the record and publishing goes to an archive.
+    $archive = Join-Path $root 'out/example-archive'
     Invoke-ChildPowerShell @"
 Import-Module '$layout/ImageTools.psd1'
 Get-ImageGraph -Path '$examples' -Format Mermaid | Write-Host
 `$results = Get-ImageGraph -Path '$examples' | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild -Verbose
 `$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 if (`$results | Where-Object Status -in 'Failed', 'Skipped') { exit 1 }
+`$results | Publish-Image -ArchivePath '$archive' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Get-ImageGraph -Path '$examples' | Test-ImageNeedsRebuild | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 "@
 }

@@ -58,10 +58,11 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
         (Test-ImageNeedsRebuild -Path $tree -All -ForceName "tn$id-app" | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-base")
     }
 
-    It 'stops with RegistryCheckUnavailable when the tree names a registry, unless -Local' {
-        Set-Content (Join-Path $tree 'imagetools.yaml') "registry: 127.0.0.1:5999`n"
+    It 'stops with RegistryUnreachable when the registry does not answer, and -Local still works' {
+        # Port 9 (discard) on loopback: nothing listens there on a normal host.
+        Set-Content (Join-Path $tree 'imagetools.yaml') "registry: 127.0.0.1:9`n"
 
-        { Test-ImageNeedsRebuild -Path $tree } | Should -Throw -ErrorId 'RegistryCheckUnavailable,ImageTools.Commands.TestImageNeedsRebuildCommand'
+        { Test-ImageNeedsRebuild -Path $tree } | Should -Throw -ErrorId 'RegistryUnreachable,ImageTools.Commands.TestImageNeedsRebuildCommand'
         (Test-ImageNeedsRebuild -Path $tree -Local).Count | Should -Be 2
     }
 }

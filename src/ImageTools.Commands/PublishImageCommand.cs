@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Building;
+using ImageTools.Definitions;
 using ImageTools.Engine;
 using ImageTools.Graph;
 using ImageTools.Publishing;
@@ -12,9 +13,14 @@ using ImageTools.Publishing;
 namespace ImageTools.Commands
 {
     /// <summary>
-    /// Publishes built and verified images. This version publishes to an archive directory
-    /// (-ArchivePath) for air-gapped transfer; pushing to a registry comes with the registry client.
+    /// Publishes built and verified images: to the tree's registry (version tags first, then latest
+    /// and extra tags only when every image succeeded), or to an archive directory (-ArchivePath)
+    /// for air-gapped transfer.
     /// </summary>
+    /// <example>
+    /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | Publish-Image -Credential (Get-Credential)</code>
+    /// <para>Rebuilds what is stale and pushes it to the tree's registry; latest and extra tags move only if every image was pushed.</para>
+    /// </example>
     /// <example>
     /// <code>Get-ImageGraph ./images | Invoke-ImageBuild | Publish-Image -ArchivePath /mnt/transfer/images</code>
     /// <para>Builds the tree and saves every image that passed as a tar, with an index.json listing them.</para>
@@ -44,10 +50,29 @@ namespace ImageTools.Commands
         [ValidateNotNull]
         public ImageNode[] Node { get; set; } = null!;
 
-        /// <summary>A directory to save the images to as docker-archive tars, with an index.json (air-gapped transfer).</summary>
-        [Parameter(Mandatory = true)]
+        /// <summary>A directory to save the images to as docker-archive tars, with an index.json (air-gapped transfer), instead of the registry.</summary>
+        [Parameter]
         [ValidateNotNullOrEmpty]
-        public string ArchivePath { get; set; } = null!;
+        public string? ArchivePath { get; set; }
+
+        /// <summary>Credentials for the registry (used through a temporary Docker config); else Docker's own configuration.</summary>
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>Replace different content under an existing version tag (normally refused: version tags are immutable).</summary>
+        [Parameter]
+        public SwitchParameter AllowOverwrite { get; set; }
+
+        /// <summary>Move each image's latest and extra tags as soon as it is pushed, even if other images of the run fail.</summary>
+        [Parameter]
+        public SwitchParameter NonAtomic { get; set; }
+
+        /// <summary>How many images are pushed at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 32)]
+        public int ThrottleLimit { get; set; } = 4;
 
         protected override void ProcessRecord()
         {
@@ -59,7 +84,6 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
-            var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
             var engine = new DockerCliEngine();
             try
             {
@@ -80,22 +104,50 @@ namespace ImageTools.Commands
                         ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
                             $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
                 }
-                var approved = images.Where(i => ShouldProcess(i.Item1.Reference, $"Save image to the archive {directory}")).ToList();
-                if (approved.Count == 0) return;
-
-                var published = Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, _cancellation.Token)).GetAwaiter().GetResult();
+                if (images.Count == 0) return;
+                var published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images);
                 foreach (var result in published)
                 {
                     WriteObject(result);
                     if (result.Status == PublishStatus.Failed)
                         ErrorRecords.WriteImageError(this, new ImageToolsException(result.ErrorId ?? "PublishFailed", FaultKind.InvalidOperation,
                             result.Error ?? "Publishing failed.", imageName: result.Name));
+                    else if (result.Error != null)
+                        ErrorRecords.WriteImageWarning(this, $"{result.Reference}: {result.Status}. {result.Error}");
                     else
-                        WriteVerbose($"{result.Reference}: {result.Status} ({result.Path})");
+                        WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
                 }
             }
             catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
             catch (OperationCanceledException) { }
+        }
+
+        private IReadOnlyList<PublishResult> ToArchive(DockerCliEngine engine, List<(ImageNode, string)> images)
+        {
+            var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
+            var approved = images.Where(i => ShouldProcess(i.Item1.Reference, $"Save image to the archive {directory}")).ToList();
+            if (approved.Count == 0) return new PublishResult[0];
+            return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, _cancellation.Token)).GetAwaiter().GetResult();
+        }
+
+        private IReadOnlyList<PublishResult> ToRegistry(List<(ImageNode Node, string ImageId)> images)
+        {
+            var config = images[0].Node.Graph.Tree.Config;
+            if (config.Registry == null)
+                throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
+                    $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
+            var tags = (NonAtomic ? "" : "after every image is pushed, ") + "move latest and extra tags";
+            var approved = images.Where(i => ShouldProcess(i.Node.Reference, $"Push to {config.Registry}; {tags}")).ToList();
+            if (approved.Count == 0) return new PublishResult[0];
+            return Task.Run(async () =>
+            {
+                using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
+                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: _cancellation.Token).ConfigureAwait(false);
+                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential));
+                var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
+                    new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit });
+                return await publisher.PublishAsync(approved, _cancellation.Token).ConfigureAwait(false);
+            }).GetAwaiter().GetResult();
         }
     }
 }

@@ -72,10 +72,16 @@ namespace ImageTools.Commands
         [Parameter]
         public SwitchParameter Local { get; set; }
 
+        /// <summary>Credentials for the registry; else Docker's config.json (auths, credsStore, credHelpers), else anonymous.</summary>
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
         /// <summary>How many look-ups run at once.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 32;
 
         protected override void ProcessRecord()
         {
@@ -99,7 +105,9 @@ namespace ImageTools.Commands
                     ThrottleLimit = ThrottleLimit,
                 });
                 WriteVerbose($"Comparing {selected.Count} images with {source.Description}");
+                using var closeClients = source as IDisposable;
                 var plan = Task.Run(() => planner.PlanAsync(graph, selected, _cancellation.Token)).GetAwaiter().GetResult();
+                foreach (var warning in planner.Warnings) ErrorRecords.WriteImageWarning(this, warning);
                 foreach (var status in plan)
                 {
                     WriteVerbose(status.NeedsRebuild
@@ -118,11 +126,9 @@ namespace ImageTools.Commands
 
         private IPublishedImageSource SourceFor(ImageGraph graph)
         {
-            var registry = graph.Tree.Config.Registry;
-            if (registry == null || Local) return new LocalEngineImageSource(new DockerCliEngine());
-            throw new ImageToolsException("RegistryCheckUnavailable", FaultKind.InvalidOperation,
-                $"The tree publishes to {registry}, and checking a registry is not available in this version yet. " +
-                "Pass -Local to compare with the images of the local engine instead.");
+            var config = graph.Tree.Config;
+            if (config.Registry == null || Local) return new LocalEngineImageSource(new DockerCliEngine());
+            return new RegistryImageSource(RegistryOptions.For(config, Credential));
         }
 
     }

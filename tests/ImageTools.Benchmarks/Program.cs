@@ -16,10 +16,15 @@ namespace ImageTools.Benchmarks
         private static int Main(string[] args)
         {
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
+            if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
+            if (args.Length > 0 && args[0] == "rebuild-check") return RebuildCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 5));
+            if (args.Length == 4 && args[0] == "rebuild-check-run") return RebuildCheckBenchmark.Measure(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] != "graph")
             {
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks rebuild-check [--images 1000] [--depth 5] [--runs 5]   (needs IMAGETOOLS_TEST_REGISTRY)");
                 return 2;
             }
             var images = Option(args, "--images", 1000);

@@ -11,11 +11,11 @@ namespace ImageTools.Benchmarks
     /// </summary>
     internal static class TreeGenerator
     {
-        public static void Write(string root, int imageCount, int depth)
+        public static void Write(string root, int imageCount, int depth, string registry = "127.0.0.1:5000", string ns = "bench", string seed = "busybox:1.36")
         {
             Directory.CreateDirectory(root);
             File.WriteAllText(Path.Combine(root, "imagetools.yaml"),
-                "registry: 127.0.0.1:5000\nnamespace: bench\nbuild_args:\n  SEED: busybox:1.36\nbase_images: [busybox:1.36]\n");
+                $"registry: {registry}\nnamespace: {ns}\nbuild_args:\n  SEED: {seed}\nbase_images: [{seed}]\n");
             var perLevel = Math.Max(1, imageCount / depth);
             for (var i = 0; i < imageCount; i++)
             {
@@ -47,13 +47,13 @@ namespace ImageTools.Benchmarks
                 File.WriteAllText(Path.Combine(directory, "app.txt"), name);
             }
             // docker-pkg templates read seed_image-like keys from the config.
-            File.AppendAllText(Path.Combine(root, "imagetools.yaml"), "SEED_IMAGE: busybox:1.36\n");
+            File.AppendAllText(Path.Combine(root, "imagetools.yaml"), $"SEED_IMAGE: {seed}\n");
         }
 
         private static string Dockerfile(string from, string? copyFrom, bool templated)
         {
             var text = new StringBuilder();
-            if (!templated) text.Append("ARG SEED=busybox:1.36\n");
+            if (!templated) text.Append("ARG SEED=unset\n");
             text.Append("FROM ").Append(from).Append(" AS build\n");
             text.Append("RUN echo building \\\n    && echo done\n");
             text.Append("FROM build\n");

@@ -45,6 +45,8 @@ namespace ImageTools.Definitions
         public string? FallbackAuthor { get; private set; }
         public string? FallbackEmail { get; private set; }
         public IReadOnlyList<string> InsecureRegistries { get; private set; } = Array.Empty<string>();
+        /// <summary>A PEM bundle of extra CAs for registries (docker-pkg's ca_bundle), relative to the tree root.</summary>
+        public string? CaBundle { get; private set; }
         /// <summary>Everything templates can read: docker-pkg defaults overlaid with this file's keys.</summary>
         public IReadOnlyDictionary<string, object?> Variables { get; private set; } = DockerPkgDefaults;
 
@@ -83,6 +85,7 @@ namespace ImageTools.Definitions
                 FallbackAuthor = NullIfEmpty(yaml.String("fallback_author")),
                 FallbackEmail = NullIfEmpty(yaml.String("fallback_email")),
                 InsecureRegistries = yaml.StringList("insecure_registries"),
+                CaBundle = NullIfEmpty(yaml.String("ca_bundle")) is { } bundle ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(yaml.Path)!, bundle)) : null,
                 Variables = variables,
             };
             if (config.Parallelism is int p && p < 1)

@@ -90,6 +90,9 @@ namespace ImageTools.Engine
         public async Task PullAsync(string reference, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "pull", "--quiet", reference).ConfigureAwait(false), $"pull {reference}").ConfigureAwait(false);
 
+        public async Task PushAsync(string reference, CancellationToken cancellationToken) =>
+            await Check(await Docker(cancellationToken, "push", "--quiet", reference).ConfigureAwait(false), $"push {reference}").ConfigureAwait(false);
+
         public async Task RemoveAsync(string image, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "image", "rm", image).ConfigureAwait(false), $"remove {image}").ConfigureAwait(false);
 

@@ -68,6 +68,9 @@ namespace ImageTools.Engine
 
         Task PullAsync(string reference, CancellationToken cancellationToken);
 
+        /// <summary>Pushes the image under <paramref name="reference"/> to its registry.</summary>
+        Task PushAsync(string reference, CancellationToken cancellationToken);
+
         Task RemoveAsync(string image, CancellationToken cancellationToken);
 
         /// <summary>Writes the image (with its tag) as a docker-archive tar that <c>docker load</c> reads.</summary>

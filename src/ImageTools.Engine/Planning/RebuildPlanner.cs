@@ -17,7 +17,7 @@ namespace ImageTools.Planning
         /// <summary>Build args the build will add; they are build inputs too.</summary>
         public IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
         /// <summary>How many look-ups run at once.</summary>
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 32;
     }
 
     /// <summary>
@@ -30,6 +30,7 @@ namespace ImageTools.Planning
         private readonly IPublishedImageSource _source;
         private readonly BuildInputDigester _digester;
         private readonly RebuildOptions _options;
+        private readonly ConcurrentQueue<string> _warnings = new ConcurrentQueue<string>();
 
         public RebuildPlanner(IPublishedImageSource source, BuildInputDigester digester, RebuildOptions options)
         {
@@ -37,6 +38,9 @@ namespace ImageTools.Planning
             _digester = digester;
             _options = options;
         }
+
+        /// <summary>What the last plan could not tell (e.g. an external base whose registry did not answer).</summary>
+        public IReadOnlyList<string> Warnings => _warnings.ToArray();
 
         public async Task<IReadOnlyList<RebuildStatus>> PlanAsync(ImageGraph graph, IEnumerable<ImageNode> selection, CancellationToken cancellationToken)
         {
@@ -129,8 +133,17 @@ namespace ImageTools.Planning
         private async Task<IReadOnlyDictionary<string, string?>> CurrentExternalDigestsAsync(IReadOnlyList<ImageNode> considered, CancellationToken cancellationToken)
         {
             var references = considered.SelectMany(n => n.BaseImages).Distinct(StringComparer.Ordinal).ToList();
-            var found = await Task.WhenAll(references.Select(r => _source.FindAsync(r, cancellationToken))).ConfigureAwait(false);
-            return references.Zip(found, (reference, image) => (reference, image?.Digest)).ToDictionary(p => p.reference, p => p.Digest, StringComparer.Ordinal);
+            var found = await Task.WhenAll(references.Select(async reference =>
+            {
+                // An unreachable upstream must not hide the rest of the verdicts: BaseChanged just cannot be told for it.
+                try { return (await _source.FindAsync(reference, cancellationToken).ConfigureAwait(false))?.Digest; }
+                catch (ImageToolsException e)
+                {
+                    _warnings.Enqueue($"Cannot tell whether the base image {reference} changed: {e.Message}");
+                    return null;
+                }
+            })).ConfigureAwait(false);
+            return references.Zip(found, (reference, digest) => (reference, digest)).ToDictionary(p => p.reference, p => p.digest, StringComparer.Ordinal);
         }
 
         private static string Short(string? digest) =>

@@ -102,6 +102,46 @@ namespace ImageTools.Tests.Integration
         }
 
         [DockerFact]
+        public void With_a_registry_the_verdicts_come_from_what_is_pushed_there()
+        {
+            var registry = DockerServices.RegistryAddress!;
+            var ns = $"reg{Guid.NewGuid():N}".Substring(0, 11);
+            // The external base lives on the loopback registry too: tests never reach out to Docker Hub.
+            var seed = $"{registry}/{ns}/busybox:1.36";
+            DockerServices.Docker("tag", "busybox:1.36", seed);
+            DockerServices.Docker("push", seed);
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", $"registry: {registry}\nnamespace: {ns}\n")
+                .Image("base", $"FROM {seed}\nRUN echo one > /marker\n")
+                .Image("app", "FROM base\nRUN cat /marker\n");
+            var graph = GraphOf(tree.Root);
+            using var source = new RegistryImageSource(new ImageTools.Registry.RegistryClientOptions { ConfigCacheDirectory = tree.PathOf("cache") });
+            Dictionary<string, RebuildStatus> PlanFromRegistry(ImageGraph g) =>
+                new RebuildPlanner(source, new BuildInputDigester(), new RebuildOptions())
+                    .PlanAsync(g, g.Nodes, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(s => s.Name);
+
+            Build(graph, graph.Nodes);
+            var unpushed = PlanFromRegistry(graph);
+            Assert.Equal(new[] { RebuildReason.NotPublished }, unpushed["base"].Reasons);
+            Assert.Equal(new[] { RebuildReason.NotPublished, RebuildReason.ParentRebuilt }, unpushed["app"].Reasons);
+
+            DockerServices.Docker("push", graph["base"].Reference);
+            DockerServices.Docker("push", graph["app"].Reference);
+            var pushed = PlanFromRegistry(graph);
+            Assert.All(pushed.Values, s => Assert.False(s.NeedsRebuild, s.ToString()));
+            Assert.Equal(DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", graph["app"].Reference).Trim(), pushed["app"].PublishedDigest);
+
+            // A new base pushed under the same tag: the published child now sits on an old base.
+            tree.Image("base", $"FROM {seed}\nRUN echo two > /marker\n");
+            graph = GraphOf(tree.Root);
+            Build(graph, new[] { graph["base"] });
+            DockerServices.Docker("push", graph["base"].Reference);
+            var rebased = PlanFromRegistry(graph);
+            Assert.False(rebased["base"].NeedsRebuild);
+            Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["app"].Reasons);
+        }
+
+        [DockerFact]
         public void An_image_not_built_by_ImageTools_is_NoBuildMetadata()
         {
             var name = $"foreign{Guid.NewGuid():N}".Substring(0, 15);

@@ -1,0 +1,21 @@
+using System.IO;
+using System.Management.Automation;
+using ImageTools.Definitions;
+using ImageTools.Registry;
+
+namespace ImageTools.Commands
+{
+    /// <summary>The one place a cmdlet's -Credential and the tree's settings become registry client options.</summary>
+    internal static class RegistryOptions
+    {
+        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential) => new RegistryClientOptions
+        {
+            // The secret goes from the PSCredential straight to the client; it is never written anywhere.
+            Credentials = credential == null ? null
+                : new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password),
+            InsecureRegistries = config.InsecureRegistries,
+            CaBundlePath = config.CaBundle,
+            ConfigCacheDirectory = Path.Combine(Path.GetDirectoryName(Planning.FileHashCache.DefaultPath())!, "configs"),
+        };
+    }
+}

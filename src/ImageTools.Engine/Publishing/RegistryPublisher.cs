@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Text;
+using ImageTools.Engine;
+using ImageTools.Json;
+using ImageTools.Graph;
+using ImageTools.References;
+using ImageTools.Registry;
+
+namespace ImageTools.Publishing
+{
+    public sealed class RegistryPublishOptions
+    {
+        /// <summary>Move floating tags (latest, extra tags) only when every image of the run was published.</summary>
+        public bool Atomic { get; set; } = true;
+        /// <summary>Allow different content under an existing version tag (normally refused: bump the version).</summary>
+        public bool AllowOverwrite { get; set; }
+        public int ThrottleLimit { get; set; } = 4;
+        /// <summary>How often a failed push is tried again (growing waits), auth failures excepted.</summary>
+        public int PushAttempts { get; set; } = 3;
+        public TimeSpan PushRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+    }
+
+    /// <summary>
+    /// Publishes to the tree's registry in two phases: every image under its version tag (pushed by
+    /// the engine), then — only when all of them succeeded — the floating tags (latest and extra
+    /// tags) through the registry API, a manifest PUT of the exact bytes, with no pull/push round trip.
+    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced.
+    /// A version tag already holding the same image is not pushed again; one holding other content
+    /// is refused, since version tags are immutable.
+    /// </summary>
+    public sealed class RegistryPublisher
+    {
+        private readonly IContainerEngine _engine;
+        private readonly RegistryClient _client;
+        private readonly RegistryPublishOptions _options;
+        // Images are built for the host's platform (docker build --load keeps one platform).
+        private static readonly ImagePlatform Platform = ImagePlatform.Host;
+
+        public RegistryPublisher(IContainerEngine engine, RegistryClient client, RegistryPublishOptions options)
+        {
+            _engine = engine;
+            _client = client;
+            _options = options;
+        }
+
+        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<(ImageNode Node, string ImageId)> images, CancellationToken cancellationToken)
+        {
+            var work = images.Select(i => (i.Node, i.ImageId, Result: new PublishResult(i.Node, _client.Registry))).ToList();
+            using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
+            var pushed = await Task.WhenAll(work.Select(async item =>
+            {
+                await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { return await PublishVersionAsync(item.Node, item.ImageId, item.Result, cancellationToken).ConfigureAwait(false); }
+                finally { throttle.Release(); }
+            })).ConfigureAwait(false);
+
+            var failed = work.Where(w => w.Result.Status == PublishStatus.Failed).Select(w => w.Node.Name).ToList();
+            for (var i = 0; i < work.Count; i++)
+            {
+                var (node, _, result) = work[i];
+                if (result.Status == PublishStatus.Failed || pushed[i] == null) continue;
+                if (_options.Atomic && failed.Count > 0)
+                {
+                    result.Error = $"Floating tags were not moved because {string.Join(", ", failed)} failed (atomic publish).";
+                    continue;
+                }
+                try { await MoveFloatingTagsAsync(node, pushed[i]!, result, cancellationToken).ConfigureAwait(false); }
+                catch (ImageToolsException e)
+                {
+                    result.Status = PublishStatus.Failed;
+                    result.ErrorId = e.ErrorId;
+                    result.Error = e.Message;
+                }
+            }
+            return work.Select(w => w.Result).ToList();
+        }
+
+        /// <summary>Phase one: the version tag. Returns the pushed image's own manifest, or null when the image failed.</summary>
+        private async Task<RegistryManifest?> PublishVersionAsync(ImageNode node, string imageId, PublishResult result, CancellationToken cancellationToken)
+        {
+            var repository = ImageReference.Parse(node.Reference).Normalize().Repository;
+            result.Digest = imageId;
+            try
+            {
+                var existing = await _client.GetManifestAsync(repository, node.Tag, cancellationToken).ConfigureAwait(false);
+                var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, cancellationToken).ConfigureAwait(false);
+                if (published?.Config?.Digest == imageId)
+                {
+                    result.Status = PublishStatus.AlreadyPublished;
+                    result.Tags = new[] { node.Tag };
+                    return published;
+                }
+                // Other platforms in an index are not a conflict: they are kept. Our platform with other content is.
+                // A tree image without a version publishes as latest, which is floating by nature.
+                if (published != null && node.Version != null && !_options.AllowOverwrite)
+                    throw new ImageToolsException("VersionTagExists", FaultKind.InvalidOperation,
+                        $"{node.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
+                        "Bump the version (Update-ImageChangelog), or pass -AllowOverwrite to replace it.", imageName: node.Name);
+
+                await PushWithRetriesAsync(node, result, cancellationToken).ConfigureAwait(false);
+                var manifest = await _client.GetManifestAsync(repository, node.Tag, cancellationToken).ConfigureAwait(false);
+                if (manifest?.Config?.Digest != imageId)
+                    throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
+                        $"After the push, {node.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
+                        imageName: node.Name);
+                // docker push replaced the tag; put back the other platforms an index there had.
+                if (existing != null && existing.IsIndex) await PutMergedAsync(repository, node.Tag, existing, manifest, cancellationToken).ConfigureAwait(false);
+                result.Status = PublishStatus.Pushed;
+                result.Tags = new[] { node.Tag };
+                return manifest;
+            }
+            catch (ImageToolsException e)
+            {
+                result.Status = PublishStatus.Failed;
+                result.ErrorId = e.ErrorId;
+                result.Error = e.Message;
+                return null;
+            }
+        }
+
+        /// <summary>The manifest for the platform builds are made for: the manifest itself, or its entry in an index (null when the index has none).</summary>
+        private async Task<RegistryManifest?> OurPlatformOfAsync(string repository, RegistryManifest manifest, CancellationToken cancellationToken)
+        {
+            if (!manifest.IsIndex) return manifest;
+            var entry = RegistryClient.ResolvePlatform(manifest, Platform.Os, Platform.Architecture, Platform.Variant);
+            return entry == null ? null : await _client.GetManifestAsync(repository, entry.Digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Writes under <paramref name="tag"/> the index it held, with our platform's entry replaced by
+        /// <paramref name="ours"/>: platforms this run does not build are merged, not clobbered.
+        /// </summary>
+        private async Task<string> PutMergedAsync(string repository, string tag, RegistryManifest index, RegistryManifest ours, CancellationToken cancellationToken)
+        {
+            var replaced = RegistryClient.ResolvePlatform(index, Platform.Os, Platform.Architecture, Platform.Variant);
+            var entries = index.Manifests.Where(m => m != replaced).Select(m => m.ToJson())
+                .Append(new ManifestDescriptor(ours.MediaType, ours.Digest, ours.Bytes.Length, Platform).ToJson());
+            var merged = JsonValue.Object(("schemaVersion", JsonValue.Number(2)), ("mediaType", JsonValue.String(index.MediaType)),
+                ("manifests", JsonValue.Array(entries)));
+            return await _client.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(merged.ToJson()), index.MediaType, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task PushWithRetriesAsync(ImageNode node, PublishResult result, CancellationToken cancellationToken)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                result.Attempts = attempt;
+                try
+                {
+                    await _engine.PushAsync(node.Reference, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (ImageToolsException e) when (attempt < _options.PushAttempts && !IsPermanent(e))
+                {
+                    await Task.Delay(TimeSpan.FromTicks(_options.PushRetryDelay.Ticks * (1L << (attempt - 1))), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        /// <summary>Phase two: latest and the extra tags, by manifest PUT of the version tag's exact bytes; tags already there are left alone.</summary>
+        private async Task MoveFloatingTagsAsync(ImageNode node, RegistryManifest manifest, PublishResult result, CancellationToken cancellationToken)
+        {
+            var repository = ImageReference.Parse(node.Reference).Normalize().Repository;
+            var tags = new List<string>(result.Tags);
+            foreach (var tag in new[] { "latest" }.Concat(node.Definition.ExtraTags).Where(t => t != node.Tag).Distinct(StringComparer.Ordinal))
+            {
+                var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                if (current != null && current.IsIndex)
+                {
+                    var entry = RegistryClient.ResolvePlatform(current, Platform.Os, Platform.Architecture, Platform.Variant);
+                    if (entry?.Digest != manifest.Digest) await PutMergedAsync(repository, tag, current, manifest, cancellationToken).ConfigureAwait(false);
+                }
+                else if (current?.Digest != manifest.Digest)
+                {
+                    await _client.PutManifestAsync(repository, tag, manifest.Bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                }
+                tags.Add(tag);
+            }
+            result.Tags = tags.ToArray();
+        }
+
+        // Refused credentials or a missing repository do not get better by asking again.
+        private static bool IsPermanent(ImageToolsException e) =>
+            System.Text.RegularExpressions.Regex.IsMatch(e.Message, "unauthorized|denied|authentication required|forbidden|not found", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+    }
+}

@@ -1,0 +1,46 @@
+using System;
+
+namespace ImageTools.Registry
+{
+    public enum RegistryEventKind
+    {
+        /// <summary>A request got an answer (method, URL without secrets, status, time).</summary>
+        Request,
+        /// <summary>A transient failure; the request is tried again after <see cref="RegistryEvent.Delay"/>.</summary>
+        Retry,
+        /// <summary>A bearer token was requested from the registry's token service.</summary>
+        Token,
+        /// <summary>Where the credentials for a registry come from (never the credentials themselves).</summary>
+        Credentials,
+        /// <summary>An answer was served from the on-disk cache.</summary>
+        CacheHit,
+        /// <summary>Something worked around that the user may want to fix.</summary>
+        Warning,
+    }
+
+    /// <summary>
+    /// What the registry client did, for -Verbose. Messages never hold a password, token or
+    /// Authorization header: they are built from URLs, status codes and user names only.
+    /// </summary>
+    public sealed class RegistryEvent
+    {
+        public RegistryEvent(RegistryEventKind kind, string registry, string message, int? attempt = null, TimeSpan? delay = null)
+        {
+            Kind = kind;
+            Registry = registry;
+            Message = message;
+            Attempt = attempt;
+            Delay = delay;
+        }
+
+        public RegistryEventKind Kind { get; }
+        public string Registry { get; }
+        public string Message { get; }
+        /// <summary>For retries: the attempt that failed (1-based).</summary>
+        public int? Attempt { get; }
+        /// <summary>For retries: how long the client waits before the next attempt.</summary>
+        public TimeSpan? Delay { get; }
+
+        public override string ToString() => $"{Registry}: {Message}";
+    }
+}

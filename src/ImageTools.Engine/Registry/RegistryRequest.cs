@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+
+namespace ImageTools.Registry
+{
+    /// <summary>One request, kept as data so that every retry sends it afresh (bodies are bytes).</summary>
+    internal sealed class RegistryRequest
+    {
+        public RegistryRequest(HttpMethod method, Uri uri, long maxBytes)
+        {
+            Method = method;
+            Uri = uri;
+            MaxBytes = maxBytes;
+        }
+
+        public HttpMethod Method { get; }
+        public Uri Uri { get; }
+        /// <summary>Longest body accepted in the answer.</summary>
+        public long MaxBytes { get; }
+        public AuthenticationHeaderValue? Authorization { get; set; }
+        public IReadOnlyList<string> Accept { get; set; } = Array.Empty<string>();
+        public byte[]? Content { get; set; }
+        public string? ContentType { get; set; }
+
+        public HttpRequestMessage ToMessage(string userAgent)
+        {
+            var message = new HttpRequestMessage(Method, Uri);
+            message.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+            if (Authorization != null) message.Headers.Authorization = Authorization;
+            foreach (var type in Accept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+            if (Content != null)
+            {
+                message.Content = new ByteArrayContent(Content);
+                message.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(ContentType ?? "application/octet-stream");
+            }
+            return message;
+        }
+
+        /// <summary>For messages: method and URL. URLs never carry secrets here (tokens travel in headers or bodies).</summary>
+        public override string ToString() => $"{Method} {Uri}";
+    }
+
+    /// <summary>An answer with its body read, so that the connection is free and retries see whole bodies.</summary>
+    internal sealed class RegistryResponse
+    {
+        public RegistryResponse(HttpStatusCode status, string reason, Uri requestUri, HttpResponseHeaders headers,
+            HttpContentHeaders? contentHeaders, byte[] body)
+        {
+            Status = status;
+            Reason = reason;
+            RequestUri = requestUri;
+            Headers = headers;
+            ContentHeaders = contentHeaders;
+            Body = body;
+        }
+
+        public HttpStatusCode Status { get; }
+        public string Reason { get; }
+        /// <summary>The URL finally answered (after redirects).</summary>
+        public Uri RequestUri { get; }
+        public HttpResponseHeaders Headers { get; }
+        public HttpContentHeaders? ContentHeaders { get; }
+        public byte[] Body { get; }
+
+        public string? ContentType => ContentHeaders?.ContentType?.MediaType;
+
+        public string? Header(string name) =>
+            Headers.TryGetValues(name, out var values) ? values.FirstOrDefault()
+            : ContentHeaders != null && ContentHeaders.TryGetValues(name, out var contentValues) ? contentValues.FirstOrDefault()
+            : null;
+
+        public IEnumerable<string> WwwAuthenticate =>
+            Headers.TryGetValues("WWW-Authenticate", out var values) ? values : Enumerable.Empty<string>();
+
+        /// <summary>An HTML page where a registry answers JSON: a web server or proxy, not a registry.</summary>
+        public bool LooksLikeHtml
+        {
+            get
+            {
+                if (ContentType != null && ContentType.IndexOf("html", StringComparison.OrdinalIgnoreCase) >= 0) return true;
+                foreach (var b in Body)
+                {
+                    if (b == ' ' || b == '\t' || b == '\r' || b == '\n') continue;
+                    return b == '<';
+                }
+                return false;
+            }
+        }
+    }
+}

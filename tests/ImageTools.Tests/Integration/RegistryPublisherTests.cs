@@ -1,0 +1,244 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Publishing;
+using ImageTools.Registry;
+using Xunit;
+
+namespace ImageTools.Tests.Integration
+{
+    /// <summary>Publishing to the real loopback registry: version tags by push, floating tags by manifest PUT, atomically.</summary>
+    [Collection(DockerCollection.Name)]
+    public class RegistryPublisherTests
+    {
+        private static TestTree Tree(string ns) => new TestTree()
+            .Write("imagetools.yaml", $"registry: {DockerServices.RegistryAddress}\nnamespace: {ns}\n")
+            .Image("alpha", "FROM busybox:1.36\nRUN echo alpha-1 > /id\n").Write("alpha/image.yaml", "version: '1.0'\ntags: [stable]\n")
+            .Image("beta", "FROM busybox:1.36\nRUN echo beta-1 > /id\n").Write("beta/image.yaml", "version: '2.0'\n");
+
+        private static List<(ImageNode Node, string ImageId)> BuildAll(string root)
+        {
+            var graph = ImageGraph.Build(TreeScanner.Scan(root));
+            var results = new ImageBuilder(DockerServices.Engine(), new BuildOptions { ThrottleLimit = 2 })
+                .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            return results.Select(r => (r.Node, r.ImageId!)).ToList();
+        }
+
+        private static Dictionary<string, PublishResult> Publish(IEnumerable<(ImageNode, string)> images, RegistryPublishOptions? options = null)
+        {
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            return new RegistryPublisher(DockerServices.Engine(), client, options ?? new RegistryPublishOptions())
+                .PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(r => r.Name);
+        }
+
+        private static string? DigestOf(string repository, string tag)
+        {
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            return client.HeadManifestAsync(repository, tag).GetAwaiter().GetResult()?.Digest;
+        }
+
+        [DockerFact]
+        public void Pushes_version_tags_then_moves_latest_and_extra_tags_and_a_rerun_is_a_no_op()
+        {
+            var ns = $"pub{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var images = BuildAll(tree.Root);
+
+            var first = Publish(images);
+            var second = Publish(images);
+
+            Assert.Equal(PublishStatus.Pushed, first["alpha"].Status);
+            Assert.Equal(new[] { "1.0", "latest", "stable" }, first["alpha"].Tags);
+            var version = DigestOf($"{ns}/alpha", "1.0");
+            Assert.NotNull(version);
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "latest"));
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "stable"));
+            Assert.All(second.Values, r => Assert.Equal(PublishStatus.AlreadyPublished, r.Status));
+            Assert.All(second.Values, r => Assert.Equal(0, r.Attempts));
+        }
+
+        [DockerFact]
+        public void Different_content_under_an_existing_version_is_refused_unless_overwriting_is_allowed()
+        {
+            var ns = $"imm{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            Publish(BuildAll(tree.Root));
+            tree.Image("alpha", "FROM busybox:1.36\nRUN echo alpha-2 > /id\n");
+            var rebuilt = BuildAll(tree.Root);
+            var published = DigestOf($"{ns}/alpha", "1.0");
+
+            var refused = Publish(rebuilt);
+            Assert.Equal(PublishStatus.Failed, refused["alpha"].Status);
+            Assert.Equal("VersionTagExists", refused["alpha"].ErrorId);
+            Assert.Contains("Bump the version", refused["alpha"].Error);
+            Assert.Equal(published, DigestOf($"{ns}/alpha", "1.0"));
+
+            var allowed = Publish(rebuilt, new RegistryPublishOptions { AllowOverwrite = true });
+            Assert.Equal(PublishStatus.Pushed, allowed["alpha"].Status);
+            Assert.NotEqual(published, DigestOf($"{ns}/alpha", "1.0"));
+        }
+
+        [DockerFact]
+        public void An_index_at_the_destination_keeps_its_other_platforms()
+        {
+            var ns = $"idx{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var images = BuildAll(tree.Root);
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            var foreign = new[] { ("arm64", "v8"), ("s390x", (string?)null) }.Select(p => PushForeignPlatform(client, $"{ns}/alpha", p.Item1, p.Item2)).ToList();
+            var index = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OciIndex + "\",\"manifests\":[" +
+                string.Join(",", foreign.Select(f => f.ToJson().ToJson())) + "]}");
+            foreach (var tag in new[] { "1.0", "latest" }) client.PutManifestAsync($"{ns}/alpha", tag, index, MediaTypes.OciIndex).GetAwaiter().GetResult();
+
+            var first = Publish(images);
+            var again = Publish(images);
+
+            Assert.Equal(PublishStatus.Pushed, first["alpha"].Status);
+            Assert.Equal(PublishStatus.AlreadyPublished, again["alpha"].Status);
+            var alpha = images.Single(i => i.Node.Name == "alpha").ImageId;
+            foreach (var tag in new[] { "1.0", "latest", "stable" })
+            {
+                var published = client.GetManifestAsync($"{ns}/alpha", tag).GetAwaiter().GetResult()!;
+                if (tag == "stable") { Assert.False(published.IsIndex); continue; }
+                Assert.True(published.IsIndex, tag);
+                Assert.Equal(new[] { ImagePlatform.Host.Architecture, "arm64", "s390x" }.Distinct().OrderBy(a => a),
+                    published.Manifests.Select(m => m.Platform!.Architecture).OrderBy(a => a));
+                var ours = RegistryClient.ResolvePlatform(published, "linux", ImagePlatform.Host.Architecture)!;
+                Assert.Equal(alpha, client.GetManifestAsync($"{ns}/alpha", ours.Digest).GetAwaiter().GetResult()!.Config!.Digest);
+            }
+        }
+
+        [DockerFact]
+        public void A_registry_that_is_down_fails_every_image_with_a_clear_error()
+        {
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", "registry: 127.0.0.1:9\n")
+                .Image("down", "FROM busybox:1.36\nRUN echo down > /id\n").Write("down/image.yaml", $"name: down{Guid.NewGuid():N}\n".Substring(0, 20) + "\n");
+            var images = BuildAll(tree.Root);
+            using var client = new RegistryClient("127.0.0.1:9", new RegistryClientOptions { Retry = RetryPolicy.None });
+
+            var result = new RegistryPublisher(DockerServices.Engine(), client, new RegistryPublishOptions())
+                .PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+            Assert.Equal(PublishStatus.Failed, result.Status);
+            Assert.Equal("RegistryUnreachable", result.ErrorId);
+            Assert.Contains("127.0.0.1:9", result.Error);
+        }
+
+        /// <summary>
+        /// docker pushes over TLS trust a registry's CA through /etc/docker/certs.d/HOST:PORT (read per
+        /// connection, no daemon restart). The entry is scoped to this test's random loopback port and
+        /// removed afterwards; writing it needs root, which CI has.
+        /// </summary>
+        [DockerFact]
+        public void Publishes_with_credentials_to_a_registry_with_Basic_auth_over_TLS_with_a_self_signed_CA()
+        {
+            using var registry = new ImageTools.Tests.Registry.RegistryServer(ImageTools.Tests.Registry.RegistryMode.BasicTls);
+            var certs = System.IO.Path.Combine("/etc/docker/certs.d", registry.Address);
+            System.IO.Directory.CreateDirectory(certs);
+            try
+            {
+                System.IO.File.Copy(registry.CaBundlePath!, System.IO.Path.Combine(certs, "ca.crt"), overwrite: true);
+                var ns = $"tls{Guid.NewGuid():N}".Substring(0, 11);
+                using var tree = new TestTree()
+                    .Write("imagetools.yaml", $"registry: {registry.Address}\nnamespace: {ns}\n")
+                    .Image("secure", "FROM busybox:1.36\nRUN echo secure > /id\n").Write("secure/image.yaml", "version: '1.0'\n");
+                var images = BuildAll(tree.Root);
+                var user = ImageTools.Tests.Registry.RegistryServer.User;
+                var password = ImageTools.Tests.Registry.RegistryServer.Password;
+                var options = new RegistryClientOptions { CaBundlePath = registry.CaBundlePath, Credentials = new ExplicitCredentialSource(user, password) };
+
+                using var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, user, password,
+                    new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost }).GetAwaiter().GetResult();
+                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_CONFIG"] = login.Directory });
+                using var client = new RegistryClient(registry.Address, options);
+                var result = new RegistryPublisher(engine, client, new RegistryPublishOptions()).PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+                Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+                Assert.Equal(new[] { "1.0", "latest" }, result.Tags);
+                Assert.Equal(images[0].ImageId, client.GetManifestAsync($"{ns}/secure", "latest").GetAwaiter().GetResult()!.Config!.Digest);
+                Assert.DoesNotContain(password, result.Error ?? "");
+            }
+            finally
+            {
+                System.IO.Directory.Delete(certs, recursive: true);
+            }
+        }
+
+        /// <summary>A layerless image for another platform, pushed by digest through the API.</summary>
+        private static ManifestDescriptor PushForeignPlatform(RegistryClient client, string repository, string architecture, string? variant)
+        {
+            var config = System.Text.Encoding.UTF8.GetBytes($"{{\"architecture\":\"{architecture}\",\"os\":\"linux\"" +
+                (variant == null ? "" : $",\"variant\":\"{variant}\"") + ",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+            var configDigest = client.UploadBlobAsync(repository, config).GetAwaiter().GetResult();
+            var manifest = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OciManifest + "\",\"config\":{\"mediaType\":\"" +
+                MediaTypes.OciConfig + $"\",\"size\":{config.Length},\"digest\":\"{configDigest}\"}},\"layers\":[]}}");
+            var digest = client.PutManifestAsync(repository, "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(manifest)).ToLowerInvariant(),
+                manifest, MediaTypes.OciManifest).GetAwaiter().GetResult();
+            return new ManifestDescriptor(MediaTypes.OciManifest, digest, manifest.Length, new ImagePlatform("linux", architecture, variant));
+        }
+
+        [DockerFact]
+        public void When_one_image_fails_no_floating_tag_moves()
+        {
+            var ns = $"atm{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            Publish(BuildAll(tree.Root));
+            var latestBefore = DigestOf($"{ns}/alpha", "latest");
+            tree.Write("alpha/image.yaml", "version: '1.1'\ntags: [stable]\n").Image("alpha", "FROM busybox:1.36\nRUN echo alpha-3 > /id\n");
+            tree.Image("beta", "FROM busybox:1.36\nRUN echo beta-changed > /id\n");
+            var images = BuildAll(tree.Root);
+
+            var results = Publish(images);
+
+            Assert.Equal(PublishStatus.Failed, results["beta"].Status);
+            Assert.Equal("VersionTagExists", results["beta"].ErrorId);
+            Assert.Equal(PublishStatus.Pushed, results["alpha"].Status);
+            Assert.NotNull(DigestOf($"{ns}/alpha", "1.1"));
+            Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "latest"));
+            Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "stable"));
+            Assert.Contains("beta", results["alpha"].Error);
+        }
+    }
+}
+
+namespace ImageTools.Tests.Integration
+{
+    /// <summary>-Credential pushes go through a throw-away Docker config; the secret never shows.</summary>
+    [Collection(DockerCollection.Name)]
+    public class TemporaryDockerConfigTests
+    {
+        [DockerFact]
+        public void A_login_in_a_temporary_config_lets_docker_push_to_a_registry_with_Basic_auth()
+        {
+            using var registry = new ImageTools.Tests.Registry.RegistryServer(ImageTools.Tests.Registry.RegistryMode.Basic);
+            var reference = $"{registry.Address}/auth/busybox:{Guid.NewGuid():N}";
+            DockerServices.Docker("tag", "busybox:1.36", reference);
+            var engineEnvironment = new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost };
+
+            var anonymous = DockerServices.Run("docker", new[] { "push", reference }, null, check: false);
+            Assert.NotEqual(0, anonymous.ExitCode);
+
+            string directory;
+            using (var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, ImageTools.Tests.Registry.RegistryServer.User,
+                       ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult())
+            {
+                directory = login.Directory;
+                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?>(engineEnvironment) { ["DOCKER_CONFIG"] = login.Directory });
+                engine.PushAsync(reference, CancellationToken.None).GetAwaiter().GetResult();
+            }
+
+            Assert.False(System.IO.Directory.Exists(directory));
+            var error = Assert.Throws<ImageToolsException>(() => ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address,
+                ImageTools.Tests.Registry.RegistryServer.User, "wrong-" + ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult());
+            Assert.Equal("RegistryAuthenticationFailed", error.ErrorId);
+            Assert.DoesNotContain(ImageTools.Tests.Registry.RegistryServer.Password, error.Message);
+            DockerServices.Docker("rmi", reference);
+        }
+    }
+}
