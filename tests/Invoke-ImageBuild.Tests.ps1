@@ -31,8 +31,8 @@ Describe 'Invoke-ImageBuild' -Skip:$noDocker {
                 @{ Dir = 'sibling'; Text = "FROM pt$id-base`nRUN cat /base`n" })) {
             $path = Join-Path $tree $image.Dir
             New-Item -ItemType Directory -Force $path | Out-Null
-            Set-Content -NoNewline (Join-Path $path 'Dockerfile') $image.Text
-            Set-Content -NoNewline (Join-Path $path 'image.yaml') "name: pt$id-$($image.Dir)`n"
+            Set-Content -NoNewline -Path (Join-Path $path 'Dockerfile') -Value $image.Text
+            Set-Content -NoNewline -Path (Join-Path $path 'image.yaml') -Value "name: pt$id-$($image.Dir)`n"
         }
     }
 

@@ -25,8 +25,8 @@ Describe 'Publish-Image' -Skip:$noDocker {
         $name = 'pi' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $tree = Join-Path $TestDrive 'tree'
         New-Item -ItemType Directory -Force (Join-Path $tree 'img') | Out-Null
-        Set-Content -NoNewline (Join-Path $tree 'img/Dockerfile') "FROM busybox:1.36`nRUN echo $name > /name`n"
-        Set-Content -NoNewline (Join-Path $tree 'img/image.yaml') "name: $name`nversion: '1.0'`n"
+        Set-Content -NoNewline -Path (Join-Path $tree 'img/Dockerfile') -Value "FROM busybox:1.36`nRUN echo $name > /name`n"
+        Set-Content -NoNewline -Path (Join-Path $tree 'img/image.yaml') -Value "name: $name`nversion: '1.0'`n"
         $built = Get-ImageGraph $tree | Invoke-ImageBuild
     }
 

@@ -27,10 +27,10 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
         foreach ($image in @(@{ Dir = 'base'; Text = "FROM busybox:1.36`n" }, @{ Dir = 'app'; Text = "FROM tn$id-base`nCOPY app.txt /app.txt`n" })) {
             $path = Join-Path $tree $image.Dir
             New-Item -ItemType Directory -Force $path | Out-Null
-            Set-Content -NoNewline (Join-Path $path 'Dockerfile') $image.Text
-            Set-Content -NoNewline (Join-Path $path 'image.yaml') "name: tn$id-$($image.Dir)`n"
+            Set-Content -NoNewline -Path (Join-Path $path 'Dockerfile') -Value $image.Text
+            Set-Content -NoNewline -Path (Join-Path $path 'image.yaml') -Value "name: tn$id-$($image.Dir)`n"
         }
-        Set-Content -NoNewline (Join-Path $tree 'app/app.txt') 'one'
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/app.txt') -Value 'one'
     }
 
     AfterEach {
@@ -47,7 +47,7 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
         $built.Status | Should -Be @('Built', 'Built')
         (Get-ImageGraph $tree | Test-ImageNeedsRebuild).NeedsRebuild | Should -Be @($false, $false)
 
-        Set-Content -NoNewline (Join-Path $tree 'app/app.txt') 'two'
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/app.txt') -Value 'two'
         $after = Get-ImageGraph $tree | Test-ImageNeedsRebuild
         ($after | Where-Object Name -eq "tn$id-app").Reasons | Should -Be @('InputsChanged')
         ($after | Where-Object Name -eq "tn$id-base").NeedsRebuild | Should -BeFalse
