@@ -86,6 +86,7 @@ namespace ImageTools.HelpGenerator
                             Named(a, "ValueFromPipelineByPropertyName") is true)).ToList(),
                     };
                 }).ToList();
+            if (Named(cmdlet, "SupportsShouldProcess") is true) parameters.AddRange(ShouldProcessParameters);
             var sets = parameters.SelectMany(p => p.Sets.Select(s => s.Set)).Where(s => s != AllSets).Distinct().ToList();
             if (sets.Count == 0) sets.Add(AllSets);
             return new CmdletHelp
@@ -105,6 +106,15 @@ namespace ImageTools.HelpGenerator
             };
         }
 
+        // PowerShell adds these to every cmdlet that supports ShouldProcess; help lists them like platyPS does.
+        private static readonly ParameterHelp[] ShouldProcessParameters =
+        {
+            new ParameterHelp { Name = "WhatIf", Type = typeof(SwitchParameter), Sets = new[] { (AllSets, false, (int?)null, false, false) },
+                Description = "Shows what the cmdlet would do, and changes nothing." },
+            new ParameterHelp { Name = "Confirm", Type = typeof(SwitchParameter), Sets = new[] { (AllSets, false, (int?)null, false, false) },
+                Description = "Asks for confirmation before each change." },
+        };
+
         private static XElement WriteCommand(CmdletHelp help) =>
             new XElement(Command + "command",
                 new XElement(Command + "details",
@@ -117,8 +127,8 @@ namespace ImageTools.HelpGenerator
                     new XElement(Command + "syntaxItem",
                         new XElement(Maml + "name", help.Name),
                         help.Parameters.Where(p => p.Sets.Any(s => s.Set == set || s.Set == AllSets))
-                            .Select(p => Parameter(p, p.Sets.First(s => s.Set == set || s.Set == AllSets)))))),
-                new XElement(Command + "parameters", help.Parameters.Select(p => Parameter(p, p.Sets[0]))),
+                            .Select(p => Parameter(p, p.Sets.First(s => s.Set == set || s.Set == AllSets), inSyntax: true))))),
+                new XElement(Command + "parameters", help.Parameters.Select(p => Parameter(p, p.Sets[0], inSyntax: false))),
                 new XElement(Command + "inputTypes", help.Parameters.Where(p => p.Sets.Any(s => s.ByValue)).Select(p =>
                     new XElement(Command + "inputType", new XElement(Dev + "type", new XElement(Maml + "name", ElementType(p.Type).FullName))))),
                 new XElement(Command + "returnValues", help.Outputs.Select(t =>
@@ -129,7 +139,8 @@ namespace ImageTools.HelpGenerator
                         new XElement(Dev + "code", e.Code),
                         new XElement(Dev + "remarks", Para(e.Remarks))))));
 
-        private static XElement Parameter(ParameterHelp parameter, (string Set, bool Mandatory, int? Position, bool ByValue, bool ByName) set) =>
+        // A switch takes no value: the syntax line shows [-NoCache], not [-NoCache <SwitchParameter>].
+        private static XElement Parameter(ParameterHelp parameter, (string Set, bool Mandatory, int? Position, bool ByValue, bool ByName) set, bool inSyntax) =>
             new XElement(Command + "parameter",
                 new XAttribute("required", set.Mandatory ? "true" : "false"),
                 new XAttribute("globbing", parameter.Wildcards ? "true" : "false"),
@@ -137,9 +148,11 @@ namespace ImageTools.HelpGenerator
                 new XAttribute("position", set.Position?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "named"),
                 new XElement(Maml + "name", parameter.Name),
                 new XElement(Maml + "description", Para(parameter.Description)),
-                new XElement(Command + "parameterValue", new XAttribute("required", parameter.Type == typeof(SwitchParameter) ? "false" : "true"),
+                inSyntax && IsSwitch(parameter.Type) ? null : new XElement(Command + "parameterValue", new XAttribute("required", IsSwitch(parameter.Type) ? "false" : "true"),
                     ElementType(parameter.Type).Name + (parameter.Type.IsArray ? "[]" : "")),
                 new XElement(Dev + "type", new XElement(Maml + "name", parameter.Type.FullName)));
+
+        private static bool IsSwitch(Type type) => type.FullName == typeof(SwitchParameter).FullName;
 
         private static XElement Para(string text) => new XElement(Maml + "para", text);
 

@@ -50,5 +50,25 @@ namespace ImageTools.Tests.Commands
             Assert.Contains("ImageTools.Building.BuildResult", build.Element(command + "returnValues")!.Value);
             Assert.Equal(3, build.Element(command + "syntax")!.Elements().Count());
         }
+
+        [Fact]
+        public void Syntax_lines_show_switches_without_a_value_and_the_ShouldProcess_switches()
+        {
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+            var build = MamlWriter.Write(Cmdlets).Root!.Elements(command + "command")
+                .Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Invoke-ImageBuild");
+
+            Assert.All(build.Element(command + "syntax")!.Elements(command + "syntaxItem"), item =>
+            {
+                var parameters = item.Elements(command + "parameter").ToDictionary(p => p.Element(maml2004 + "name")!.Value);
+                Assert.Null(parameters["NoCache"].Element(command + "parameterValue"));
+                Assert.NotNull(parameters["ThrottleLimit"].Element(command + "parameterValue"));
+                Assert.Contains("WhatIf", parameters.Keys);
+                Assert.Contains("Confirm", parameters.Keys);
+            });
+            var getGraph = Cmdlets.Single(c => c.Name == "Get-ImageGraph");
+            Assert.DoesNotContain(getGraph.Parameters, p => p.Name == "WhatIf");
+        }
     }
 }
