@@ -51,6 +51,41 @@ Describe 'Invoke-ImageBuild' -Skip:$noDocker {
         $failures[0].FullyQualifiedErrorId | Should -Be 'BuildFailed,ImageTools.Commands.InvokeImageBuildCommand'
     }
 
+    It 'stops promptly when the pipeline is stopped (Ctrl+C), and tags nothing' {
+        $slowTree = Join-Path $TestDrive "$id-slow"
+        New-Item -ItemType Directory -Force (Join-Path $slowTree 'slow') | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $slowTree 'slow/Dockerfile') -Value "FROM busybox:1.36`nRUN sleep 120`n"
+        Set-Content -NoNewline -Path (Join-Path $slowTree 'slow/image.yaml') -Value "name: pt$id-slow`n"
+        # Stop() on a PowerShell instance is what Ctrl+C does to the running pipeline: StopProcessing.
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddScript("Import-Module '$manifest'; Invoke-ImageBuild -Path '$slowTree'")
+            $running = $shell.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(90)
+            while (-not (docker ps --no-trunc --format '{{.Command}}' | Select-String 'sleep 120') -and [datetime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 250
+            }
+            docker ps --no-trunc --format '{{.Command}}' | Select-String 'sleep 120' | Should -Not -BeNullOrEmpty -Because 'the RUN step started'
+
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $shell.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+
+            $shell.InvocationStateInfo.State | Should -Be 'Stopped'
+            $running.IsCompleted | Should -BeTrue
+            docker image inspect "pt$id-slow:latest" *> $null
+            $LASTEXITCODE | Should -Not -Be 0 -Because 'no tag moves for a build that did not finish'
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ((docker ps --no-trunc --format '{{.Command}}' | Select-String 'sleep 120') -and [datetime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 500
+            }
+            docker ps --no-trunc --format '{{.Command}}' | Select-String 'sleep 120' | Should -BeNullOrEmpty -Because 'the engine cancels the build when its client stops'
+        }
+        finally {
+            $shell.Dispose()
+        }
+    }
+
     It 'builds nothing with -WhatIf' {
         Invoke-ImageBuild -Path $tree -WhatIf | Should -BeNullOrEmpty
 
