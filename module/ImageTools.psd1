@@ -18,7 +18,7 @@
         PSData = @{
             Tags         = @('Docker', 'Container', 'Image', 'Build', 'Registry', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')
             ProjectUri   = 'https://example.invalid/imagetools'
-            ReleaseNotes = 'Get-ImageGraph: scan an image tree, infer dependencies from FROM, export DOT/Mermaid.'
+            ReleaseNotes = '0.1.0: Get-ImageGraph, Test-ImageNeedsRebuild, Invoke-ImageBuild, Publish-Image (registry or archive) and Update-ImageChangelog (docker-pkg compatible).'
         }
     }
 }

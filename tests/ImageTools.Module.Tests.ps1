@@ -1,0 +1,47 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# The laid-out module as PowerShell sees it: manifest, exports, help, views. Needs no Docker.
+
+BeforeAll {
+    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
+    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
+    $module = Import-Module $manifest -Force -PassThru
+    $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog'
+}
+
+AfterAll {
+    Remove-Module ImageTools -ErrorAction SilentlyContinue
+}
+
+Describe 'The ImageTools module' {
+    It 'has a valid manifest that exports exactly the five cmdlets' {
+        $info = Test-ModuleManifest $manifest
+        $info.Version | Should -Not -Be ([version]'0.0.0') -Because 'build.ps1 stamps the version'
+        $info.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($cmdlets | Sort-Object)
+        $module.ExportedFunctions.Count | Should -Be 0
+        $module.ExportedAliases.Count | Should -Be 0
+    }
+
+    It 'has offline help with examples for <_>, and a description for every parameter' -ForEach @(
+        'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog') {
+        $help = Get-Help $_ -Full
+        $help.Synopsis | Should -Not -BeLike "$_*" -Because 'generated help replaces the bare syntax'
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $undocumented = (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common } | Where-Object {
+            $name = $_
+            -not ($help.Parameters.Parameter | Where-Object { $_.Name -eq $name -and "$($_.Description.Text)".Trim() })
+        }
+        $undocumented | Should -BeNullOrEmpty
+    }
+
+    It 'has a table view for every object type a cmdlet outputs' {
+        $types = $cmdlets | ForEach-Object { (Get-Command $_).OutputType.Type } | Where-Object { $_ -ne [string] } | Sort-Object FullName -Unique
+        $types | Should -Not -BeNullOrEmpty
+        foreach ($type in $types) {
+            $views = (Get-FormatData -TypeName $type.FullName).FormatViewDefinition
+            $views.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } |
+                Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a table view"
+        }
+    }
+}
