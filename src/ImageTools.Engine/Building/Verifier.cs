@@ -56,7 +56,7 @@ namespace ImageTools.Building
                 var last = (outcome.StandardError + "\n" + outcome.StandardOutput).Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "no output";
                 throw new ImageToolsException("VerifyFailed", FaultKind.InvalidOperation,
                     $"Verification of '{node.Name}' failed ({Path.GetFileName(program)} exited with {outcome.ExitCode}): {last}" +
-                    (logPath != null ? $" Full log: {logPath}" : ""), imageName: node.Name);
+                    (logPath != null ? $" (full log: {logPath})" : ""), imageName: node.Name);
             }
             return true;
         }

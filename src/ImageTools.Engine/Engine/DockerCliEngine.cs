@@ -75,7 +75,7 @@ namespace ImageTools.Engine
                 if (outcome.ExitCode != 0 || !File.Exists(idFile))
                     throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
                         $"docker build of '{request.ImageName}' failed (exit code {outcome.ExitCode}): {LastError(outcome)}" +
-                        (request.LogPath != null ? $" Full log: {request.LogPath}" : ""), imageName: request.ImageName);
+                        (request.LogPath != null ? $" (full log: {request.LogPath})" : ""), imageName: request.ImageName);
                 return File.ReadAllText(idFile).Trim();
             }
             finally
