@@ -39,8 +39,7 @@ namespace ImageTools.Engine
                     $"The docker CLI ('{_docker}') cannot be started. Install Docker, or put docker on PATH.", inner: e);
             }
             if (outcome.ExitCode != 0 || outcome.StandardOutput.Trim().Length == 0)
-                throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
-                    $"The Docker engine does not answer{HostHint()}: {FirstLine(outcome.StandardError)}. Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.");
+                throw EngineUnavailable(outcome);
             return outcome.StandardOutput.Trim();
         }
 
@@ -129,9 +128,16 @@ namespace ImageTools.Engine
         {
             if (outcome.ExitCode == 0) return Task.CompletedTask;
             if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect|connection refused", RegexOptions.IgnoreCase))
-                throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
-                    $"The Docker engine does not answer{HostHint()}: {FirstLine(outcome.StandardError)}. Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.");
+                throw EngineUnavailable(outcome);
             throw new ImageToolsException("EngineCommandFailed", FaultKind.InvalidOperation, $"docker could not {what}: {FirstLine(outcome.StandardError)}");
+        }
+
+        private ImageToolsException EngineUnavailable(ProcessOutcome outcome)
+        {
+            var reason = FirstLine(outcome.StandardError);
+            var stop = reason.EndsWith(".", StringComparison.Ordinal) || reason.EndsWith("?", StringComparison.Ordinal) ? "" : ".";
+            return new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                $"The Docker engine does not answer{HostHint()}: {reason}{stop} Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.");
         }
 
         private string HostHint()

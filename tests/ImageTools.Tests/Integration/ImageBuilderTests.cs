@@ -181,6 +181,8 @@ namespace ImageTools.Tests.Integration
 
             Assert.Equal("EngineUnavailable", error.ErrorId);
             Assert.Contains("unix:///nonexistent/imagetools.sock", error.Message);
+            Assert.Contains("Start it, or point DOCKER_HOST/DOCKER_CONTEXT", error.Message);
+            Assert.DoesNotContain("?.", error.Message);
         }
 
         /// <summary>Progress&lt;T&gt; posts to a thread pool; tests want the callback in order and at once.</summary>
