@@ -104,6 +104,7 @@ function Invoke-Example {
 Import-Module '$layout/ImageTools.psd1'
 Get-ImageGraph -Path '$examples' -Format Mermaid | Write-Host
 `$results = Get-ImageGraph -Path '$examples' | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild -Verbose
+if (-not `$results) { Write-Host 'Nothing is stale: every image is built from its current inputs.' }
 `$results | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 if (`$results | Where-Object Status -in 'Failed', 'Skipped') { exit 1 }
 `$results | Publish-Image -ArchivePath '$archive' | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
