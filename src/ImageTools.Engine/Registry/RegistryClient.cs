@@ -589,7 +589,7 @@ namespace ImageTools.Registry
         {
             var inner = e;
             while (inner.InnerException != null) inner = inner.InnerException;
-            return inner == e ? e.Message : $"{e.Message} {inner.Message}";
+            return inner == e || e.Message.Contains(inner.Message) ? e.Message : $"{e.Message} {inner.Message}";
         }
 
         private ImageToolsException Unreachable(Uri uri, Exception e) =>
