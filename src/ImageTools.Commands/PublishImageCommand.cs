@@ -74,6 +74,16 @@ namespace ImageTools.Commands
         [ValidateRange(1, 32)]
         public int ThrottleLimit { get; set; } = 4;
 
+        /// <summary>How often a push or registry request that failed for a transient reason (connection error, timeout, 429, 5xx) is tried again; never after 401, 403 or 404.</summary>
+        [Parameter]
+        [ValidateRange(0, 10)]
+        public int MaximumRetryCount { get; set; } = 3;
+
+        /// <summary>Seconds to wait before the first retry; each further wait doubles.</summary>
+        [Parameter]
+        [ValidateRange(0, 300)]
+        public double RetryIntervalSec { get; set; } = 0.5;
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByResultSet) _results.AddRange(InputObject);
@@ -143,9 +153,10 @@ namespace ImageTools.Commands
             {
                 using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
                     Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: _cancellation.Token).ConfigureAwait(false);
-                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential));
+                var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
+                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
                 var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
-                    new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit });
+                    new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, _cancellation.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }

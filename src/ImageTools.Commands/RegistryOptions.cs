@@ -8,8 +8,9 @@ namespace ImageTools.Commands
     /// <summary>The one place a cmdlet's -Credential and the tree's settings become registry client options.</summary>
     internal static class RegistryOptions
     {
-        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential) => new RegistryClientOptions
+        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null) => new RegistryClientOptions
         {
+            Retry = retry ?? RetryPolicy.Default,
             // The secret goes from the PSCredential straight to the client; it is never written anywhere.
             Credentials = credential == null ? null
                 : new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password),

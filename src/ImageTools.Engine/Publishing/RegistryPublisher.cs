@@ -19,9 +19,11 @@ namespace ImageTools.Publishing
         /// <summary>Allow different content under an existing version tag (normally refused: bump the version).</summary>
         public bool AllowOverwrite { get; set; }
         public int ThrottleLimit { get; set; } = 4;
-        /// <summary>How often a failed push is tried again (growing waits), auth failures excepted.</summary>
-        public int PushAttempts { get; set; } = 3;
-        public TimeSpan PushRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+        /// <summary>
+        /// Attempts and growing waits for a failed push (auth failures and missing repositories
+        /// excepted); the registry client takes the same policy for its own requests.
+        /// </summary>
+        public RetryPolicy Retry { get; set; } = RetryPolicy.Default;
     }
 
     /// <summary>
@@ -154,9 +156,9 @@ namespace ImageTools.Publishing
                     await _engine.PushAsync(node.Reference, cancellationToken).ConfigureAwait(false);
                     return;
                 }
-                catch (ImageToolsException e) when (attempt < _options.PushAttempts && !IsPermanent(e))
+                catch (ImageToolsException e) when (attempt < _options.Retry.MaxAttempts && !IsPermanent(e))
                 {
-                    await Task.Delay(TimeSpan.FromTicks(_options.PushRetryDelay.Ticks * (1L << (attempt - 1))), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(_options.Retry.DelayAfter(attempt), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -185,6 +187,6 @@ namespace ImageTools.Publishing
 
         // Refused credentials or a missing repository do not get better by asking again.
         private static bool IsPermanent(ImageToolsException e) =>
-            System.Text.RegularExpressions.Regex.IsMatch(e.Message, "unauthorized|denied|authentication required|forbidden|not found", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            System.Text.RegularExpressions.Regex.IsMatch(e.Message, "unauthorized|denied|authentication required|no basic auth credentials|forbidden|not found", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
     }
 }

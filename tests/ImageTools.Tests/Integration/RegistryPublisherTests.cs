@@ -130,6 +130,58 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("127.0.0.1:9", result.Error);
         }
 
+        /// <summary>The docker daemon's requests (not the registry client's), told apart by their User-Agent.</summary>
+        private static bool FromDocker(string requestHead) =>
+            requestHead.IndexOf("\r\nUser-Agent: docker/", StringComparison.OrdinalIgnoreCase) >= 0;
+
+        private static int RegistryPort => int.Parse(DockerServices.RegistryAddress!.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>Publishes one fresh image to the test registry as reached through <paramref name="proxy"/>.</summary>
+        private static (PublishResult Result, string ImageId, string Repository) PublishThrough(ImageTools.Tests.Registry.FaultProxy proxy, string name)
+        {
+            var ns = $"{name}{Guid.NewGuid():N}".Substring(0, 12);
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", $"registry: {proxy.Address}\nnamespace: {ns}\n")
+                .Image(name, $"FROM busybox:1.36\nRUN echo {ns} > /id\n").Write($"{name}/image.yaml", "version: '1.0'\n");
+            var images = BuildAll(tree.Root);
+            using var client = new RegistryClient(proxy.Address);
+            var options = new RegistryPublishOptions { Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(200), jitter: 0) };
+            var result = new RegistryPublisher(DockerServices.Engine(), client, options).PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
+            return (result, images[0].ImageId, $"{ns}/{name}");
+        }
+
+        // docker itself shrugs off a 503 to its first request, but not a dropped connection: the push
+        // fails, and the publisher's own retry is what gets the image there.
+        [DockerFact]
+        public void A_push_cut_off_by_a_dropped_connection_is_tried_again()
+        {
+            using var proxy = new ImageTools.Tests.Registry.FaultProxy(RegistryPort, faults: 1, status: null, faultWhen: FromDocker);
+
+            var (result, imageId, repository) = PublishThrough(proxy, "flaky");
+
+            Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+            Assert.True(2 == result.Attempts, $"{result.Attempts} attempts, {proxy.FaultsInjected} faults");
+            Assert.Equal(1, proxy.FaultsInjected);
+            using var direct = new RegistryClient(DockerServices.RegistryAddress!);
+            Assert.Equal(imageId, direct.GetManifestAsync(repository, "latest").GetAwaiter().GetResult()!.Config!.Digest);
+        }
+
+        // docker answers a 401 without credentials with "no basic auth credentials": permanent.
+        [DockerFact]
+        public void A_push_the_registry_refuses_is_not_tried_again()
+        {
+            using var proxy = new ImageTools.Tests.Registry.FaultProxy(RegistryPort, faults: 1000, status: "401 Unauthorized",
+                extraHeader: "WWW-Authenticate: Basic realm=\"imagetools-test\"", faultWhen: FromDocker);
+
+            var (result, _, repository) = PublishThrough(proxy, "refused");
+
+            Assert.Equal(PublishStatus.Failed, result.Status);
+            Assert.True(1 == result.Attempts, $"{result.Attempts} attempts, {proxy.FaultsInjected} faults: {result.Error}");
+            Assert.True(proxy.FaultsInjected > 0);
+            using var direct = new RegistryClient(DockerServices.RegistryAddress!);
+            Assert.Null(direct.HeadManifestAsync(repository, "1.0").GetAwaiter().GetResult());
+        }
+
         /// <summary>
         /// docker pushes over TLS trust a registry's CA through /etc/docker/certs.d/HOST:PORT (read per
         /// connection, no daemon restart). The entry is scoped to this test's random loopback port and

@@ -222,11 +222,14 @@ namespace ImageTools.Tests.Registry
         private readonly int _upstreamPort;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private int _faultsLeft;
+        private readonly Func<string, bool>? _faultWhen;
 
-        public FaultProxy(int upstreamPort, int faults, string? status, string? extraHeader = null)
+        /// <param name="faultWhen">Which connections may be faulted, judged by their first request head; all when null.</param>
+        public FaultProxy(int upstreamPort, int faults, string? status, string? extraHeader = null, Func<string, bool>? faultWhen = null)
         {
             _upstreamPort = upstreamPort;
             _faultsLeft = faults;
+            _faultWhen = faultWhen;
             Status = status;
             ExtraHeader = extraHeader;
             _listener = new TcpListener(IPAddress.Loopback, 0);
@@ -260,7 +263,7 @@ namespace ImageTools.Tests.Registry
                 var stream = client.GetStream();
                 var head = await ReadHeadAsync(stream);
                 if (head == null || head.Length == 0 || head[0] == 0x16) return; // TLS ClientHello or nothing
-                if (Interlocked.Decrement(ref _faultsLeft) >= 0)
+                if ((_faultWhen == null || _faultWhen(Encoding.ASCII.GetString(head))) && Interlocked.Decrement(ref _faultsLeft) >= 0)
                 {
                     FaultsInjected++;
                     if (Status != null)
