@@ -374,6 +374,7 @@ namespace ImageTools.Registry
             {
                 var certificate = _transport.LastCertificateFailure;
                 if (certificate != null) throw TlsFailure(request.Uri, certificate, e);
+                if (IsUnknownHost(e)) throw Unreachable(request.Uri, e);
                 throw new TransientFailure(Innermost(e), Unreachable(request.Uri, e));
             }
             catch (IOException e)
@@ -455,6 +456,7 @@ namespace ImageTools.Registry
                     {
                         var certificate = _transport.LastCertificateFailure;
                         if (certificate != null) throw TlsFailure(https, certificate, e);
+                        if (IsUnknownHost(e)) throw Unreachable(https, e);
                         if (IsConnectFailure(e)) throw new TransientFailure(Innermost(e), Unreachable(https, e));
                         return http;
                     }
@@ -478,6 +480,16 @@ namespace ImageTools.Registry
 
         private async Task<Uri> ApiUriAsync(string path, CancellationToken cancellationToken) =>
             new Uri(await BaseUriAsync(cancellationToken).ConfigureAwait(false), "/v2/" + path);
+
+        // A name the resolver says does not exist will not exist a second later; a resolver that
+        // cannot answer now (TryAgain) is a transient fault like any other.
+        private static bool IsUnknownHost(Exception e)
+        {
+            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
+                if (inner is SocketException socket)
+                    return socket.SocketErrorCode == SocketError.HostNotFound || socket.SocketErrorCode == SocketError.NoData;
+            return false;
+        }
 
         private static bool IsConnectFailure(Exception e)
         {
@@ -594,7 +606,9 @@ namespace ImageTools.Registry
 
         private ImageToolsException Unreachable(Uri uri, Exception e) =>
             new ImageToolsException("RegistryUnreachable", FaultKind.ResourceUnavailable,
-                $"Cannot reach the registry at {uri.Authority} ({Innermost(e)}, {_options.Retry.MaxAttempts} attempts): is it running? is the address right?",
+                IsUnknownHost(e)
+                    ? $"The registry host {uri.Host} is not known ({Innermost(e)}): check the registry name (imagetools.yaml, or the image reference) and this machine's DNS."
+                    : $"Cannot reach the registry at {uri.Authority} ({Innermost(e)}, {_options.Retry.MaxAttempts} attempts): is it running? is the address right?",
                 inner: e);
 
         private ImageToolsException TlsFailure(Uri uri, string certificateFailure, Exception e) =>

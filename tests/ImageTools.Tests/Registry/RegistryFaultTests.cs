@@ -211,5 +211,39 @@ namespace ImageTools.Tests.Registry
             Assert.Equal(new[] { "/v2/team/app/tags/list?n=2", "/v2/team/app/tags/list?n=2&last=b", "/v2/team/app/tags/list?n=2&last=d" },
                 requests.Where(r => r.Contains("tags")));
         }
-    }
+    
+        /// <summary>
+        /// What a name lookup that finds nothing looks like to HttpClient, answered in place of the
+        /// network: a real lookup of an unknown name would send a DNS query off this machine.
+        /// </summary>
+        private sealed class UnknownHostHandler : System.Net.Http.HttpMessageHandler
+        {
+            public int Calls;
+            protected override Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, System.Threading.CancellationToken cancellationToken)
+            {
+                System.Threading.Interlocked.Increment(ref Calls);
+                throw new System.Net.Http.HttpRequestException($"Name or service not known ({request.RequestUri!.Authority})",
+                    new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
+            }
+        }
+
+        [Fact]
+        public async Task An_unknown_registry_host_fails_at_once_with_its_name_and_what_to_check()
+        {
+            var resolver = new UnknownHostHandler();
+            using var client = new RegistryClient("registry.example.invalid:5000", new RegistryClientOptions
+            {
+                Credentials = AnonymousCredentialSource.Instance,
+                Retry = new RetryPolicy(4, TimeSpan.FromMilliseconds(20), jitter: 0),
+                WrapHandler = _ => resolver,
+            });
+
+            var error = await Assert.ThrowsAsync<ImageToolsException>(() => client.GetManifestAsync("team/app", "1.0"));
+
+            Assert.Equal("RegistryUnreachable", error.ErrorId);
+            Assert.Contains("registry host registry.example.invalid is not known", error.Message);
+            Assert.Contains("check the registry name", error.Message);
+            Assert.Equal(1, resolver.Calls);
+        }
+}
 }
