@@ -54,7 +54,8 @@ namespace ImageTools.Engine
                 var idFile = Path.Combine(scratch, "image-id");
                 var buildx = await _hasBuildx.Value.ConfigureAwait(false);
                 var arguments = new List<string>();
-                arguments.AddRange(buildx ? new[] { "buildx", "build", "--load" } : new[] { "build" });
+                // The classic builder keeps the container of a failed step unless told otherwise.
+                arguments.AddRange(buildx ? new[] { "buildx", "build", "--load" } : new[] { "build", "--force-rm" });
                 if (buildx && request.Builder != null) arguments.AddRange(new[] { "--builder", request.Builder });
                 arguments.AddRange(new[] { "--file", dockerfile, "--iidfile", idFile });
                 foreach (var arg in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--build-arg", $"{arg.Key}={arg.Value}" });

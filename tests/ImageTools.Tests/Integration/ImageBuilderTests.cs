@@ -70,7 +70,7 @@ namespace ImageTools.Tests.Integration
             var s = Suffix();
             using var tree = new TestTree()
                 .Image("base", "FROM busybox:1.36\nRUN echo base > /base\n").Write("base/image.yaml", $"name: f{s}-base\n")
-                .Image("mid", $"FROM f{s}-base\nRUN echo about to fail && false\n").Write("mid/image.yaml", $"name: f{s}-mid\n")
+                .Image("mid", $"FROM f{s}-base\nRUN echo about to fail {s} && false\n").Write("mid/image.yaml", $"name: f{s}-mid\n")
                 .Image("leaf", $"FROM f{s}-mid\n").Write("leaf/image.yaml", $"name: f{s}-leaf\n")
                 .Image("sibling", $"FROM f{s}-base\nRUN cat /base\n").Write("sibling/image.yaml", $"name: f{s}-sibling\n");
 
@@ -87,6 +87,8 @@ namespace ImageTools.Tests.Integration
             Assert.Contains($"f{s}-mid", results["leaf"].Error);
             Assert.False(Exists($"f{s}-mid:latest"));
             Assert.False(Exists($"f{s}-leaf:latest"));
+            var containers = DockerServices.Docker("ps", "-a", "--no-trunc", "--format", "{{.Command}}");
+            Assert.DoesNotContain($"about to fail {s}", containers);
         }
 
         [DockerFact]
