@@ -191,10 +191,15 @@ namespace ImageTools.Tests.Integration
         public void Publishes_with_credentials_to_a_registry_with_Basic_auth_over_TLS_with_a_self_signed_CA()
         {
             using var registry = new ImageTools.Tests.Registry.RegistryServer(ImageTools.Tests.Registry.RegistryMode.BasicTls);
+            const string OwnerMark = "imagetools-test-entry";
+            // A run killed mid-test leaves its entry behind; remove those (and only those) first.
+            foreach (var stale in System.IO.Directory.Exists("/etc/docker/certs.d") ? System.IO.Directory.GetDirectories("/etc/docker/certs.d", "127.0.0.1:*") : Array.Empty<string>())
+                if (System.IO.File.Exists(System.IO.Path.Combine(stale, OwnerMark))) System.IO.Directory.Delete(stale, recursive: true);
             var certs = System.IO.Path.Combine("/etc/docker/certs.d", registry.Address);
             System.IO.Directory.CreateDirectory(certs);
             try
             {
+                System.IO.File.WriteAllText(System.IO.Path.Combine(certs, OwnerMark), "");
                 System.IO.File.Copy(registry.CaBundlePath!, System.IO.Path.Combine(certs, "ca.crt"), overwrite: true);
                 var ns = $"tls{Guid.NewGuid():N}".Substring(0, 11);
                 using var tree = new TestTree()
