@@ -150,23 +150,14 @@ namespace ImageTools.Commands
                 finally { events.CompleteAdding(); }
             });
 
-            var progress = new ProgressRecord(1, "Invoke-ImageBuild", "Starting");
-            var finished = 0;
+            var progress = new BuildProgress("Invoke-ImageBuild", nodes.Select(n => n.Name));
             foreach (var item in events.GetConsumingEnumerable())
             {
-                if (item.Result == null)
-                {
-                    WriteVerbose(item.Message);
-                    progress.StatusDescription = item.Message;
-                    progress.PercentComplete = finished * 100 / nodes.Count;
-                    WriteProgress(progress);
-                    continue;
-                }
-                finished++;
-                Report(item.Result);
+                foreach (var line in progress.On(item)) WriteProgress(ToRecord(line));
+                if (item.Result == null) WriteVerbose(item.Message);
+                else Report(item.Result);
             }
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
+            foreach (var line in progress.Complete()) WriteProgress(ToRecord(line));
 
             IReadOnlyList<BuildResult> results;
             try { results = build.GetAwaiter().GetResult(); }
@@ -198,6 +189,13 @@ namespace ImageTools.Commands
             }
         }
 
+
+        private static ProgressRecord ToRecord(ProgressLine line) => new ProgressRecord(line.Id, line.Activity, line.Status)
+        {
+            ParentActivityId = line.ParentId,
+            PercentComplete = line.Percent,
+            RecordType = line.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
 
         private sealed class QueueProgress : IProgress<BuildEvent>
         {
