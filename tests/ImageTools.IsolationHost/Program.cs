@@ -75,7 +75,7 @@ namespace ImageTools.IsolationHost
             }
             catch (Exception e)
             {
-                while (e is TargetInvocationException { InnerException: not null } t) e = t.InnerException;
+                while (e is TargetInvocationException { InnerException: { } inner }) e = inner;
                 Report("error", $"{e.GetType().FullName}: {e.Message}".ReplaceLineEndings(" "));
                 Console.Error.WriteLine(e);
                 return 1;
