@@ -20,6 +20,22 @@ AfterAll {
 }
 
 Describe 'Get-ImageGraph' {
+    It 'uses the engine and YamlDotNet from the dependencies folder' {
+        $engine = (Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples') | Select-Object -First 1).GetType().Assembly
+        $dependencies = Join-Path (Split-Path $manifest) 'dependencies'
+
+        $engine.Location | Should -Be (Join-Path $dependencies 'ImageTools.Engine.dll' | Resolve-Path).ProviderPath
+        if ($PSEdition -eq 'Core') {
+            # An isolated context, so another module's YamlDotNet in PowerShell's own stays apart.
+            $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine)
+            $context.Name | Should -Be 'ImageTools'
+            $yaml = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
+            $yaml.Location | Should -Be (Join-Path $dependencies 'YamlDotNet.dll' | Resolve-Path).ProviderPath
+            $inPowerShellsContext = [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { -not $_.IsDynamic }
+            $inPowerShellsContext.Location | Should -Not -Contain $yaml.Location
+        }
+    }
+
     BeforeEach {
         $tree = Join-Path $TestDrive ([guid]::NewGuid())
         New-TestImage $tree 'base' "FROM busybox:1.36`n"
@@ -31,7 +47,9 @@ Describe 'Get-ImageGraph' {
     It 'emits typed nodes in build order' {
         $nodes = Get-ImageGraph -Path $tree
 
-        $nodes | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Graph.ImageNode]) }
+        # By name, not [ImageTools.Graph.ImageNode]: on PowerShell 7 the engine's types live in the
+        # module's own load context, which type literals do not search.
+        $nodes | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Graph.ImageNode' }
         $nodes.Name | Should -Be @('base', 'other', 'runtime', 'app')
         ($nodes | Where-Object Name -eq 'app').Level | Should -Be 2
         ($nodes | Where-Object Name -eq 'runtime').Reference | Should -Be 'runtime:1.0'
