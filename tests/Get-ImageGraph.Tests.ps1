@@ -20,14 +20,18 @@ AfterAll {
 }
 
 Describe 'Get-ImageGraph' {
-    It 'uses the engine and YamlDotNet from the dependencies folder' {
-        $engine = (Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples') | Select-Object -First 1).GetType().Assembly
-        $dependencies = Join-Path (Split-Path $manifest) 'dependencies'
+    It 'reads YAML through its own YamlDotNet from the dependencies folder, and keeps the engine where scripts can name its types' {
+        $node = Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples') | Select-Object -First 1
+        $root = Split-Path $manifest
+        $dependencies = Join-Path $root 'dependencies'
 
-        $engine.Location | Should -Be (Join-Path $dependencies 'ImageTools.Engine.dll' | Resolve-Path).ProviderPath
+        $node | Should -BeOfType ([ImageTools.Graph.ImageNode])
+        $node.GetType().Assembly.Location | Should -Be (Join-Path $root 'ImageTools.Engine.dll' | Resolve-Path).ProviderPath
+        $reader = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'ImageTools.Yaml' }
+        $reader.Location | Should -Be (Join-Path $dependencies 'ImageTools.Yaml.dll' | Resolve-Path).ProviderPath
         if ($PSEdition -eq 'Core') {
             # An isolated context, so another module's YamlDotNet in PowerShell's own stays apart.
-            $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine)
+            $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($reader)
             $context.Name | Should -Be 'ImageTools'
             $yaml = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
             $yaml.Location | Should -Be (Join-Path $dependencies 'YamlDotNet.dll' | Resolve-Path).ProviderPath
@@ -47,9 +51,7 @@ Describe 'Get-ImageGraph' {
     It 'emits typed nodes in build order' {
         $nodes = Get-ImageGraph -Path $tree
 
-        # By name, not [ImageTools.Graph.ImageNode]: on PowerShell 7 the engine's types live in the
-        # module's own load context, which type literals do not search.
-        $nodes | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Graph.ImageNode' }
+        $nodes | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Graph.ImageNode]) }
         $nodes.Name | Should -Be @('base', 'other', 'runtime', 'app')
         ($nodes | Where-Object Name -eq 'app').Level | Should -Be 2
         ($nodes | Where-Object Name -eq 'runtime').Reference | Should -Be 'runtime:1.0'

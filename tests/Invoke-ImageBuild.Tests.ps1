@@ -43,7 +43,7 @@ Describe 'Invoke-ImageBuild' -Skip:$noDocker {
     It 'builds what it can, fails and skips per image, and emits a result for each' {
         $results = Get-ImageGraph $tree | Invoke-ImageBuild -ThrottleLimit 2 -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
 
-        $results | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Building.BuildResult' }
+        $results | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Building.BuildResult]) }
         ($results | Where-Object Name -eq "pt$id-base").Status | Should -Be 'Built'
         ($results | Where-Object Name -eq "pt$id-sibling").Status | Should -Be 'Built'
         ($results | Where-Object Name -eq "pt$id-broken").Status | Should -Be 'Failed'

@@ -40,7 +40,7 @@ Describe 'Publish-Image' -Skip:$noDocker {
         $first = $built | Publish-Image -ArchivePath $archive
         $second = $built | Publish-Image -ArchivePath $archive
 
-        $first | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Publishing.PublishResult' }
+        $first | Should -BeOfType ([ImageTools.Publishing.PublishResult])
         $first.Status | Should -Be 'Archived'
         $second.Status | Should -Be 'AlreadyPublished'
         (Get-Content -Raw (Join-Path $archive 'index.json') | ConvertFrom-Json).name | Should -Be $name

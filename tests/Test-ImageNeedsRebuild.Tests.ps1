@@ -39,7 +39,7 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
 
     It 'reports unbuilt images NotPublished, then up to date after a build, then the changed one' {
         $before = Get-ImageGraph $tree | Test-ImageNeedsRebuild
-        $before | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Planning.RebuildStatus' }
+        $before | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Planning.RebuildStatus]) }
         $before.NeedsRebuild | Should -Be @($true, $true)
         ($before | Where-Object Name -eq "tn$id-base").Reasons | Should -Be @('NotPublished')
 

@@ -33,7 +33,7 @@ Describe 'Update-ImageChangelog' {
     It 'adds an entry to the named image and cascades once to every dependent' {
         $updates = Update-ImageChangelog -Path $tree -Name base -Reason 'Rebuild for CVE-2026-0001' -Author 'Ops' -Email 'ops@example.org'
 
-        $updates | ForEach-Object { $_.GetType().FullName | Should -Be 'ImageTools.Changelogs.ChangelogUpdate' }
+        $updates | ForEach-Object { $_ | Should -BeOfType ([ImageTools.Changelogs.ChangelogUpdate]) }
         $updates.Name | Should -Be @('base', 'left', 'right', 'top')
         $updates.NewVersion | Should -Be @('1.0.0-s1', '0.2-1-s1', '3.1-s1', '1.0-s1')
         Get-Content -Raw (Join-Path $tree 'top/changelog') | Should -Match '^top \(1\.0-s1\) wikimedia; urgency=high'

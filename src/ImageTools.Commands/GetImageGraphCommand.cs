@@ -56,16 +56,7 @@ namespace ImageTools.Commands
 
         /// <summary>Emit the (selected) graph as Graphviz DOT or Mermaid text instead of nodes.</summary>
         [Parameter(Mandatory = true, ParameterSetName = TextSet)]
-        public GraphTextFormat Format
-        {
-            get => (GraphTextFormat)_format;
-            set => _format = (int)value;
-        }
-
-        // An int, not the engine's enum: PowerShell lists this assembly's public types before the
-        // module initializer runs, and a field of an engine value type would load the engine then,
-        // before its resolver exists (the engine lives in dependencies/).
-        private int _format;
+        public GraphTextFormat Format { get; set; }
 
         protected override void ProcessRecord()
         {

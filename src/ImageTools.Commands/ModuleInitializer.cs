@@ -7,10 +7,11 @@ namespace ImageTools.Commands
 {
     /// <summary>
     /// Makes the module load beside other modules that ship another YamlDotNet. The laid-out module
-    /// holds only this assembly at its root; the engine and its dependencies are in
-    /// <c>dependencies/</c>, where PowerShell does not look, so the first use of an engine type asks
-    /// the resolvers installed here. PowerShell runs <see cref="OnImport"/> before it reflects over
-    /// the cmdlets, so no engine type is needed earlier.
+    /// holds the cmdlets and the engine at its root; the engine's YAML reader (ImageTools.Yaml) and
+    /// YamlDotNet are in <c>dependencies/</c>, where PowerShell does not look, so the first YAML
+    /// file read asks the resolvers installed here. No public type of the cmdlets or the engine
+    /// mentions a type of ImageTools.Yaml, so PowerShell's look at the public types before
+    /// <see cref="OnImport"/> does not need it.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
@@ -62,7 +63,8 @@ namespace ImageTools.Commands
         {
             var isolation = Assembly.LoadFrom(Path.Combine(folder, IsolationAssembly + ".dll"));
             var install = isolation.GetType(IsolationAssembly + ".DependencyLoadContext", throwOnError: true)!.GetMethod("Install")!;
-            return (IDisposable)install.Invoke(null, new object[] { folder, typeof(DependencyIsolation).Assembly })!;
+            // The engine is the assembly that references what dependencies/ holds (ImageTools.Yaml).
+            return (IDisposable)install.Invoke(null, new object[] { folder, typeof(ImageTools.Definitions.TreeScanner).Assembly })!;
         }
 
         internal static IDisposable InstallResolveHandler(string folder)

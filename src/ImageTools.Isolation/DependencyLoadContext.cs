@@ -8,10 +8,10 @@ using System.Runtime.Loader;
 namespace ImageTools.Isolation
 {
     /// <summary>
-    /// The load context over the module's <c>dependencies/</c> folder. Whatever lives there (the
-    /// engine, YamlDotNet) is loaded here, so another module's YamlDotNet in PowerShell's own context
-    /// neither blocks ours nor is replaced by it. Everything else (the runtime, PowerShell) comes from
-    /// the default context.
+    /// The load context over the module's <c>dependencies/</c> folder. Whatever lives there (the YAML
+    /// reader, YamlDotNet) is loaded here, so another module's YamlDotNet in PowerShell's own context
+    /// neither blocks ours nor is replaced by it. Everything else (the runtime, PowerShell, the
+    /// engine) comes from the default context, so there is one engine and scripts can name its types.
     /// </summary>
     public sealed class DependencyLoadContext : AssemblyLoadContext
     {
@@ -27,13 +27,13 @@ namespace ImageTools.Isolation
         public string Directory => _directory;
 
         /// <summary>
-        /// Hooks the context that loaded <paramref name="cmdlets"/> (PowerShell's default context) so
-        /// that the assemblies the cmdlet assembly references and that live in
-        /// <paramref name="directory"/> (the engine) are handed out from the isolated context. Only
-        /// those: YamlDotNet is never handed to the default context, so other modules cannot see ours.
-        /// Dispose the result to unhook (IModuleAssemblyCleanup.OnRemove).
+        /// Hooks the context that loaded <paramref name="requester"/> (the engine, in PowerShell's
+        /// default context) so that the assemblies it references and that live in
+        /// <paramref name="directory"/> (ImageTools.Yaml) are handed out from the isolated context.
+        /// Only those: YamlDotNet is never handed to the default context, so other modules cannot see
+        /// ours. Dispose the result to unhook (IModuleAssemblyCleanup.OnRemove).
         /// </summary>
-        public static IDisposable Install(string directory, Assembly cmdlets)
+        public static IDisposable Install(string directory, Assembly requester)
         {
             directory = Path.GetFullPath(directory);
             DependencyLoadContext context;
@@ -41,9 +41,9 @@ namespace ImageTools.Isolation
             {
                 if (!Contexts.TryGetValue(directory, out context!)) Contexts[directory] = context = new DependencyLoadContext(directory);
             }
-            var host = GetLoadContext(cmdlets) ?? Default;
+            var host = GetLoadContext(requester) ?? Default;
             var handedOut = new HashSet<string>(
-                cmdlets.GetReferencedAssemblies().Select(r => r.Name!).Where(name => context.PathOf(new AssemblyName(name)) != null),
+                requester.GetReferencedAssemblies().Select(r => r.Name!).Where(name => context.PathOf(new AssemblyName(name)) != null),
                 StringComparer.OrdinalIgnoreCase);
             return new Hook(host, context, handedOut);
         }

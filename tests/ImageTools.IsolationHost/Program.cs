@@ -17,7 +17,8 @@ namespace ImageTools.IsolationHost
     ///   SCRATCH_DIR: where the other module's YamlDotNet is written
     /// Imports the module as PowerShell 7 does (Assembly.LoadFrom into the default context, the
     /// module initializer, then reflection over the cmdlets' parameters), scans TREE through the
-    /// engine and prints what it saw as key=value lines for the tests.
+    /// engine (which reads YAML through ImageTools.Yaml) and prints what it saw as key=value lines
+    /// for the tests.
     /// </summary>
     internal static class Program
     {
@@ -59,8 +60,14 @@ namespace ImageTools.IsolationHost
                 var runtime = images.Single(i => (string?)Get(i, "Name") == "runtime");
                 Report("runtime.version", $"{Get(runtime, "Version")} from {Get(runtime, "VersionSource")}");
 
-                var engineYaml = AssemblyLoadContext.GetLoadContext(engine)!.Assemblies.Single(a => a.GetName().Name == "YamlDotNet");
-                Report("engine.yaml", $"{engineYaml.GetName().Version} {engineYaml.Location}");
+                // The engine reads YAML through ImageTools.Yaml; where it and its YamlDotNet were loaded.
+                var reader = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "ImageTools.Yaml");
+                Report("reader.path", reader.Location);
+                Report("reader.context", AssemblyLoadContext.GetLoadContext(reader)!.Name);
+                var readerYaml = AssemblyLoadContext.GetLoadContext(reader)!.Assemblies.Single(a => a.GetName().Name == "YamlDotNet");
+                Report("reader.yaml", $"{readerYaml.GetName().Version} {readerYaml.Location}");
+                // What a script's [ImageTools.Graph.ImageNode] finds: the engine's type, from PowerShell's context.
+                Report("type.literal", Type.GetType("ImageTools.Graph.ImageNode, ImageTools.Engine")?.Assembly == engine);
 
                 if (other == "after") Report("other.loaded", Assembly.LoadFrom(otherYaml).GetName().Version);
                 var defaultYaml = AssemblyLoadContext.Default.Assemblies.Where(a => a.GetName().Name == "YamlDotNet").ToList();

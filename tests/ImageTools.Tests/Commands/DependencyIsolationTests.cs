@@ -56,39 +56,48 @@ namespace ImageTools.Tests.Commands
         private string Dependencies => Path.Combine(_module.ModuleDirectory, "dependencies");
 
         [Fact]
-        public void The_layout_has_the_cmdlet_assembly_alone_at_the_root_and_every_other_assembly_under_dependencies()
+        public void The_layout_has_the_cmdlets_and_the_engine_at_the_root_and_the_YAML_reader_under_dependencies()
         {
-            Assert.Equal(new[] { "ImageTools.Commands.dll" }, Names(Directory.GetFiles(_module.ModuleDirectory)));
+            Assert.Equal(new[] { "ImageTools.Commands.dll", "ImageTools.Engine.dll" }, Names(Directory.GetFiles(_module.ModuleDirectory)));
             Assert.Equal(new[] { "dependencies" }, Names(Directory.GetDirectories(_module.ModuleDirectory)));
             // A new entry here is a decision: on PowerShell 7 it loads in the isolated context, which
             // is wrong for assemblies the runtime itself carries (System.Memory and the like).
-            Assert.Equal(new[] { "ImageTools.Engine.dll", "ImageTools.Isolation.dll", "YamlDotNet.dll" },
+            Assert.Equal(new[] { "ImageTools.Isolation.dll", "ImageTools.Yaml.dll", "YamlDotNet.dll" },
                 Names(Directory.GetFileSystemEntries(Dependencies)));
         }
 
         [Fact]
-        public void Only_the_engine_uses_YamlDotNet()
+        public void Only_the_YAML_reader_uses_YamlDotNet()
         {
-            var references = typeof(GetImageGraphCommand).Assembly.GetReferencedAssemblies().Select(r => r.Name).ToList();
+            static IEnumerable<string?> References(Type type) => type.Assembly.GetReferencedAssemblies().Select(r => r.Name);
 
-            Assert.DoesNotContain("YamlDotNet", references);
-            Assert.DoesNotContain(DependencyIsolation.IsolationAssembly, references);
-            Assert.Contains("ImageTools.Engine", references);
-            Assert.Contains("YamlDotNet", typeof(TreeScanner).Assembly.GetReferencedAssemblies().Select(r => r.Name));
+            Assert.DoesNotContain("YamlDotNet", References(typeof(GetImageGraphCommand)));
+            Assert.DoesNotContain("ImageTools.Yaml", References(typeof(GetImageGraphCommand)));
+            Assert.DoesNotContain(DependencyIsolation.IsolationAssembly, References(typeof(GetImageGraphCommand)));
+            Assert.DoesNotContain("YamlDotNet", References(typeof(TreeScanner)));
+            Assert.Contains("ImageTools.Yaml", References(typeof(TreeScanner)));
+            Assert.Contains("YamlDotNet", References(typeof(ImageTools.Yaml.YamlReader)));
         }
 
         [Fact]
-        public void Public_types_of_the_cmdlet_assembly_load_without_the_engine()
+        public void The_YAML_readers_public_surface_has_no_YamlDotNet_type()
         {
-            // PowerShell lists the public types before it runs the module initializer; a base type,
-            // an interface or a value-type field from the engine would load it before its resolver exists.
-            var engine = typeof(TreeScanner).Assembly;
-            const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
-            var offenders = typeof(GetImageGraphCommand).Assembly.GetExportedTypes().SelectMany(type =>
-                    Ancestry(type).Where(t => t.Assembly == engine).Select(t => $"{type.Name} : {t.Name}")
-                        .Concat(type.GetFields(all).Where(f => f.FieldType.IsValueType && Mentions(f.FieldType, engine))
-                            .Select(f => $"{type.Name}.{f.Name} ({f.FieldType.Name})")))
-                .ToList();
+            // The engine (default context) and ImageTools.Yaml (isolated context) meet only through
+            // these types; a YamlDotNet type here would make the engine resolve YamlDotNet itself.
+            var yamlDotNet = typeof(YamlDotNet.Core.Parser).Assembly;
+
+            Assert.Empty(typeof(ImageTools.Yaml.YamlReader).Assembly.GetExportedTypes().SelectMany(t => Signature(t, yamlDotNet)));
+        }
+
+        [Fact]
+        public void No_public_type_of_the_cmdlets_or_the_engine_mentions_the_YAML_reader()
+        {
+            // PowerShell lists the public types (and the cmdlets' parameter types) before it runs the
+            // module initializer; a mention of ImageTools.Yaml there would load it before its resolver exists.
+            var reader = typeof(ImageTools.Yaml.YamlReader).Assembly;
+            var offenders = typeof(GetImageGraphCommand).Assembly.GetExportedTypes()
+                .Concat(typeof(TreeScanner).Assembly.GetExportedTypes())
+                .SelectMany(t => Signature(t, reader));
 
             Assert.Empty(offenders);
         }
@@ -100,9 +109,12 @@ namespace ImageTools.Tests.Commands
         {
             var seen = Host(_module.ModuleDirectory, other, "import");
 
-            Assert.Equal("ImageTools", seen["engine.context"]);
-            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Engine.dll"), seen["engine.path"]);
-            Assert.Equal($"16.0.0.0 {Path.Combine(Dependencies, "YamlDotNet.dll")}", seen["engine.yaml"]);
+            Assert.Equal("Default", seen["engine.context"]);
+            Assert.Equal(Path.Combine(_module.ModuleDirectory, "ImageTools.Engine.dll"), seen["engine.path"]);
+            Assert.Equal("True", seen["type.literal"]);
+            Assert.Equal("ImageTools", seen["reader.context"]);
+            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Yaml.dll"), seen["reader.path"]);
+            Assert.Equal($"16.0.0.0 {Path.Combine(Dependencies, "YamlDotNet.dll")}", seen["reader.yaml"]);
             Assert.Equal(TreeScanner.Scan(RepoPaths.Of("examples")).Images.Count.ToString(), seen["images"]);
             Assert.Equal("1.0.0 from ImageYaml", seen["runtime.version"]);
             // The other module's YamlDotNet is the only one PowerShell's context has, and it is intact.
@@ -113,11 +125,11 @@ namespace ImageTools.Tests.Commands
         }
 
         [Fact]
-        public void Hands_only_the_engine_to_PowerShell_not_YamlDotNet_nor_unknown_names()
+        public void Hands_only_the_YAML_reader_to_PowerShell_not_YamlDotNet_nor_unknown_names()
         {
             var seen = Host(_module.ModuleDirectory, "none", "import");
 
-            Assert.Equal("ImageTools", seen["engine.context"]);
+            Assert.Equal("ImageTools", seen["reader.context"]);
             Assert.Equal("", seen["default.yaml"]);
             Assert.Equal("False", seen["resolves.yaml"]);
             Assert.Equal("False", seen["resolves.unknown"]);
@@ -143,15 +155,16 @@ namespace ImageTools.Tests.Commands
         }
 
         [Fact]
-        public void The_Windows_PowerShell_resolve_handler_loads_the_engine_and_YamlDotNet_from_dependencies()
+        public void The_Windows_PowerShell_resolve_handler_loads_the_YAML_reader_and_YamlDotNet_from_dependencies()
         {
             // .NET Framework is not here; this runs the 5.1 handler on .NET, where it lands in the
             // default context, without another YamlDotNet (side by side is .NET Framework's doing).
             var seen = Host(_module.ModuleDirectory, "none", "handler");
 
-            Assert.Equal("Default", seen["engine.context"]);
-            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Engine.dll"), seen["engine.path"]);
-            Assert.Equal($"16.0.0.0 {Path.Combine(Dependencies, "YamlDotNet.dll")}", seen["engine.yaml"]);
+            Assert.Equal(Path.Combine(_module.ModuleDirectory, "ImageTools.Engine.dll"), seen["engine.path"]);
+            Assert.Equal("Default", seen["reader.context"]);
+            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Yaml.dll"), seen["reader.path"]);
+            Assert.Equal($"16.0.0.0 {Path.Combine(Dependencies, "YamlDotNet.dll")}", seen["reader.yaml"]);
             Assert.Equal(TreeScanner.Scan(RepoPaths.Of("examples")).Images.Count.ToString(), seen["images"]);
             Assert.Equal("False", seen["resolves.unknown"]);
         }
@@ -163,10 +176,11 @@ namespace ImageTools.Tests.Commands
 
             Assert.Equal(Path.Combine(Dependencies, "YamlDotNet.dll"), PathOf("YamlDotNet, Version=16.0.0.0, Culture=neutral, PublicKeyToken=ec19458f3c15af5e"));
             Assert.Equal(Path.Combine(Dependencies, "YamlDotNet.dll"), PathOf("YamlDotNet, Version=11.0.0.0"));
-            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Engine.dll"), PathOf("ImageTools.Engine"));
+            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Yaml.dll"), PathOf("ImageTools.Yaml"));
             Assert.Null(PathOf("YamlDotNet, Version=17.0.0.0"));
             Assert.Null(PathOf("Newtonsoft.Json, Version=13.0.0.0"));
             Assert.Null(PathOf("System.Management.Automation"));
+            Assert.Null(PathOf("ImageTools.Engine"));
             Assert.Null(PathOf("ImageTools.Commands"));
             Assert.Null(PathOf("ImageTools.Isolation"));
         }
@@ -186,14 +200,23 @@ namespace ImageTools.Tests.Commands
 
         private static string[] Names(IEnumerable<string> paths) => paths.Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()!;
 
-        private static IEnumerable<Type> Ancestry(Type type)
+        /// <summary>Where <paramref name="type"/>'s public shape (bases, interfaces, fields, properties, methods) names a type of <paramref name="assembly"/>.</summary>
+        private static IEnumerable<string> Signature(Type type, Assembly assembly)
         {
-            for (var t = type.BaseType; t != null; t = t.BaseType) yield return t;
-            foreach (var i in type.GetInterfaces()) yield return i;
+            const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+            for (var t = type.BaseType; t != null; t = t.BaseType)
+                if (Mentions(t, assembly)) yield return $"{type.Name} : {t.Name}";
+            foreach (var i in type.GetInterfaces().Where(i => Mentions(i, assembly))) yield return $"{type.Name} : {i.Name}";
+            foreach (var f in type.GetFields(all).Where(f => Mentions(f.FieldType, assembly))) yield return $"{type.Name}.{f.Name}";
+            foreach (var p in type.GetProperties(all).Where(p => Mentions(p.PropertyType, assembly))) yield return $"{type.Name}.{p.Name}";
+            foreach (var m in type.GetMethods(all).Where(m => m.IsPublic || m.IsFamily))
+                if (Mentions(m.ReturnType, assembly) || m.GetParameters().Any(p => Mentions(p.ParameterType, assembly)))
+                    yield return $"{type.Name}.{m.Name}()";
         }
 
         private static bool Mentions(Type type, Assembly assembly) =>
-            type.Assembly == assembly || (type.IsGenericType && type.GetGenericArguments().Any(a => Mentions(a, assembly)));
+            type.Assembly == assembly || (type.HasElementType && Mentions(type.GetElementType()!, assembly)) ||
+            (type.IsGenericType && type.GetGenericArguments().Any(a => Mentions(a, assembly)));
     }
 
     internal static class Processes
