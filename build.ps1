@@ -4,7 +4,9 @@
 .DESCRIPTION
     Tasks:
       Build      dotnet build of the solution.
-      Package    Build, then lay out out/ImageTools so that Import-Module loads it directly.
+      Package    Build, then lay out out/ImageTools so that Import-Module loads it directly:
+                 ImageTools.Commands.dll, manifest, format file and help at the root, every
+                 other assembly under dependencies/.
       Test       xunit (dotnet test), then the Pester files under tests/ in a fresh child
                  PowerShell process against the laid-out module. Result files go to out/TestResults.
       Example    Package, then run the main job on the bundled examples/ tree.
@@ -51,15 +53,11 @@ function Invoke-Build {
 }
 
 function Invoke-Package {
-    $publish = Join-Path $root "out/publish"
-    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ImageTools.Commands/ImageTools.Commands.csproj'),
-        '-c', $Configuration, '-o', $publish, '--nologo')
     if (Test-Path $layout) { Remove-Item -Recurse -Force $layout }
-    New-Item -ItemType Directory -Force $layout | Out-Null
-    # The host provides System.Management.Automation; shipping the reference stub would break loading.
-    Get-ChildItem $publish -Filter '*.dll' |
-        Where-Object Name -ne 'System.Management.Automation.dll' |
-        Copy-Item -Destination $layout
+    # The assemblies: ImageTools.Commands.dll at the root, the engine, YamlDotNet and the PowerShell 7
+    # load context under dependencies/ (the publish layout is in ImageTools.Commands.csproj).
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ImageTools.Commands/ImageTools.Commands.csproj'),
+        '-c', $Configuration, '-o', $layout, '--nologo')
     Copy-Item (Join-Path $root 'module/ImageTools.Format.ps1xml') $layout
     # Help is generated from the cmdlets' doc comments, the one source for code and Get-Help.
     Invoke-Native dotnet @('run', '-c', $Configuration, '--project', (Join-Path $root 'src/ImageTools.HelpGenerator'), '--',

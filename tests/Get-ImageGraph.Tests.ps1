@@ -20,6 +20,26 @@ AfterAll {
 }
 
 Describe 'Get-ImageGraph' {
+    It 'reads YAML through its own YamlDotNet from the dependencies folder, and keeps the engine where scripts can name its types' {
+        $node = Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples') | Select-Object -First 1
+        $root = Split-Path $manifest
+        $dependencies = Join-Path $root 'dependencies'
+
+        $node | Should -BeOfType ([ImageTools.Graph.ImageNode])
+        $node.GetType().Assembly.Location | Should -Be (Join-Path $root 'ImageTools.Engine.dll' | Resolve-Path).ProviderPath
+        $reader = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'ImageTools.Yaml' }
+        $reader.Location | Should -Be (Join-Path $dependencies 'ImageTools.Yaml.dll' | Resolve-Path).ProviderPath
+        if ($PSEdition -eq 'Core') {
+            # An isolated context, so another module's YamlDotNet in PowerShell's own stays apart.
+            $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($reader)
+            $context.Name | Should -Be 'ImageTools'
+            $yaml = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
+            $yaml.Location | Should -Be (Join-Path $dependencies 'YamlDotNet.dll' | Resolve-Path).ProviderPath
+            $inPowerShellsContext = [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { -not $_.IsDynamic }
+            $inPowerShellsContext.Location | Should -Not -Contain $yaml.Location
+        }
+    }
+
     BeforeEach {
         $tree = Join-Path $TestDrive ([guid]::NewGuid())
         New-TestImage $tree 'base' "FROM busybox:1.36`n"

@@ -3,8 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using ImageTools.Yaml;
 
 namespace ImageTools.Definitions
 {
@@ -14,14 +13,15 @@ namespace ImageTools.Definitions
     /// </summary>
     internal sealed class YamlFile
     {
-        private YamlFile(string path, YamlMappingNode root)
+        private YamlFile(string path, YamlValue root)
         {
             Path = path;
             Root = root;
         }
 
         public string Path { get; }
-        public YamlMappingNode Root { get; }
+        /// <summary>A mapping.</summary>
+        public YamlValue Root { get; }
 
         public static YamlFile Load(string path)
         {
@@ -37,73 +37,58 @@ namespace ImageTools.Definitions
 
         public static YamlFile Parse(string text, string path)
         {
-            var stream = new YamlStream();
-            var parser = new Parser(new StringReader(text));
-            try { stream.Load(parser); }
-            catch (InvalidOperationException e)
+            IReadOnlyList<YamlValue> documents;
+            try { documents = YamlReader.ReadDocuments(text); }
+            catch (YamlSyntaxException e)
             {
-                // YamlDotNet throws this, without a position, for some unclosed flow collections;
-                // the last event it read is the nearest place to point at.
                 throw new ImageToolsException("InvalidYaml", FaultKind.InvalidData,
-                    "Not valid YAML: a [list] or {mapping} is not closed. Fix the syntax at that line.",
-                    path, parser.Current == null ? (int?)null : checked((int)parser.Current.Start.Line), inner: e);
+                    $"Not valid YAML: {e.Message} Fix the syntax at that line.", path, e.Line, inner: e);
             }
-            catch (YamlException e)
-            {
-                // YamlDotNet wraps the useful message; the innermost one names the actual fault.
-                var inner = e;
-                while (inner.InnerException is YamlException deeper) inner = deeper;
-                throw new ImageToolsException("InvalidYaml", FaultKind.InvalidData,
-                    $"Not valid YAML: {StripPosition(inner.Message)} Fix the syntax at that line.",
-                    path, checked((int)e.Start.Line), inner: e);
-            }
-            if (stream.Documents.Count == 0) return new YamlFile(path, new YamlMappingNode());
-            if (stream.Documents.Count > 1)
+            if (documents.Count == 0) return new YamlFile(path, YamlValue.EmptyMapping(1));
+            if (documents.Count > 1)
                 throw new ImageToolsException("InvalidYaml", FaultKind.InvalidData,
                     "Holds more than one YAML document; keep a single mapping of settings.",
-                    path, checked((int)stream.Documents[1].RootNode.Start.Line));
-            var root = stream.Documents[0].RootNode;
-            if (root is YamlScalarNode empty && string.IsNullOrEmpty(empty.Value))
-                return new YamlFile(path, new YamlMappingNode());
-            if (root is not YamlMappingNode mapping)
+                    path, documents[1].Line);
+            var root = documents[0];
+            if (root.Kind == YamlKind.Scalar && string.IsNullOrEmpty(root.Text))
+                return new YamlFile(path, YamlValue.EmptyMapping(root.Line));
+            if (root.Kind != YamlKind.Mapping)
                 throw Invalid(path, root, "The file must be a mapping of settings (key: value).");
-            return new YamlFile(path, mapping);
+            return new YamlFile(path, root);
         }
 
-        public IEnumerable<KeyValuePair<string, YamlNode>> Entries()
+        public IEnumerable<KeyValuePair<string, YamlValue>> Entries()
         {
-            foreach (var pair in Root.Children)
+            foreach (var pair in Root.Pairs)
             {
-                if (pair.Key is not YamlScalarNode key || key.Value == null)
+                if (pair.Key.Kind != YamlKind.Scalar || pair.Key.Text == null)
                     throw Invalid(Path, pair.Key, "Keys must be plain names.");
-                yield return new KeyValuePair<string, YamlNode>(key.Value, pair.Value);
+                yield return new KeyValuePair<string, YamlValue>(pair.Key.Text, pair.Value);
             }
         }
 
         /// <summary>Rejects keys outside <paramref name="known"/>: a typo should not silently do nothing.</summary>
         public void RejectUnknownKeys(IReadOnlyCollection<string> known)
         {
-            foreach (var pair in Root.Children)
+            foreach (var entry in Entries())
             {
-                var key = ((YamlScalarNode)pair.Key).Value!;
-                if (!known.Contains(key))
-                    throw Invalid(Path, pair.Key,
-                        $"Unknown key '{key}'. Known keys: {string.Join(", ", known)}.");
+                if (!known.Contains(entry.Key))
+                    throw new ImageToolsException("InvalidSetting", FaultKind.InvalidData,
+                        $"Unknown key '{entry.Key}'. Known keys: {string.Join(", ", known)}.", Path, LineOf(entry.Key));
             }
         }
 
-        public YamlNode? Node(string key) =>
-            Root.Children.TryGetValue(new YamlScalarNode(key), out var node) && !IsNull(node) ? node : null;
+        public YamlValue? Node(string key) =>
+            Root.Pairs.Where(p => p.Key.Kind == YamlKind.Scalar && p.Key.Text == key).Select(p => p.Value).FirstOrDefault(v => !v.IsNull);
 
         public int LineOf(string key) =>
-            Root.Children.Keys.OfType<YamlScalarNode>().Where(k => k.Value == key)
-                .Select(k => checked((int)k.Start.Line)).FirstOrDefault();
+            Root.Pairs.Where(p => p.Key.Kind == YamlKind.Scalar && p.Key.Text == key).Select(p => p.Key.Line).FirstOrDefault();
 
         public string? String(string key)
         {
             var node = Node(key);
             if (node == null) return null;
-            if (node is YamlScalarNode scalar) return scalar.Value;
+            if (node.Kind == YamlKind.Scalar) return node.Text;
             throw Invalid(Path, node, $"'{key}' must be a single value, not a list or mapping.");
         }
 
@@ -119,13 +104,13 @@ namespace ImageTools.Definitions
         public IReadOnlyList<string> StringList(string key)
         {
             var node = Node(key);
-            switch (node)
+            if (node == null) return Array.Empty<string>();
+            switch (node.Kind)
             {
-                case null: return Array.Empty<string>();
-                case YamlScalarNode scalar: return new[] { scalar.Value ?? "" };
-                case YamlSequenceNode sequence:
-                    return sequence.Children.Select(item => item is YamlScalarNode s && s.Value != null
-                        ? s.Value
+                case YamlKind.Scalar: return new[] { node.Text ?? "" };
+                case YamlKind.Sequence:
+                    return node.Items.Select(item => item.Kind == YamlKind.Scalar && item.Text != null
+                        ? item.Text
                         : throw Invalid(Path, item, $"Every item of '{key}' must be a single value.")).ToArray();
                 default:
                     throw Invalid(Path, node, $"'{key}' must be a list of values.");
@@ -137,58 +122,44 @@ namespace ImageTools.Definitions
             var node = Node(key);
             var result = new Dictionary<string, string>(StringComparer.Ordinal);
             if (node == null) return result;
-            if (node is not YamlMappingNode mapping)
+            if (node.Kind != YamlKind.Mapping)
                 throw Invalid(Path, node, $"'{key}' must be a mapping (NAME: value).");
-            foreach (var pair in mapping.Children)
+            foreach (var pair in node.Pairs)
             {
-                if (pair.Key is not YamlScalarNode k || string.IsNullOrEmpty(k.Value))
+                if (pair.Key.Kind != YamlKind.Scalar || string.IsNullOrEmpty(pair.Key.Text))
                     throw Invalid(Path, pair.Key, $"Keys under '{key}' must be plain names.");
-                if (pair.Value is not YamlScalarNode v)
-                    throw Invalid(Path, pair.Value, $"'{key}.{k.Value}' must be a single value.");
-                result[k.Value!] = v.Value ?? "";
+                if (pair.Value.Kind != YamlKind.Scalar)
+                    throw Invalid(Path, pair.Value, $"'{key}.{pair.Key.Text}' must be a single value.");
+                result[pair.Key.Text!] = pair.Value.Text ?? "";
             }
             return result;
         }
 
         /// <summary>A plain .NET shape of a node (string, list, dictionary), for template variables.</summary>
-        public static object? ToPlain(YamlNode node)
+        public static object? ToPlain(YamlValue node)
         {
-            switch (node)
+            switch (node.Kind)
             {
-                case YamlScalarNode scalar:
-                    if (IsNull(scalar)) return null;
-                    if (scalar.Style == YamlDotNet.Core.ScalarStyle.Plain)
+                case YamlKind.Scalar:
+                    if (node.IsNull) return null;
+                    if (node.IsPlain)
                     {
-                        if (scalar.Value == "true" || scalar.Value == "True") return true;
-                        if (scalar.Value == "false" || scalar.Value == "False") return false;
-                        if (long.TryParse(scalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) return n;
+                        if (node.Text == "true" || node.Text == "True") return true;
+                        if (node.Text == "false" || node.Text == "False") return false;
+                        if (long.TryParse(node.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) return n;
                     }
-                    return scalar.Value;
-                case YamlSequenceNode sequence:
-                    return sequence.Children.Select(ToPlain).ToList();
-                case YamlMappingNode mapping:
-                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var pair in mapping.Children)
-                        map[((YamlScalarNode)pair.Key).Value ?? ""] = ToPlain(pair.Value);
-                    return map;
+                    return node.Text;
+                case YamlKind.Sequence:
+                    return node.Items.Select(ToPlain).ToList();
                 default:
-                    return null;
+                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var pair in node.Pairs)
+                        map[pair.Key.Text ?? ""] = ToPlain(pair.Value);
+                    return map;
             }
         }
 
-        public static ImageToolsException Invalid(string path, YamlNode node, string message) =>
-            new ImageToolsException("InvalidSetting", FaultKind.InvalidData, message, path, checked((int)node.Start.Line));
-
-        private static bool IsNull(YamlNode node) =>
-            node is YamlScalarNode s && s.Style == YamlDotNet.Core.ScalarStyle.Plain &&
-            (s.Value == null || s.Value == "" || s.Value == "~" || s.Value == "null");
-
-        // "(Line: 3, Col: 5, Idx: 20) - (Line: ...): message" → "message"
-        private static string StripPosition(string message)
-        {
-            var marker = message.IndexOf("): ", StringComparison.Ordinal);
-            var text = marker >= 0 && message.StartsWith("(", StringComparison.Ordinal) ? message.Substring(marker + 3) : message;
-            return text.EndsWith(".", StringComparison.Ordinal) ? text : text + ".";
-        }
+        public static ImageToolsException Invalid(string path, YamlValue node, string message) =>
+            new ImageToolsException("InvalidSetting", FaultKind.InvalidData, message, path, node.Line);
     }
 }
