@@ -109,4 +109,18 @@ Describe 'Get-ImageGraph' {
         $result = TabExpansion2 -inputScript "Get-ImageGraph -Path '$tree' -Name ru" -cursorColumn ("Get-ImageGraph -Path '$tree' -Name ru").Length
         $result.CompletionMatches.CompletionText | Should -Be @('runtime')
     }
+
+    It 'completes image names of a tree given relative to the PowerShell location, or of the location itself' {
+        Push-Location (Split-Path $tree)
+        try {
+            $line = "Get-ImageGraph -Path ./$(Split-Path -Leaf $tree) -Name a"
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('app')
+            Set-Location $tree
+            $line = 'Invoke-ImageBuild -Name '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('app', 'base', 'other', 'runtime')
+        }
+        finally {
+            Pop-Location
+        }
+    }
 }
