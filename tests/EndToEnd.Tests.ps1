@@ -1,8 +1,10 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# The whole pipeline on a copy of examples/: graph → rebuild check → build → publish (to an
-# archive, the examples have no registry) → changelog update → the bumped images are stale again.
+# The whole pipeline on a copy of examples/: graph → rebuild check → build → publish → changelog
+# update → the bumped images are stale again. Once with the local engine as the record and an
+# archive (the examples have no registry), once against the registry named by
+# IMAGETOOLS_TEST_REGISTRY (host:port; tests/services/start.sh provides one) when it is set.
 # Uses the Docker engine this host's docker CLI talks to; needs busybox:1.36 there. Every image
-# goes under a unique namespace and is removed afterwards.
+# goes under a unique namespace and its local tags are removed afterwards.
 
 BeforeDiscovery {
     $script:noDocker = $true
@@ -16,6 +18,16 @@ BeforeAll {
     $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
     if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
     Import-Module $manifest -Force
+
+    # Children build FROM plain names (base, runtime, tools), so a build also tags those onto the
+    # run's images: remove every tag that points at an image whose repository starts with $Prefix.
+    function Remove-TestImages([string] $Prefix) {
+        $ours = docker image ls --format '{{.Repository}} {{.ID}}' | Where-Object { $_.StartsWith($Prefix) } | ForEach-Object { ($_ -split ' ')[1] }
+        docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' | ForEach-Object {
+            $tag, $id = $_ -split ' '
+            if ($ours -contains $id) { docker image rm $tag *> $null }
+        }
+    }
 }
 
 AfterAll {
@@ -32,13 +44,7 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
     }
 
     AfterAll {
-        # Children build FROM plain names (base, runtime, tools), so the build also tagged those onto
-        # this run's images: remove every tag that points at an image of this namespace.
-        $ours = docker image ls --format '{{.Repository}} {{.ID}}' | Where-Object { $_ -like "$ns/* *" } | ForEach-Object { ($_ -split ' ')[1] }
-        docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' | ForEach-Object {
-            $tag, $id = $_ -split ' '
-            if ($ours -contains $id) { docker image rm $tag *> $null }
-        }
+        Remove-TestImages "$ns/"
     }
 
     It 'builds every stale image, publishes it, and then finds nothing stale' {
@@ -62,5 +68,55 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
         $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild
         ($stale | Where-Object Name -eq 'base').Reasons | Should -Contain 'NotPublished'
         ($stale | Where-Object Name -eq 'runtime').Reasons | Should -Be @('ParentRebuilt')
+    }
+}
+
+Describe 'The ImageTools pipeline end to end with a registry' -Skip:($noDocker -or -not $env:IMAGETOOLS_TEST_REGISTRY) {
+    BeforeAll {
+        $registry = $env:IMAGETOOLS_TEST_REGISTRY
+        $ns = 'e2r' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $tree = Join-Path $TestDrive 'registry-examples'
+        Copy-Item -Recurse (Join-Path $PSScriptRoot '../examples') $tree
+        # The external base comes from the test registry as well, so that the rebuild check (which
+        # asks a base's own registry whether it changed) talks to no other registry.
+        $base = "$registry/$ns/busybox:1.36"
+        docker tag busybox:1.36 $base
+        docker push $base *> $null
+        if ($LASTEXITCODE -ne 0) { throw "Cannot push $base to the test registry $registry" }
+        foreach ($file in 'base/Dockerfile.template', 'static-files/Dockerfile', 'imagetools.yaml') {
+            $path = Join-Path $tree $file
+            Set-Content -NoNewline -Path $path -Value ((Get-Content -Raw $path) -replace 'busybox:1\.36', $base)
+        }
+        Add-Content (Join-Path $tree 'imagetools.yaml') "registry: $registry`nnamespace: $ns"
+    }
+
+    AfterAll {
+        Remove-TestImages "$registry/$ns/"
+    }
+
+    It 'pushes every stale image with latest, then finds nothing stale and pushes nothing again' {
+        $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild
+        $stale.Count | Should -Be 6
+        ($stale | Where-Object Name -eq 'base').Reasons | Should -Be @('NotPublished')
+
+        $built = $stale | Invoke-ImageBuild -ThrottleLimit 2
+        $built.Status | Sort-Object -Unique | Should -Be @('Built')
+        $published = $built | Publish-Image
+        $published.Status | Sort-Object -Unique | Should -Be @('Pushed')
+        ($published | Where-Object Name -eq 'base').Tags | Should -Be @('0.1.0', 'latest')
+        ($published | Where-Object Name -eq 'base').Reference | Should -Be "$registry/$ns/base:0.1.0"
+
+        Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Should -BeNullOrEmpty
+        ($built | Publish-Image).Status | Sort-Object -Unique | Should -Be @('AlreadyPublished')
+    }
+
+    It 'sees the images a changelog update bumped as not published under their new versions' {
+        Update-ImageChangelog -Path $tree -Name base -Reason 'Rebuild for CVE-2026-0001' -Author 'E2E' -Email 'e2e@example.org' -WarningAction SilentlyContinue | Out-Null
+
+        $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild
+        ($stale | Where-Object Name -eq 'base').Reference | Should -Be "$registry/$ns/base:0.1.0-s1"
+        ($stale | Where-Object Name -eq 'base').Reasons | Should -Contain 'NotPublished'
+        ($stale | Where-Object Name -eq 'runtime').Reasons | Should -Be @('ParentRebuilt')
+        $stale.Count | Should -Be 5 -Because 'static-files does not build on base'
     }
 }
