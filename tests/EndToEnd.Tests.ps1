@@ -91,6 +91,8 @@ Describe 'The ImageTools pipeline end to end with a registry' -Skip:($noDocker -
     }
 
     AfterAll {
+        # The base tag first: it shares busybox's image id, which Remove-TestImages would take for ours.
+        docker image rm $base *> $null
         Remove-TestImages "$registry/$ns/"
     }
 
