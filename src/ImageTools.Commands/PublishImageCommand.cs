@@ -97,10 +97,10 @@ namespace ImageTools.Commands
             var engine = new DockerCliEngine();
             try
             {
-                var images = new List<(ImageNode, string)>();
+                var images = new List<ImageToPublish>();
                 foreach (var result in _results)
                 {
-                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add((result.Node, result.ImageId));
+                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
                     else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
                     else
                         ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.InvalidOperation,
@@ -109,7 +109,7 @@ namespace ImageTools.Commands
                 foreach (var node in _nodes)
                 {
                     var local = Task.Run(() => engine.InspectAsync(node.Reference, _cancellation.Token)).GetAwaiter().GetResult();
-                    if (local != null) images.Add((node, local.Id));
+                    if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
                         ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
                             $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
@@ -132,22 +132,22 @@ namespace ImageTools.Commands
             catch (OperationCanceledException) { }
         }
 
-        private IReadOnlyList<PublishResult> ToArchive(DockerCliEngine engine, List<(ImageNode, string)> images)
+        private IReadOnlyList<PublishResult> ToArchive(DockerCliEngine engine, List<ImageToPublish> images)
         {
             var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
-            var approved = images.Where(i => ShouldProcess(i.Item1.Reference, $"Save image to the archive {directory}")).ToList();
+            var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, _cancellation.Token)).GetAwaiter().GetResult();
         }
 
-        private IReadOnlyList<PublishResult> ToRegistry(List<(ImageNode Node, string ImageId)> images)
+        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images)
         {
             var config = images[0].Node.Graph.Tree.Config;
             if (config.Registry == null)
                 throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
                     $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
             var tags = (NonAtomic ? "" : "after every image is pushed, ") + "move latest and extra tags";
-            var approved = images.Where(i => ShouldProcess(i.Node.Reference, $"Push to {config.Registry}; {tags}")).ToList();
+            var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(async () =>
             {

@@ -47,7 +47,7 @@ namespace ImageTools.Benchmarks
                 var engine = new DockerCliEngine();
                 var imageId = engine.InspectAsync("busybox:1.36", CancellationToken.None).GetAwaiter().GetResult()!.Id;
                 foreach (var node in graph.Nodes) engine.TagAsync(imageId, node.Reference, CancellationToken.None).GetAwaiter().GetResult();
-                var images = graph.Nodes.Select(n => (n, imageId)).ToList();
+                var images = graph.Nodes.Select(n => new ImageToPublish(n, imageId)).ToList();
 
                 var first = Time(() => Publish(registry!, engine, images, PublishStatus.Pushed));
                 var again = Time(() => Publish(registry!, engine, images, PublishStatus.AlreadyPublished));
@@ -70,7 +70,7 @@ namespace ImageTools.Benchmarks
             }
         }
 
-        private static void Publish(string registry, IContainerEngine engine, List<(ImageNode, string)> images, PublishStatus expected)
+        private static void Publish(string registry, IContainerEngine engine, List<ImageToPublish> images, PublishStatus expected)
         {
             using var client = new RegistryClient(registry);
             var results = new RegistryPublisher(engine, client, new RegistryPublishOptions { ThrottleLimit = 8 })
@@ -101,7 +101,7 @@ namespace ImageTools.Benchmarks
             }
         }
 
-        private static string Retagged(ImageNode node, string tag) => node.Reference.Substring(0, node.Reference.LastIndexOf(':')) + ":" + tag;
+        private static string Retagged(ImageNode node, string tag) => node.ReferenceWithTag(tag);
 
         private static TimeSpan Time(Action action)
         {

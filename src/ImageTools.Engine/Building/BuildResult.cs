@@ -19,17 +19,20 @@ namespace ImageTools.Building
     /// <summary>One image's outcome: what Invoke-ImageBuild emits and Publish-Image takes.</summary>
     public sealed class BuildResult
     {
-        internal BuildResult(ImageNode node, BuildStatus status)
+        internal BuildResult(ImageNode node, BuildStatus status, string? tagSuffix = null)
         {
             Node = node;
             Status = status;
+            Tag = node.Tag + tagSuffix;
         }
 
         /// <summary>A result for an image that needed no rebuild.</summary>
         public static BuildResult UpToDate(ImageNode node) => new BuildResult(node, BuildStatus.UpToDate);
 
         public string Name => Node.Name;
-        public string Reference => Node.Reference;
+        /// <summary>The tag built: the image's version tag, with the nightly suffix for -Nightly builds.</summary>
+        public string Tag { get; }
+        public string Reference => Node.ReferenceWithTag(Tag);
         public BuildStatus Status { get; internal set; }
         /// <summary>The new image's id (<c>sha256:…</c>), once built.</summary>
         public string? ImageId { get; internal set; }

@@ -44,7 +44,7 @@ namespace ImageTools.Building
             Directory.CreateDirectory(LogDirectory);
 
             var run = new Run(graph, selected, await PullExternalBasesAsync(selected, cancellationToken).ConfigureAwait(false),
-                new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)));
+                new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)), _options.TagSuffix);
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             try { await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false); }
             finally { _options.InputDigester.SaveCache(); }
@@ -53,12 +53,12 @@ namespace ImageTools.Building
 
         private sealed class Run
         {
-            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, IReadOnlyDictionary<string, string> pullErrors, Lazy<Task<(string?, string?)>> git)
+            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, IReadOnlyDictionary<string, string> pullErrors, Lazy<Task<(string?, string?)>> git, string? tagSuffix)
             {
                 Graph = graph;
                 PullErrors = pullErrors;
                 Git = git;
-                Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped), StringComparer.Ordinal);
+                Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped, tagSuffix), StringComparer.Ordinal);
                 Finished = selected.ToDictionary(n => n.Name, _ => new TaskCompletionSource<BuildResult>(), StringComparer.Ordinal);
             }
 
@@ -103,7 +103,7 @@ namespace ImageTools.Building
             }
             finally
             {
-                _progress?.Report(new BuildEvent(node.Name, $"{node.Reference}: {result.Status}" + (result.Error == null ? "" : $" — {result.Error}"), result));
+                _progress?.Report(new BuildEvent(node.Name, $"{result.Reference}: {result.Status}" + (result.Error == null ? "" : $" — {result.Error}"), result));
                 run.Finished[node.Name].TrySetResult(result);
             }
         }
@@ -150,7 +150,7 @@ namespace ImageTools.Building
         /// </summary>
         private string[] TagsFor(ImageNode node, ImageGraph graph)
         {
-            var own = node.Reference + (_options.TagSuffix ?? "");
+            var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix);
             var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
             return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
         }

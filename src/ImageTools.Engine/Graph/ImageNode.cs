@@ -49,6 +49,9 @@ namespace ImageTools.Graph
         public string Tag => Definition.Tag;
         /// <summary>Full reference: [registry/][namespace/]name:tag.</summary>
         public string Reference { get; }
+
+        /// <summary>The reference with another tag (a nightly build's <c>1.0-20261122</c>).</summary>
+        public string ReferenceWithTag(string tag) => Reference.Substring(0, Reference.LastIndexOf(':') + 1) + tag;
         public string Directory => Definition.Directory;
         public string Dockerfile => Definition.DockerfilePath;
         /// <summary>Build level: 0 for images with no parent in the tree, else one more than the deepest parent.</summary>

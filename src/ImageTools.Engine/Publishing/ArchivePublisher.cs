@@ -31,7 +31,7 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>Archives each image (whose local tag must still point at <c>ImageId</c>), then rewrites the index.</summary>
-        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<(ImageNode Node, string ImageId)> images, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken)
         {
             try { Directory.CreateDirectory(_directory); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -42,10 +42,10 @@ namespace ImageTools.Publishing
             var results = new List<PublishResult>();
             try
             {
-                foreach (var (node, imageId) in images)
+                foreach (var image in images)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    results.Add(await ArchiveOneAsync(node, imageId, cancellationToken).ConfigureAwait(false));
+                    results.Add(await ArchiveOneAsync(image, cancellationToken).ConfigureAwait(false));
                 }
             }
             finally
@@ -65,25 +65,26 @@ namespace ImageTools.Publishing
                     .OrderBy(e => e.File, StringComparer.Ordinal)
                     .ToList();
 
-        private async Task<PublishResult> ArchiveOneAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
+        private async Task<PublishResult> ArchiveOneAsync(ImageToPublish image, CancellationToken cancellationToken)
         {
-            var fileName = ArchiveEntry.FileNameFor(node.Name, node.Tag);
+            var (node, imageId) = (image.Node, image.ImageId);
+            var fileName = ArchiveEntry.FileNameFor(node.Name, image.Tag);
             var tar = Path.Combine(_directory, fileName);
             var record = tar + ArchiveEntry.RecordExtension;
-            var result = new PublishResult(node, _directory) { Path = tar, Digest = imageId, Tags = new[] { node.Tag }, Attempts = 1 };
+            var result = new PublishResult(image, _directory) { Path = tar, Digest = imageId, Tags = new[] { image.Tag }, Attempts = 1 };
             try
             {
-                using var held = await LockAsync(tar + ".lock", node, cancellationToken).ConfigureAwait(false);
+                using var held = await LockAsync(tar + ".lock", image, cancellationToken).ConfigureAwait(false);
                 var existing = ArchiveEntry.FromRecord(record);
                 if (existing != null && existing.Digest == imageId && File.Exists(tar) && new FileInfo(tar).Length == existing.Size)
                 {
                     result.Status = PublishStatus.AlreadyPublished;
                     return result;
                 }
-                var current = await _engine.InspectAsync(node.Reference, cancellationToken).ConfigureAwait(false);
+                var current = await _engine.InspectAsync(image.Reference, cancellationToken).ConfigureAwait(false);
                 if (current == null || current.Id != imageId)
                     throw new ImageToolsException("ImageChanged", FaultKind.InvalidOperation,
-                        $"{node.Reference} no longer points at the built image {imageId}; it was not archived. Build and publish it again.",
+                        $"{image.Reference} no longer points at the built image {imageId}; it was not archived. Build and publish it again.",
                         imageName: node.Name);
 
                 // Drop the old record first: a crash after the new tar lands must not leave a record vouching for it.
@@ -91,14 +92,14 @@ namespace ImageTools.Publishing
                 var partial = tar + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 try
                 {
-                    await _engine.SaveAsync(node.Reference, partial, cancellationToken).ConfigureAwait(false);
+                    await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false);
                     AtomicFile.MoveOver(partial, tar);
                 }
                 finally
                 {
                     if (File.Exists(partial)) File.Delete(partial);
                 }
-                var entry = new ArchiveEntry(node.Name, node.Tag, node.Reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName);
+                var entry = new ArchiveEntry(node.Name, image.Tag, image.Reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName);
                 AtomicFile.WriteAllText(record, entry.ToRecord());
                 result.Status = PublishStatus.Archived;
             }
@@ -116,7 +117,7 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>An exclusive lock file per image; another run holding it is waited for, up to the timeout.</summary>
-        private async Task<IDisposable> LockAsync(string path, ImageNode node, CancellationToken cancellationToken)
+        private async Task<IDisposable> LockAsync(string path, ImageToPublish image, CancellationToken cancellationToken)
         {
             var deadline = DateTime.UtcNow + _lockTimeout;
             while (true)
@@ -129,8 +130,8 @@ namespace ImageTools.Publishing
                 catch (IOException e)
                 {
                     throw new ImageToolsException("ArchiveLocked", FaultKind.ResourceUnavailable,
-                        $"Another run has been writing {node.Reference} to this archive for over {_lockTimeout.TotalMinutes:F0} minutes. " +
-                        $"If no other run is active, delete {path}.", path, imageName: node.Name, inner: e);
+                        $"Another run has been writing {image.Reference} to this archive for over {_lockTimeout.TotalMinutes:F0} minutes. " +
+                        $"If no other run is active, delete {path}.", path, imageName: image.Node.Name, inner: e);
                 }
             }
         }

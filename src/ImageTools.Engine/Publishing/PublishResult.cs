@@ -17,14 +17,16 @@ namespace ImageTools.Publishing
     /// <summary>One image's publishing outcome: what Publish-Image emits.</summary>
     public sealed class PublishResult
     {
-        internal PublishResult(ImageNode node, string destination)
+        internal PublishResult(ImageToPublish image, string destination)
         {
-            Node = node;
+            Node = image.Node;
+            Reference = image.Reference;
             Destination = destination;
         }
 
         public string Name => Node.Name;
-        public string Reference => Node.Reference;
+        /// <summary>The reference published under its version tag (with a nightly suffix, if it was built with one).</summary>
+        public string Reference { get; }
         /// <summary>The image id (config digest) published.</summary>
         public string? Digest { get; internal set; }
         public string[] Tags { get; internal set; } = new string[0];

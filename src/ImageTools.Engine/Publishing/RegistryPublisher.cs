@@ -49,28 +49,28 @@ namespace ImageTools.Publishing
             _options = options;
         }
 
-        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<(ImageNode Node, string ImageId)> images, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken)
         {
-            var work = images.Select(i => (i.Node, i.ImageId, Result: new PublishResult(i.Node, _client.Registry))).ToList();
+            var work = images.Select(i => (Image: i, Result: new PublishResult(i, _client.Registry))).ToList();
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             var pushed = await Task.WhenAll(work.Select(async item =>
             {
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try { return await PublishVersionAsync(item.Node, item.ImageId, item.Result, cancellationToken).ConfigureAwait(false); }
+                try { return await PublishVersionAsync(item.Image, item.Result, cancellationToken).ConfigureAwait(false); }
                 finally { throttle.Release(); }
             })).ConfigureAwait(false);
 
-            var failed = work.Where(w => w.Result.Status == PublishStatus.Failed).Select(w => w.Node.Name).ToList();
+            var failed = work.Where(w => w.Result.Status == PublishStatus.Failed).Select(w => w.Image.Node.Name).ToList();
             for (var i = 0; i < work.Count; i++)
             {
-                var (node, _, result) = work[i];
+                var (image, result) = work[i];
                 if (result.Status == PublishStatus.Failed || pushed[i] == null) continue;
                 if (_options.Atomic && failed.Count > 0)
                 {
                     result.Error = $"Floating tags were not moved because {string.Join(", ", failed)} failed (atomic publish).";
                     continue;
                 }
-                try { await MoveFloatingTagsAsync(node, pushed[i]!, result, cancellationToken).ConfigureAwait(false); }
+                try { await MoveFloatingTagsAsync(image, pushed[i]!, result, cancellationToken).ConfigureAwait(false); }
                 catch (ImageToolsException e)
                 {
                     result.Status = PublishStatus.Failed;
@@ -82,37 +82,38 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>Phase one: the version tag. Returns the pushed image's own manifest, or null when the image failed.</summary>
-        private async Task<RegistryManifest?> PublishVersionAsync(ImageNode node, string imageId, PublishResult result, CancellationToken cancellationToken)
+        private async Task<RegistryManifest?> PublishVersionAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
         {
-            var repository = ImageReference.Parse(node.Reference).Normalize().Repository;
+            var (node, imageId, tag) = (image.Node, image.ImageId, image.Tag);
+            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
             result.Digest = imageId;
             try
             {
-                var existing = await _client.GetManifestAsync(repository, node.Tag, cancellationToken).ConfigureAwait(false);
+                var existing = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, cancellationToken).ConfigureAwait(false);
                 if (published?.Config?.Digest == imageId)
                 {
                     result.Status = PublishStatus.AlreadyPublished;
-                    result.Tags = new[] { node.Tag };
+                    result.Tags = new[] { tag };
                     return published;
                 }
                 // Other platforms in an index are not a conflict: they are kept. Our platform with other content is.
                 // A tree image without a version publishes as latest, which is floating by nature.
                 if (published != null && node.Version != null && !_options.AllowOverwrite)
                     throw new ImageToolsException("VersionTagExists", FaultKind.InvalidOperation,
-                        $"{node.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
+                        $"{image.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
                         "Bump the version (Update-ImageChangelog), or pass -AllowOverwrite to replace it.", imageName: node.Name);
 
-                await PushWithRetriesAsync(node, result, cancellationToken).ConfigureAwait(false);
-                var manifest = await _client.GetManifestAsync(repository, node.Tag, cancellationToken).ConfigureAwait(false);
+                await PushWithRetriesAsync(image, result, cancellationToken).ConfigureAwait(false);
+                var manifest = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 if (manifest?.Config?.Digest != imageId)
                     throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
-                        $"After the push, {node.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
+                        $"After the push, {image.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
                         imageName: node.Name);
                 // docker push replaced the tag; put back the other platforms an index there had.
-                if (existing != null && existing.IsIndex) await PutMergedAsync(repository, node.Tag, existing, manifest, cancellationToken).ConfigureAwait(false);
+                if (existing != null && existing.IsIndex) await PutMergedAsync(repository, tag, existing, manifest, cancellationToken).ConfigureAwait(false);
                 result.Status = PublishStatus.Pushed;
-                result.Tags = new[] { node.Tag };
+                result.Tags = new[] { tag };
                 return manifest;
             }
             catch (ImageToolsException e)
@@ -146,14 +147,14 @@ namespace ImageTools.Publishing
             return await _client.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(merged.ToJson()), index.MediaType, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task PushWithRetriesAsync(ImageNode node, PublishResult result, CancellationToken cancellationToken)
+        private async Task PushWithRetriesAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
         {
             for (var attempt = 1; ; attempt++)
             {
                 result.Attempts = attempt;
                 try
                 {
-                    await _engine.PushAsync(node.Reference, cancellationToken).ConfigureAwait(false);
+                    await _engine.PushAsync(image.Reference, cancellationToken).ConfigureAwait(false);
                     return;
                 }
                 catch (ImageToolsException e) when (attempt < _options.Retry.MaxAttempts && !IsPermanent(e))
@@ -164,11 +165,11 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>Phase two: latest and the extra tags, by manifest PUT of the version tag's exact bytes; tags already there are left alone.</summary>
-        private async Task MoveFloatingTagsAsync(ImageNode node, RegistryManifest manifest, PublishResult result, CancellationToken cancellationToken)
+        private async Task MoveFloatingTagsAsync(ImageToPublish image, RegistryManifest manifest, PublishResult result, CancellationToken cancellationToken)
         {
-            var repository = ImageReference.Parse(node.Reference).Normalize().Repository;
+            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
             var tags = new List<string>(result.Tags);
-            foreach (var tag in new[] { "latest" }.Concat(node.Definition.ExtraTags).Where(t => t != node.Tag).Distinct(StringComparer.Ordinal))
+            foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag).Distinct(StringComparer.Ordinal))
             {
                 var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 if (current != null && current.IsIndex)

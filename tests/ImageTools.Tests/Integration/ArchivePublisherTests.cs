@@ -16,14 +16,14 @@ namespace ImageTools.Tests.Integration
     public class ArchivePublisherTests
     {
         /// <summary>A tiny image built for real; returns its node and image id.</summary>
-        private static (ImageNode Node, string ImageId) BuildOne(TestTree tree, string name, string content)
+        private static ImageToPublish BuildOne(TestTree tree, string name, string content)
         {
             tree.Image(name, $"FROM busybox:1.36\nRUN echo {content} > /content\n").Write($"{name}/image.yaml", $"name: {name}\nversion: '1.0'\n");
             var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
             var result = new ImageBuilder(DockerServices.Engine(), new BuildOptions())
                 .BuildAsync(graph, new[] { graph[name] }, CancellationToken.None).GetAwaiter().GetResult().Single();
             Assert.Equal(BuildStatus.Built, result.Status);
-            return (graph[name], result.ImageId!);
+            return new ImageToPublish(graph[name], result.ImageId!);
         }
 
         private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N").Substring(0, 8);

@@ -20,16 +20,16 @@ namespace ImageTools.Tests.Integration
             .Image("alpha", "FROM busybox:1.36\nRUN echo alpha-1 > /id\n").Write("alpha/image.yaml", "version: '1.0'\ntags: [stable]\n")
             .Image("beta", "FROM busybox:1.36\nRUN echo beta-1 > /id\n").Write("beta/image.yaml", "version: '2.0'\n");
 
-        private static List<(ImageNode Node, string ImageId)> BuildAll(string root)
+        private static List<ImageToPublish> BuildAll(string root)
         {
             var graph = ImageGraph.Build(TreeScanner.Scan(root));
             var results = new ImageBuilder(DockerServices.Engine(), new BuildOptions { ThrottleLimit = 2 })
                 .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult();
             Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
-            return results.Select(r => (r.Node, r.ImageId!)).ToList();
+            return results.Select(r => new ImageToPublish(r.Node, r.ImageId!)).ToList();
         }
 
-        private static Dictionary<string, PublishResult> Publish(IEnumerable<(ImageNode, string)> images, RegistryPublishOptions? options = null)
+        private static Dictionary<string, PublishResult> Publish(IEnumerable<ImageToPublish> images, RegistryPublishOptions? options = null)
         {
             using var client = new RegistryClient(DockerServices.RegistryAddress!);
             return new RegistryPublisher(DockerServices.Engine(), client, options ?? new RegistryPublishOptions())
@@ -60,6 +60,26 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(version, DigestOf($"{ns}/alpha", "stable"));
             Assert.All(second.Values, r => Assert.Equal(PublishStatus.AlreadyPublished, r.Status));
             Assert.All(second.Values, r => Assert.Equal(0, r.Attempts));
+        }
+
+        [DockerFact]
+        public void A_nightly_build_is_tagged_and_published_under_its_suffixed_version_only()
+        {
+            var ns = $"ngt{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var built = new ImageBuilder(DockerServices.Engine(), new BuildOptions { TagSuffix = "-20261122" })
+                .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(r => r.Name);
+            Assert.Equal($"{DockerServices.RegistryAddress}/{ns}/alpha:1.0-20261122", built["alpha"].Reference);
+            Assert.Equal(built["alpha"].Reference, built["alpha"].Tags[0]);
+
+            var published = Publish(built.Values.Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag)));
+
+            Assert.Equal(PublishStatus.Pushed, published["alpha"].Status);
+            Assert.Equal(built["alpha"].Reference, published["alpha"].Reference);
+            Assert.Equal(new[] { "1.0-20261122", "latest", "stable" }, published["alpha"].Tags);
+            Assert.Equal(DigestOf($"{ns}/alpha", "1.0-20261122"), DigestOf($"{ns}/alpha", "latest"));
+            Assert.Null(DigestOf($"{ns}/alpha", "1.0"));
         }
 
         [DockerFact]

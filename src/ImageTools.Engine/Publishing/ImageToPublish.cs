@@ -1,0 +1,28 @@
+using System;
+using ImageTools.Graph;
+
+namespace ImageTools.Publishing
+{
+    /// <summary>
+    /// A built image and the local tag it was built under: the image's version tag, or that tag
+    /// with a nightly suffix (<c>1.0-20261122</c>), which is then the version tag published.
+    /// </summary>
+    public sealed class ImageToPublish
+    {
+        public ImageToPublish(ImageNode node, string imageId, string? tag = null)
+        {
+            Node = node;
+            ImageId = imageId;
+            Tag = tag ?? node.Tag;
+        }
+
+        public ImageNode Node { get; }
+        /// <summary>The config digest (<c>sha256:…</c>) of the built image.</summary>
+        public string ImageId { get; }
+        public string Tag { get; }
+        /// <summary>The node's reference with <see cref="Tag"/> for its tag.</summary>
+        public string Reference => Node.ReferenceWithTag(Tag);
+
+        public override string ToString() => $"{Reference} ({ImageId})";
+    }
+}
