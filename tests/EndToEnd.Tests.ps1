@@ -7,17 +7,13 @@
 # goes under a unique namespace and its local tags are removed afterwards.
 
 BeforeDiscovery {
-    $script:noDocker = $true
-    if (Get-Command docker -ErrorAction SilentlyContinue) {
-        docker image inspect busybox:1.36 *> $null
-        $script:noDocker = $LASTEXITCODE -ne 0
-    }
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $script:noDocker = -not (Test-DockerEngine)
 }
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    Import-Module $manifest -Force
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $null = Import-LaidOutModule
 
     # Children build FROM plain names (base, runtime, tools), so a build also tags those onto the
     # run's images: remove every tag that points at an image whose repository starts with $Prefix.

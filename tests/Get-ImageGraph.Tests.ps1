@@ -2,9 +2,9 @@
 # Runs against the laid-out module (./build.ps1 -Task Package, or -Task Test which does it first).
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    Import-Module $manifest -Force
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $manifest = Get-LaidOutManifest
+    $null = Import-LaidOutModule
 
     function New-TestImage {
         param([string] $Root, [string] $Directory, [string] $Dockerfile, [hashtable] $Files = @{})

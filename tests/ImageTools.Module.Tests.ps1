@@ -2,9 +2,9 @@
 # The laid-out module as PowerShell sees it: manifest, exports, help, views. Needs no Docker.
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    $module = Import-Module $manifest -Force -PassThru
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $manifest = Get-LaidOutManifest
+    $module = Import-LaidOutModule
     $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog'
 }
 

@@ -3,17 +3,14 @@
 # Every image gets a unique name and is removed afterwards. Needs a local busybox:1.36 image.
 
 BeforeDiscovery {
-    $script:noDocker = $true
-    if (Get-Command docker -ErrorAction SilentlyContinue) {
-        docker image inspect busybox:1.36 *> $null
-        $script:noDocker = $LASTEXITCODE -ne 0
-    }
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $script:noDocker = -not (Test-DockerEngine)
 }
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    Import-Module $manifest -Force
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $manifest = Get-LaidOutManifest
+    $null = Import-LaidOutModule
 }
 
 AfterAll {

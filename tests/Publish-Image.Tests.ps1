@@ -3,17 +3,13 @@
 # the Docker engine this host's docker CLI talks to; needs busybox:1.36 there. Removed afterwards.
 
 BeforeDiscovery {
-    $script:noDocker = $true
-    if (Get-Command docker -ErrorAction SilentlyContinue) {
-        docker image inspect busybox:1.36 *> $null
-        $script:noDocker = $LASTEXITCODE -ne 0
-    }
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $script:noDocker = -not (Test-DockerEngine)
 }
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    Import-Module $manifest -Force
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $null = Import-LaidOutModule
 }
 
 AfterAll {

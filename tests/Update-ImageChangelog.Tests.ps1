@@ -2,9 +2,8 @@
 # Runs against the laid-out module (./build.ps1 -Task Package, or -Task Test which does it first).
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../out/ImageTools/ImageTools.psd1'
-    if (-not (Test-Path $manifest)) { throw "Lay out the module first: ./build.ps1 -Task Package ($manifest is missing)" }
-    Import-Module $manifest -Force
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $null = Import-LaidOutModule
 
     function New-ChangelogImage {
         param([string] $Root, [string] $Name, [string] $Version, [string] $From)
