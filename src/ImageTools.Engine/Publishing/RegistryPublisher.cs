@@ -30,7 +30,8 @@ namespace ImageTools.Publishing
     /// Publishes to the tree's registry in two phases: every image under its version tag (pushed by
     /// the engine), then — only when all of them succeeded — the floating tags (latest and extra
     /// tags) through the registry API, a manifest PUT of the exact bytes, with no pull/push round trip.
-    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced.
+    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced (for a
+    /// version tag, the image is uploaded by digest first, so the index is swapped in one PUT).
     /// A version tag already holding the same image is not pushed again; one holding other content
     /// is refused, since version tags are immutable.
     /// </summary>
@@ -104,14 +105,21 @@ namespace ImageTools.Publishing
                         $"{image.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
                         "Bump the version (Update-ImageChangelog), or pass -AllowOverwrite to replace it.", imageName: node.Name);
 
-                await PushWithRetriesAsync(image, result, cancellationToken).ConfigureAwait(false);
-                var manifest = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                if (existing != null && existing.IsIndex)
+                {
+                    // docker push would replace the index with our platform alone until the merge is written
+                    // back (for good, if that failed): upload by digest, then swap in the merged index at once.
+                    var uploaded = await new ImageUploader(_engine, _client).UploadAsync(image, repository, existing.MediaType, cancellationToken).ConfigureAwait(false);
+                    await PutMergedAsync(repository, tag, existing, uploaded, cancellationToken).ConfigureAwait(false);
+                }
+                else await PushWithRetriesAsync(image, result, cancellationToken).ConfigureAwait(false);
+
+                var atTag = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                var manifest = atTag == null ? null : await OurPlatformOfAsync(repository, atTag, cancellationToken).ConfigureAwait(false);
                 if (manifest?.Config?.Digest != imageId)
                     throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"After the push, {image.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
                         imageName: node.Name);
-                // docker push replaced the tag; put back the other platforms an index there had.
-                if (existing != null && existing.IsIndex) await PutMergedAsync(repository, tag, existing, manifest, cancellationToken).ConfigureAwait(false);
                 result.Status = PublishStatus.Pushed;
                 result.Tags = new[] { tag };
                 return manifest;

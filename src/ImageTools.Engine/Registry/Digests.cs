@@ -10,6 +10,13 @@ namespace ImageTools.Registry
     {
         public static string Sha256(byte[] content) => Compute("sha256", content);
 
+        /// <summary>The sha256 digest of a stream's content from its current position to its end.</summary>
+        public static string Sha256(System.IO.Stream content)
+        {
+            using var hash = SHA256.Create();
+            return Format("sha256", hash.ComputeHash(content));
+        }
+
         /// <summary>True for sha256 (64 hex digits) and sha512 (128) digests in lower case.</summary>
         public static bool IsValid(string? digest) => TryAlgorithm(digest, out _);
 
@@ -25,7 +32,11 @@ namespace ImageTools.Registry
         private static string Compute(string algorithm, byte[] content)
         {
             using HashAlgorithm hash = algorithm == "sha512" ? SHA512.Create() : (HashAlgorithm)SHA256.Create();
-            var bytes = hash.ComputeHash(content);
+            return Format(algorithm, hash.ComputeHash(content));
+        }
+
+        private static string Format(string algorithm, byte[] bytes)
+        {
             var text = new StringBuilder(algorithm.Length + 1 + bytes.Length * 2).Append(algorithm).Append(':');
             foreach (var b in bytes) text.Append(b.ToString("x2", CultureInfo.InvariantCulture));
             return text.ToString();

@@ -13,6 +13,7 @@ namespace ImageTools.Registry
         public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
         public const string OciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
         public const string OciLayer = "application/vnd.oci.image.layer.v1.tar";
+        public const string OciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
         public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
         /// <summary>

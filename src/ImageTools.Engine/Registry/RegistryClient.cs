@@ -50,6 +50,8 @@ namespace ImageTools.Registry
         private const long MaxManifestBytes = 4 * 1024 * 1024; // the distribution spec's limit registries must accept
         private const long MaxConfigBytes = 32 * 1024 * 1024;
         private const long MaxSmallBody = 1024 * 1024;
+        /// <summary>Bytes per PATCH of a chunked blob upload.</summary>
+        public const int DefaultChunkSize = 16 * 1024 * 1024;
 
         private static readonly Regex RepositoryPattern = new Regex(
             "^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
@@ -292,28 +294,66 @@ namespace ImageTools.Registry
             throw Failure(response, $"mount {digest} from {fromRepository} into {repository}");
         }
 
-        /// <summary>Uploads a blob in one piece (POST, then PUT with the digest); returns its digest.</summary>
+        /// <summary>Uploads a blob held in memory; returns its digest.</summary>
         public async Task<string> UploadBlobAsync(string repository, byte[] content, CancellationToken cancellationToken = default)
         {
-            CheckRepository(repository);
             var digest = Digests.Sha256(content);
+            using var stream = new MemoryStream(content, writable: false);
+            await UploadBlobAsync(repository, digest, stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return digest;
+        }
+
+        /// <summary>
+        /// Uploads a blob of any size in chunks (POST, a PATCH per chunk, then PUT with the digest), so
+        /// that no request holds more than <paramref name="chunkSize"/> bytes or runs longer than one
+        /// chunk takes. <paramref name="digest"/> is the content's, checked by the registry.
+        /// </summary>
+        public async Task UploadBlobAsync(string repository, string digest, Stream content, int chunkSize = DefaultChunkSize,
+            CancellationToken cancellationToken = default)
+        {
+            CheckRepository(repository);
+            CheckDigestArgument(digest);
             var start = await ApiUriAsync($"{repository}/blobs/uploads/", cancellationToken).ConfigureAwait(false);
             var response = await SendAsync(HttpMethod.Post, start, Push(repository), MaxSmallBody, cancellationToken, content: new byte[0]).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.Accepted) throw Failure(response, $"start an upload to {repository}");
             var location = UploadLocation(response, repository);
+            var buffer = new byte[chunkSize];
+            long offset = 0;
+            while (true)
+            {
+                var length = await ReadChunkAsync(content, buffer, cancellationToken).ConfigureAwait(false);
+                if (length == 0) break;
+                var chunk = length == buffer.Length ? buffer : buffer.Take(length).ToArray();
+                response = await SendAsync(new HttpMethod("PATCH"), location, Push(repository), MaxSmallBody, cancellationToken,
+                    content: chunk, contentType: "application/octet-stream", contentRange: $"{offset}-{offset + length - 1}").ConfigureAwait(false);
+                if (response.Status != HttpStatusCode.Accepted) throw Failure(response, $"upload bytes {offset}-{offset + length - 1} of {digest} to {repository}");
+                location = UploadLocation(response, repository);
+                offset += length;
+            }
             var put = new UriBuilder(location);
             var query = put.Query.TrimStart('?');
             put.Query = (query.Length > 0 ? query + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
-            response = await SendAsync(HttpMethod.Put, put.Uri, Push(repository), MaxSmallBody, cancellationToken,
-                content: content, contentType: "application/octet-stream").ConfigureAwait(false);
+            response = await SendAsync(HttpMethod.Put, put.Uri, Push(repository), MaxSmallBody, cancellationToken, content: new byte[0]).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.Created) throw Failure(response, $"finish the upload of {digest} to {repository}");
-            return digest;
+        }
+
+        private static async Task<int> ReadChunkAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
+        {
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = await content.ReadAsync(buffer, read, buffer.Length - read, cancellationToken).ConfigureAwait(false);
+                if (n == 0) break;
+                read += n;
+            }
+            return read;
         }
 
         // ---------------------------------------------------------------- HTTP
 
         private async Task<RegistryResponse> SendAsync(HttpMethod method, Uri uri, IReadOnlyList<string> scopes, long maxBytes,
-            CancellationToken cancellationToken, IReadOnlyList<string>? accept = null, byte[]? content = null, string? contentType = null)
+            CancellationToken cancellationToken, IReadOnlyList<string>? accept = null, byte[]? content = null, string? contentType = null,
+            string? contentRange = null)
         {
             var effectiveScopes = scopes.ToList();
             // Authorization goes only to the registry itself, never to a host a Location header names.
@@ -325,6 +365,7 @@ namespace ImageTools.Registry
                     Accept = accept ?? Array.Empty<string>(),
                     Content = content,
                     ContentType = contentType,
+                    ContentRange = contentRange,
                     Authorization = ours ? await _auth.AuthorizationAsync(effectiveScopes, cancellationToken).ConfigureAwait(false) : null,
                 };
                 var response = await SendWithRetriesAsync(request, cancellationToken).ConfigureAwait(false);

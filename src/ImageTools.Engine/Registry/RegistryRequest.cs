@@ -25,6 +25,8 @@ namespace ImageTools.Registry
         public IReadOnlyList<string> Accept { get; set; } = Array.Empty<string>();
         public byte[]? Content { get; set; }
         public string? ContentType { get; set; }
+        /// <summary>For a chunk of an upload: its first and last byte offsets, <c>0-1023</c>.</summary>
+        public string? ContentRange { get; set; }
 
         public HttpRequestMessage ToMessage(string userAgent)
         {
@@ -36,6 +38,8 @@ namespace ImageTools.Registry
             {
                 message.Content = new ByteArrayContent(Content);
                 message.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(ContentType ?? "application/octet-stream");
+                // The registry API's bare "first-last", not HTTP's "bytes first-last/total", so set unchecked.
+                if (ContentRange != null) message.Content.Headers.TryAddWithoutValidation("Content-Range", ContentRange);
             }
             return message;
         }

@@ -203,6 +203,24 @@ namespace ImageTools.Tests.Registry
         }
 
         [RegistryFact]
+        public async Task Uploads_a_blob_in_chunks_and_the_registry_checks_its_digest()
+        {
+            using var client = Client(out var counter);
+            var config = System.Text.Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"pad\":\"" + new string('x', 100) + "\"}");
+            var digest = Digests.Sha256(config);
+
+            var patchesBefore = counter.Requests.Count(r => r.StartsWith("PATCH", StringComparison.Ordinal));
+            await client.UploadBlobAsync("team/chunks", digest, new MemoryStream(config), chunkSize: 7);
+
+            Assert.Equal((config.Length + 6) / 7, counter.Requests.Count(r => r.StartsWith("PATCH", StringComparison.Ordinal)) - patchesBefore);
+            Assert.Equal(config, (await client.GetConfigAsync("team/chunks", digest)).Bytes);
+            var wrong = Digests.Sha256(new byte[] { 1 });
+            var error = await Assert.ThrowsAsync<ImageToolsException>(() => client.UploadBlobAsync("team/chunks", wrong, new MemoryStream(config), chunkSize: 7));
+            Assert.Contains(wrong, error.Message);
+            Assert.False(await client.BlobExistsAsync("team/chunks", wrong));
+        }
+
+        [RegistryFact]
         public async Task Tags_an_existing_manifest_by_PUT_of_its_exact_bytes()
         {
             using var client = Client(out _);
