@@ -54,13 +54,7 @@ namespace ImageTools.Publishing
         {
             using var stream = OpenEntry(name);
             var bytes = new byte[stream.Length];
-            var read = 0;
-            while (read < bytes.Length)
-            {
-                var n = stream.Read(bytes, read, bytes.Length - read);
-                if (n == 0) throw Malformed($"{name} ends early");
-                read += n;
-            }
+            if (ReadFully(stream, bytes) < bytes.Length) throw Malformed($"{name} ends early");
             return bytes;
         }
 
@@ -89,7 +83,7 @@ namespace ImageTools.Publishing
         {
             var header = new byte[Block];
             string? longName = null;
-            while (ReadBlock(stream, header))
+            while (ReadFully(stream, header) == Block)
             {
                 if (header.All(b => b == 0)) return;
                 var size = ParseSize(header);
@@ -174,30 +168,21 @@ namespace ImageTools.Publishing
 
         private static long Padded(long size) => (size + Block - 1) / Block * Block;
 
-        private static bool ReadBlock(Stream stream, byte[] block)
-        {
-            var read = 0;
-            while (read < Block)
-            {
-                var n = stream.Read(block, read, Block - read);
-                if (n == 0) return false;
-                read += n;
-            }
-            return true;
-        }
-
         private static byte[] ReadData(Stream stream, long size)
         {
             if (size > 1024 * 1024) throw Malformed("a header record is larger than 1 MiB");
             var data = new byte[size];
-            var read = 0;
-            while (read < data.Length)
-            {
-                var n = stream.Read(data, read, data.Length - read);
-                if (n == 0) throw Malformed("it ends inside a header record");
-                read += n;
-            }
+            if (ReadFully(stream, data) < data.Length) throw Malformed("it ends inside a header record");
             return data;
+        }
+
+        /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read.</summary>
+        private static int ReadFully(Stream stream, byte[] buffer)
+        {
+            var read = 0;
+            int n;
+            while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0) read += n;
+            return read;
         }
 
         private static string Text(byte[] data) => Encoding.UTF8.GetString(data).TrimEnd('\0', '\n');
