@@ -84,7 +84,7 @@ namespace ImageTools.Commands
         [ValidateNotNullOrEmpty]
         public string? LogPath { get; set; }
 
-        /// <summary>A buildx builder (remote BuildKit) to build on, when buildx is installed.</summary>
+        /// <summary>A buildx builder (remote BuildKit) to build on; needs the buildx plugin, and a builder it cannot use stops the run before any build.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? Builder { get; set; }

@@ -39,6 +39,7 @@ namespace ImageTools.Building
         {
             var selected = graph.InBuildOrder(selection);
             await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            if (_options.Builder != null) await _engine.CheckBuilderAsync(_options.Builder, cancellationToken).ConfigureAwait(false);
             LogDirectory = _options.LogDirectory ?? Path.Combine(Path.GetTempPath(), "imagetools", "logs",
                 _options.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6));
             Directory.CreateDirectory(LogDirectory);

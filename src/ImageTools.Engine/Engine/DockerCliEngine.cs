@@ -43,6 +43,18 @@ namespace ImageTools.Engine
             return outcome.StandardOutput.Trim();
         }
 
+        public async Task CheckBuilderAsync(string builder, CancellationToken cancellationToken)
+        {
+            // Without buildx, docker build would quietly build on the local engine instead.
+            if (!await _hasBuildx.Value.ConfigureAwait(false))
+                throw new ImageToolsException("BuildxMissing", FaultKind.InvalidArgument,
+                    $"-Builder '{builder}' needs the docker buildx plugin, which '{_docker}' lacks. Install buildx, or build on the engine DOCKER_HOST names without -Builder.");
+            var outcome = await Docker(cancellationToken, "buildx", "inspect", builder).ConfigureAwait(false);
+            if (outcome.ExitCode != 0)
+                throw new ImageToolsException("BuilderNotFound", FaultKind.ObjectNotFound,
+                    $"docker buildx cannot use the builder '{builder}': {LastError(outcome)}. 'docker buildx ls' lists the builders.");
+        }
+
         public async Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken)
         {
             var scratch = Path.Combine(Path.GetTempPath(), "imagetools-build-" + Guid.NewGuid().ToString("N"));
@@ -56,7 +68,7 @@ namespace ImageTools.Engine
                 var arguments = new List<string>();
                 // The classic builder keeps the container of a failed step unless told otherwise.
                 arguments.AddRange(buildx ? new[] { "buildx", "build", "--load" } : new[] { "build", "--force-rm" });
-                if (buildx && request.Builder != null) arguments.AddRange(new[] { "--builder", request.Builder });
+                if (request.Builder != null) arguments.AddRange(new[] { "--builder", request.Builder });
                 arguments.AddRange(new[] { "--file", dockerfile, "--iidfile", idFile });
                 foreach (var arg in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--build-arg", $"{arg.Key}={arg.Value}" });
                 foreach (var label in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--label", $"{label.Key}={label.Value}" });

@@ -58,6 +58,9 @@ namespace ImageTools.Engine
         /// <summary>Checks the engine answers; throws <c>EngineUnavailable</c> otherwise.</summary>
         Task<string> GetVersionAsync(CancellationToken cancellationToken);
 
+        /// <summary>Checks that builds can go to the named builder (remote BuildKit); throws a clear error otherwise.</summary>
+        Task CheckBuilderAsync(string builder, CancellationToken cancellationToken);
+
         /// <summary>Builds without tagging and returns the image id: tags are applied only after verification.</summary>
         Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken);
 

@@ -187,6 +187,24 @@ namespace ImageTools.Tests.Integration
             Assert.DoesNotContain("?.", error.Message);
         }
 
+        [DockerFact]
+        public async System.Threading.Tasks.Task A_builder_the_CLI_cannot_use_stops_the_run_before_any_build()
+        {
+            var s = Guid.NewGuid().ToString("N").Substring(0, 8);
+            using var tree = new TestTree().Image($"b{s}-lone", "FROM busybox:1.36\nRUN echo lone > /id\n");
+            var graph = GraphOf(tree.Root);
+            var engine = DockerServices.Engine();
+            var hasBuildx = DockerServices.Run("docker", new[] { "buildx", "version" }, null, check: false).ExitCode == 0;
+
+            var error = await Assert.ThrowsAsync<ImageToolsException>(() => new ImageBuilder(engine, new BuildOptions { Builder = "imagetools-no-such-builder" })
+                .BuildAsync(graph, graph.Nodes, CancellationToken.None));
+
+            // Never a quiet local build in place of the remote builder asked for.
+            Assert.Equal(hasBuildx ? "BuilderNotFound" : "BuildxMissing", error.ErrorId);
+            Assert.Contains("imagetools-no-such-builder", error.Message);
+            Assert.Null(await engine.InspectAsync($"b{s}-lone:latest", CancellationToken.None));
+        }
+
         /// <summary>Progress&lt;T&gt; posts to a thread pool; tests want the callback in order and at once.</summary>
         private sealed class SyncProgress : IProgress<BuildEvent>
         {
