@@ -1,3 +1,3 @@
 #!/bin/sh
 set -eu
-docker run --rm --network none "$1" cat /srv/www/index.html | grep -q 'hello from web'
+docker run --rm --pull never --network none "$1" cat /srv/www/index.html | grep -q 'hello from web'

@@ -1,3 +1,3 @@
 #!/bin/sh
 set -eu
-docker run --rm --network none "$1" cat /etc/imagetools/runtime | grep -q 'from runtime'
+docker run --rm --pull never --network none "$1" cat /etc/imagetools/runtime | grep -q 'from runtime'

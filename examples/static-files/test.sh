@@ -1,3 +1,3 @@
 #!/bin/sh
 set -eu
-docker run --rm --network none "$1" cat /srv/index.html | grep -q 'static files'
+docker run --rm --pull never --network none "$1" cat /srv/index.html | grep -q 'static files'

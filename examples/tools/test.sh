@@ -1,3 +1,3 @@
 #!/bin/sh
 set -eu
-docker run --rm --network none "$1" greet check | grep -q 'hello from check'
+docker run --rm --pull never --network none "$1" greet check | grep -q 'hello from check'

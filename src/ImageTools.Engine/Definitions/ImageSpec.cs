@@ -42,6 +42,13 @@ namespace ImageTools.Definitions
         private static ImageSpec FromYaml(YamlFile yaml)
         {
             yaml.RejectUnknownKeys(KnownKeys);
+            var platforms = yaml.StringList("platforms");
+            // A build lands in the local engine, which keeps one image per tag: one platform per build.
+            if (platforms.Count > 1)
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("platforms")!,
+                    $"'platforms' lists {platforms.Count} platforms ({string.Join(", ", platforms)}), but a build goes into the local engine, " +
+                    "which keeps one image per tag. List one platform here; publish the others from hosts (or image.yaml files) of " +
+                    "those platforms, and Publish-Image merges them into one multi-platform index under the same tag.");
             return new ImageSpec
             {
                 FilePath = yaml.Path,
@@ -52,7 +59,7 @@ namespace ImageTools.Definitions
                 BuildArgs = yaml.StringMap("build_args"),
                 Target = yaml.String("target"),
                 TargetLine = yaml.LineOf("target"),
-                Platforms = yaml.StringList("platforms"),
+                Platforms = platforms,
                 Dockerfile = yaml.String("dockerfile"),
                 DockerfileLine = yaml.LineOf("dockerfile"),
                 Context = yaml.String("context"),

@@ -113,9 +113,10 @@ namespace ImageTools.Engine
 
         public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
         {
-            // One value per line keeps parsing trivial without a JSON reader.
+            // One value per line keeps parsing trivial without a JSON reader. Variant goes through index:
+            // it is left out when empty, and older CLIs' inspect types lack it (both fail a plain .Variant).
             var outcome = await Docker(cancellationToken, "image", "inspect", "--format",
-                "{{.Id}}\n{{range $k, $v := .Config.Labels}}label {{$k}}={{$v}}\n{{end}}{{range .RepoTags}}tag {{.}}\n{{end}}{{range .RepoDigests}}digest {{.}}\n{{end}}",
+                "{{.Id}}\nplatform {{.Os}}/{{.Architecture}}/{{with index . \"Variant\"}}{{.}}{{end}}\n{{range $k, $v := .Config.Labels}}label {{$k}}={{$v}}\n{{end}}{{range .RepoTags}}tag {{.}}\n{{end}}{{range .RepoDigests}}digest {{.}}\n{{end}}",
                 image).ConfigureAwait(false);
             if (outcome.ExitCode != 0)
             {
@@ -129,9 +130,12 @@ namespace ImageTools.Engine
                 var pair = line.Substring(6).Split(new[] { '=' }, 2);
                 labels[pair[0]] = pair.Length > 1 ? pair[1] : "";
             }
+            var platform = lines.FirstOrDefault(l => l.StartsWith("platform ", StringComparison.Ordinal))?.Substring(9).Split('/');
             return new ImageInspection(lines[0], labels,
                 lines.Where(l => l.StartsWith("tag ", StringComparison.Ordinal)).Select(l => l.Substring(4)).ToList(),
-                lines.Where(l => l.StartsWith("digest ", StringComparison.Ordinal)).Select(l => l.Substring(7)).ToList());
+                lines.Where(l => l.StartsWith("digest ", StringComparison.Ordinal)).Select(l => l.Substring(7)).ToList(),
+                platform == null || platform.Length != 3 || platform[0].Length == 0 || platform[1].Length == 0 ? null
+                    : new Registry.ImagePlatform(platform[0], platform[1], platform[2].Length == 0 ? null : platform[2]));
         }
 
         private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>

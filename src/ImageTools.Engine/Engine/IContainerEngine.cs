@@ -34,9 +34,11 @@ namespace ImageTools.Engine
     /// <summary>What the engine says about an image it holds.</summary>
     public sealed class ImageInspection
     {
-        public ImageInspection(string id, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> repoTags, IReadOnlyList<string> repoDigests)
+        public ImageInspection(string id, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> repoTags, IReadOnlyList<string> repoDigests,
+            Registry.ImagePlatform? platform = null)
         {
             Id = id;
+            Platform = platform;
             Labels = labels;
             RepoTags = repoTags;
             RepoDigests = repoDigests;
@@ -47,6 +49,8 @@ namespace ImageTools.Engine
         public IReadOnlyDictionary<string, string> Labels { get; }
         public IReadOnlyList<string> RepoTags { get; }
         public IReadOnlyList<string> RepoDigests { get; }
+        /// <summary>The platform the image is for (its config's os, architecture and variant), when the engine says.</summary>
+        public Registry.ImagePlatform? Platform { get; }
     }
 
     /// <summary>

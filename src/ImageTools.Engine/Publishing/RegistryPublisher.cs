@@ -40,8 +40,9 @@ namespace ImageTools.Publishing
         private readonly IContainerEngine _engine;
         private readonly RegistryClient _client;
         private readonly RegistryPublishOptions _options;
-        // Images are built for the host's platform (docker build --load keeps one platform).
-        private static readonly ImagePlatform Platform = ImagePlatform.Host;
+        // Each image's own platform (image.yaml may build for another than the host's), asked of the engine once.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<ImagePlatform>> _platforms =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, Task<ImagePlatform>>(StringComparer.Ordinal);
 
         public RegistryPublisher(IContainerEngine engine, RegistryClient client, RegistryPublishOptions options)
         {
@@ -91,7 +92,7 @@ namespace ImageTools.Publishing
             try
             {
                 var existing = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
-                var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, cancellationToken).ConfigureAwait(false);
+                var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, image, cancellationToken).ConfigureAwait(false);
                 if (published?.Config?.Digest == imageId)
                 {
                     result.Status = PublishStatus.AlreadyPublished;
@@ -110,12 +111,12 @@ namespace ImageTools.Publishing
                     // docker push would replace the index with our platform alone until the merge is written
                     // back (for good, if that failed): upload by digest, then swap in the merged index at once.
                     var uploaded = await new ImageUploader(_engine, _client).UploadAsync(image, repository, existing.MediaType, cancellationToken).ConfigureAwait(false);
-                    await PutMergedAsync(repository, tag, existing, uploaded, cancellationToken).ConfigureAwait(false);
+                    await PutMergedAsync(repository, tag, existing, uploaded, image, cancellationToken).ConfigureAwait(false);
                 }
                 else await PushWithRetriesAsync(image, result, cancellationToken).ConfigureAwait(false);
 
                 var atTag = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
-                var manifest = atTag == null ? null : await OurPlatformOfAsync(repository, atTag, cancellationToken).ConfigureAwait(false);
+                var manifest = atTag == null ? null : await OurPlatformOfAsync(repository, atTag, image, cancellationToken).ConfigureAwait(false);
                 if (manifest?.Config?.Digest != imageId)
                     throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"After the push, {image.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
@@ -133,23 +134,33 @@ namespace ImageTools.Publishing
             }
         }
 
-        /// <summary>The manifest for the platform builds are made for: the manifest itself, or its entry in an index (null when the index has none).</summary>
-        private async Task<RegistryManifest?> OurPlatformOfAsync(string repository, RegistryManifest manifest, CancellationToken cancellationToken)
+        /// <summary>The image's manifest: the manifest itself, or the index's entry for the image's platform (null when the index has none).</summary>
+        private async Task<RegistryManifest?> OurPlatformOfAsync(string repository, RegistryManifest manifest, ImageToPublish image, CancellationToken cancellationToken)
         {
             if (!manifest.IsIndex) return manifest;
-            var entry = RegistryClient.ResolvePlatform(manifest, Platform.Os, Platform.Architecture, Platform.Variant);
+            var entry = Resolve(manifest, await PlatformOfAsync(image, cancellationToken).ConfigureAwait(false));
             return entry == null ? null : await _client.GetManifestAsync(repository, entry.Digest, cancellationToken).ConfigureAwait(false);
         }
 
+        private static ManifestDescriptor? Resolve(RegistryManifest index, ImagePlatform platform) =>
+            RegistryClient.ResolvePlatform(index, platform.Os, platform.Architecture, platform.Variant);
+
+        /// <summary>Only asked where an index is involved; an engine that does not say means the host's platform.</summary>
+        private Task<ImagePlatform> PlatformOfAsync(ImageToPublish image, CancellationToken cancellationToken) =>
+            _platforms.GetOrAdd(image.ImageId, async id =>
+                (await _engine.InspectAsync(id, cancellationToken).ConfigureAwait(false))?.Platform ?? ImagePlatform.Host);
+
         /// <summary>
-        /// Writes under <paramref name="tag"/> the index it held, with our platform's entry replaced by
+        /// Writes under <paramref name="tag"/> the index it held, with the image's platform entry replaced by
         /// <paramref name="ours"/>: platforms this run does not build are merged, not clobbered.
         /// </summary>
-        private async Task<string> PutMergedAsync(string repository, string tag, RegistryManifest index, RegistryManifest ours, CancellationToken cancellationToken)
+        private async Task<string> PutMergedAsync(string repository, string tag, RegistryManifest index, RegistryManifest ours, ImageToPublish image,
+            CancellationToken cancellationToken)
         {
-            var replaced = RegistryClient.ResolvePlatform(index, Platform.Os, Platform.Architecture, Platform.Variant);
+            var platform = await PlatformOfAsync(image, cancellationToken).ConfigureAwait(false);
+            var replaced = Resolve(index, platform);
             var entries = index.Manifests.Where(m => m != replaced).Select(m => m.ToJson())
-                .Append(new ManifestDescriptor(ours.MediaType, ours.Digest, ours.Bytes.Length, Platform).ToJson());
+                .Append(new ManifestDescriptor(ours.MediaType, ours.Digest, ours.Bytes.Length, platform).ToJson());
             var merged = JsonValue.Object(("schemaVersion", JsonValue.Number(2)), ("mediaType", JsonValue.String(index.MediaType)),
                 ("manifests", JsonValue.Array(entries)));
             return await _client.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(merged.ToJson()), index.MediaType, cancellationToken).ConfigureAwait(false);
@@ -182,8 +193,8 @@ namespace ImageTools.Publishing
                 var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 if (current != null && current.IsIndex)
                 {
-                    var entry = RegistryClient.ResolvePlatform(current, Platform.Os, Platform.Architecture, Platform.Variant);
-                    if (entry?.Digest != manifest.Digest) await PutMergedAsync(repository, tag, current, manifest, cancellationToken).ConfigureAwait(false);
+                    var entry = Resolve(current, await PlatformOfAsync(image, cancellationToken).ConfigureAwait(false));
+                    if (entry?.Digest != manifest.Digest) await PutMergedAsync(repository, tag, current, manifest, image, cancellationToken).ConfigureAwait(false);
                 }
                 else if (current?.Digest != manifest.Digest)
                 {

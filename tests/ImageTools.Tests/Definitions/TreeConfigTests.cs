@@ -84,7 +84,7 @@ namespace ImageTools.Tests.Definitions
         {
             var spec = ImageSpec.Parse(
                 "name: worker\nversion: '1.0'\ntags: [stable, v1]\nbuild_args: {A: '1'}\ntarget: runtime\n" +
-                "platforms: [linux/amd64, linux/arm64]\ndockerfile: docker/Dockerfile\ncontext: ..\n" +
+                "platforms: [linux/arm64]\ndockerfile: docker/Dockerfile\ncontext: ..\n" +
                 "verify_command: /bin/sh\nverify_args: ['-c', 'true']\ndepends: [base]\nlabels: {team: ops}\n", "/t/w/image.yaml");
 
             Assert.Equal("worker", spec.Name);
@@ -92,13 +92,24 @@ namespace ImageTools.Tests.Definitions
             Assert.Equal(new[] { "stable", "v1" }, spec.Tags);
             Assert.Equal("1", spec.BuildArgs["A"]);
             Assert.Equal("runtime", spec.Target);
-            Assert.Equal(2, spec.Platforms.Count);
+            Assert.Equal(new[] { "linux/arm64" }, spec.Platforms);
             Assert.Equal("docker/Dockerfile", spec.Dockerfile);
             Assert.Equal(7, spec.DockerfileLine);
             Assert.Equal("..", spec.Context);
             Assert.Equal(new[] { "-c", "true" }, spec.VerifyArgs);
             Assert.Equal(new[] { "base" }, spec.Depends);
             Assert.Equal("ops", spec.Labels["team"]);
+        }
+
+        [Fact]
+        public void More_than_one_platform_is_an_error_naming_the_line_and_what_to_do()
+        {
+            var error = Assert.Throws<ImageToolsException>(() => ImageSpec.Parse("name: a\nplatforms: [linux/amd64, linux/arm64]\n", "/t/a/image.yaml"));
+
+            Assert.Equal("/t/a/image.yaml", error.FilePath);
+            Assert.Equal(2, error.Line);
+            Assert.Contains("List one platform", error.Message);
+            Assert.Contains("merges them", error.Message);
         }
 
         [Fact]

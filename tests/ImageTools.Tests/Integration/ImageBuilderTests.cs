@@ -32,7 +32,7 @@ namespace ImageTools.Tests.Integration
         private static string Suffix() => Guid.NewGuid().ToString("N").Substring(0, 8);
 
         private static string Run(string image, params string[] command) =>
-            DockerServices.Docker(new[] { "run", "--rm", "--network", "none", image }.Concat(command).ToArray()).Trim();
+            DockerServices.Docker(new[] { "run", "--rm", "--pull", "never", "--network", "none", image }.Concat(command).ToArray()).Trim();
 
         private static bool Exists(string reference) =>
             DockerServices.Run("docker", new[] { "image", "inspect", reference }, null, check: false).ExitCode == 0;

@@ -147,6 +147,34 @@ namespace ImageTools.Tests.Integration
         }
 
         [DockerFact]
+        public void An_image_built_for_another_platform_than_the_hosts_takes_its_own_entry_in_the_index()
+        {
+            var ns = $"plt{Guid.NewGuid():N}".Substring(0, 11);
+            // FROM scratch with COPY only: a build for a foreign platform that needs no emulator.
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", $"registry: {DockerServices.RegistryAddress}\nnamespace: {ns}\n")
+                .Image("foreign", "FROM scratch\nCOPY id /id\n").Write("foreign/id", "foreign\n")
+                .Write("foreign/image.yaml", "version: '1.0'\nplatforms: [linux/s390x]\n");
+            var image = BuildAll(tree.Root).Single();
+            using var client = new RegistryClient(DockerServices.RegistryAddress!);
+            var host = PushForeignPlatform(client, $"{ns}/foreign", ImagePlatform.Host.Architecture, null);
+            var other = PushForeignPlatform(client, $"{ns}/foreign", "ppc64le", null);
+            var index = System.Text.Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OciIndex + "\",\"manifests\":[" +
+                host.ToJson().ToJson() + "," + other.ToJson().ToJson() + "]}");
+            client.PutManifestAsync($"{ns}/foreign", "1.0", index, MediaTypes.OciIndex).GetAwaiter().GetResult();
+
+            var result = Publish(new[] { image })["foreign"];
+
+            Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+            var published = client.GetManifestAsync($"{ns}/foreign", "1.0").GetAwaiter().GetResult()!;
+            Assert.Equal(new[] { ImagePlatform.Host.Architecture, "ppc64le", "s390x" }.OrderBy(a => a), published.Manifests.Select(m => m.Platform!.Architecture).OrderBy(a => a));
+            Assert.Equal(host.Digest, RegistryClient.ResolvePlatform(published, "linux", ImagePlatform.Host.Architecture)!.Digest);
+            var ours = RegistryClient.ResolvePlatform(published, "linux", "s390x")!;
+            Assert.Equal(image.ImageId, client.GetManifestAsync($"{ns}/foreign", ours.Digest).GetAwaiter().GetResult()!.Config!.Digest);
+            Assert.Equal(PublishStatus.AlreadyPublished, Publish(new[] { image })["foreign"].Status);
+        }
+
+        [DockerFact]
         public void A_registry_that_is_down_fails_every_image_with_a_clear_error()
         {
             using var tree = new TestTree()

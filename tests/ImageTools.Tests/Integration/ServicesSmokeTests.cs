@@ -48,7 +48,7 @@ namespace ImageTools.Tests.Integration
             DockerServices.Docker("rmi", reference);
 
             DockerServices.Docker("pull", reference);
-            var output = DockerServices.Docker("run", "--rm", "--network", "none", reference, "echo", "ok");
+            var output = DockerServices.Docker("run", "--rm", "--pull", "never", "--network", "none", reference, "echo", "ok");
 
             Assert.Equal("ok", output.Trim());
             DockerServices.Docker("rmi", reference);
