@@ -68,6 +68,8 @@ namespace ImageTools.Definitions
         public IReadOnlyDictionary<string, string> BuildArgs { get; internal set; } = new Dictionary<string, string>();
         public string? Target { get; internal set; }
         public IReadOnlyList<string> Platforms { get; internal set; } = new string[0];
+        /// <summary>The platform the image is built for: image.yaml's, else null for the engine's own.</summary>
+        public Registry.ImagePlatform? Platform => Platforms.Count == 0 ? null : Registry.ImagePlatform.TryParse(Platforms[0]);
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
         public string? VerifyCommand { get; internal set; }
         public IReadOnlyList<string>? VerifyArgs { get; internal set; }

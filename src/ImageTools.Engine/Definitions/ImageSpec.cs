@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace ImageTools.Definitions
 {
@@ -49,6 +50,10 @@ namespace ImageTools.Definitions
                     $"'platforms' lists {platforms.Count} platforms ({string.Join(", ", platforms)}), but a build goes into the local engine, " +
                     "which keeps one image per tag. List one platform here; publish the others from hosts (or image.yaml files) of " +
                     "those platforms, and Publish-Image merges them into one multi-platform index under the same tag.");
+            var unusable = platforms.FirstOrDefault(p => Registry.ImagePlatform.TryParse(p) == null);
+            if (unusable != null)
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("platforms")!,
+                    $"'platforms' holds '{unusable}', which is not a platform: write os/architecture[/variant], e.g. linux/arm64.");
             return new ImageSpec
             {
                 FilePath = yaml.Path,

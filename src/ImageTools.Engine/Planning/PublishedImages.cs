@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engine;
+using ImageTools.Registry;
 
 namespace ImageTools.Planning
 {
@@ -25,8 +26,11 @@ namespace ImageTools.Planning
         /// <summary>For messages, e.g. "the local engine".</summary>
         string Description { get; }
 
-        /// <summary>Null when the reference does not exist there.</summary>
-        Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken);
+        /// <summary>
+        /// Null when the reference does not exist there. A multi-platform index resolves to
+        /// <paramref name="platform"/> (null: the platform local builds produce).
+        /// </summary>
+        Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken);
     }
 
     /// <summary>The local engine as the place of record, for trees without a registry.</summary>
@@ -38,7 +42,8 @@ namespace ImageTools.Planning
 
         public string Description => "the local engine";
 
-        public async Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken)
+        /// <summary>A local tag holds one image, so there is no platform to choose.</summary>
+        public async Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
             var inspection = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
             return inspection == null ? null : new PublishedImage(inspection.Id, inspection.Labels);

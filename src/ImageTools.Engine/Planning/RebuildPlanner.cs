@@ -56,7 +56,7 @@ namespace ImageTools.Planning
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    published[node.Name] = await _source.FindAsync(node.Reference, cancellationToken).ConfigureAwait(false);
+                    published[node.Name] = await _source.FindAsync(node.Reference, node.Definition.Platform, cancellationToken).ConfigureAwait(false);
                     digests[node.Name] = _digester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
                 }
                 finally { throttle.Release(); }
@@ -123,28 +123,36 @@ namespace ImageTools.Planning
                 var edge = graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == parent.Key);
                 var current = edge != null
                     ? (published.TryGetValue(edge.Dependency, out var sibling) ? sibling?.Digest : null)
-                    : (externals.TryGetValue(parent.Key, out var external) ? external : null);
+                    : (externals.TryGetValue(ExternalKey(parent.Key, node), out var external) ? external : null);
                 if (current != null && current != parent.Value)
                     yield return $"Base {parent.Key} changed: built on {Short(parent.Value)}, now {Short(current)}.";
             }
         }
 
-        /// <summary>The current digest of every external base the considered images were built on, looked up once each.</summary>
+        /// <summary>
+        /// The current digest of every external base the considered images were built on, for the
+        /// platform each builds for, looked up once per base and platform (keyed by <see cref="ExternalKey"/>).
+        /// </summary>
         private async Task<IReadOnlyDictionary<string, string?>> CurrentExternalDigestsAsync(IReadOnlyList<ImageNode> considered, CancellationToken cancellationToken)
         {
-            var references = considered.SelectMany(n => n.BaseImages).Distinct(StringComparer.Ordinal).ToList();
-            var found = await Task.WhenAll(references.Select(async reference =>
+            var lookups = considered.SelectMany(n => n.BaseImages.Select(b => (Key: ExternalKey(b, n), Reference: b, n.Definition.Platform)))
+                .GroupBy(l => l.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
+            var found = await Task.WhenAll(lookups.Select(async lookup =>
             {
+                var reference = lookup.Reference;
                 // An unreachable upstream must not hide the rest of the verdicts: BaseChanged just cannot be told for it.
-                try { return (await _source.FindAsync(reference, cancellationToken).ConfigureAwait(false))?.Digest; }
+                try { return (await _source.FindAsync(reference, lookup.Platform, cancellationToken).ConfigureAwait(false))?.Digest; }
                 catch (ImageToolsException e)
                 {
                     _warnings.Enqueue($"Cannot tell whether the base image {reference} changed: {e.Message}");
                     return null;
                 }
             })).ConfigureAwait(false);
-            return references.Zip(found, (reference, digest) => (reference, digest)).ToDictionary(p => p.reference, p => p.digest, StringComparer.Ordinal);
+            return lookups.Zip(found, (lookup, digest) => (lookup.Key, digest)).ToDictionary(p => p.Key, p => p.digest, StringComparer.Ordinal);
         }
+
+        /// <summary>A base as seen by an image: the same reference can name other images on other platforms.</summary>
+        private static string ExternalKey(string reference, ImageNode node) => reference + " " + node.Definition.Platform;
 
         private static string Short(string? digest) =>
             digest == null ? "(none)" : digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.Length > 19 ? digest.Substring(0, 19) : digest;

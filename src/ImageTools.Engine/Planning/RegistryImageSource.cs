@@ -10,26 +10,21 @@ namespace ImageTools.Planning
     /// <summary>
     /// Registries as the place of record: a manifest GET, and the config blob (cached on disk by
     /// digest, so a warm run costs one round trip per image) for the labels. An index resolves to
-    /// the platform the builds are for. The digest returned is the config digest, which is the
+    /// the platform asked for, else the one local builds produce. The digest returned is the config digest, which is the
     /// image id the builder recorded for parents.
     /// </summary>
     public sealed class RegistryImageSource : IPublishedImageSource, IDisposable
     {
         private readonly RegistryClientOptions _options;
         private readonly ConcurrentDictionary<string, RegistryClient> _clients = new ConcurrentDictionary<string, RegistryClient>(StringComparer.Ordinal);
-        private readonly string _os;
-        private readonly string _architecture;
-
-        public RegistryImageSource(RegistryClientOptions options, string? os = null, string? architecture = null)
+        public RegistryImageSource(RegistryClientOptions options)
         {
             _options = options;
-            _os = os ?? ImagePlatform.Host.Os;
-            _architecture = architecture ?? ImagePlatform.Host.Architecture;
         }
 
         public string Description => "the registry";
 
-        public async Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken)
+        public async Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
             var image = ImageReference.Parse(reference).Normalize();
             var client = _clients.GetOrAdd(image.RegistryHost, host => new RegistryClient(host, _options));
@@ -37,9 +32,10 @@ namespace ImageTools.Planning
             if (manifest == null) return null;
             if (manifest.IsIndex)
             {
-                var platform = RegistryClient.ResolvePlatform(manifest, _os, _architecture);
-                if (platform == null) return null;
-                manifest = await client.GetManifestAsync(image.Repository, platform.Digest, cancellationToken).ConfigureAwait(false);
+                var wanted = platform ?? ImagePlatform.Host;
+                var entry = RegistryClient.ResolvePlatform(manifest, wanted.Os, wanted.Architecture, wanted.Variant);
+                if (entry == null) return null;
+                manifest = await client.GetManifestAsync(image.Repository, entry.Digest, cancellationToken).ConfigureAwait(false);
                 if (manifest == null) return null;
             }
             if (manifest.Config == null)

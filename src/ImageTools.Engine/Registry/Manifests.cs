@@ -32,6 +32,14 @@ namespace ImageTools.Registry
 
         public override string ToString() => Variant == null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
 
+        /// <summary><c>os/architecture[/variant]</c>, as docker build --platform takes it; null when it is not that.</summary>
+        public static ImagePlatform? TryParse(string? text)
+        {
+            var parts = (text ?? "").Split('/');
+            if (parts.Length < 2 || parts.Length > 3 || parts.Any(p => p.Length == 0 || p.Trim() != p)) return null;
+            return new ImagePlatform(parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant(), parts.Length == 3 ? parts[2].ToLowerInvariant() : null);
+        }
+
         internal static ImagePlatform? From(JsonValue? platform)
         {
             if (platform == null || platform.Kind != JsonKind.Object) return null;

@@ -172,6 +172,11 @@ namespace ImageTools.Tests.Integration
             var ours = RegistryClient.ResolvePlatform(published, "linux", "s390x")!;
             Assert.Equal(image.ImageId, client.GetManifestAsync($"{ns}/foreign", ours.Digest).GetAwaiter().GetResult()!.Config!.Digest);
             Assert.Equal(PublishStatus.AlreadyPublished, Publish(new[] { image })["foreign"].Status);
+
+            // Test-ImageNeedsRebuild finds it there too: the image's platform, not the host's entry.
+            using var source = new ImageTools.Planning.RegistryImageSource(new RegistryClientOptions());
+            Assert.Equal(image.ImageId, source.FindAsync(image.Reference, image.Node.Definition.Platform, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
+            Assert.NotEqual(image.ImageId, source.FindAsync(image.Reference, null, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
         }
 
         [DockerFact]

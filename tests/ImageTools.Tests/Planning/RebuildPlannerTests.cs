@@ -15,10 +15,11 @@ namespace ImageTools.Tests.Planning
     {
         private sealed class Catalogue : IPublishedImageSource
         {
+            /// <summary>By reference, or by "reference platform" for what is published for a platform other than the host's.</summary>
             public Dictionary<string, PublishedImage> Images { get; } = new Dictionary<string, PublishedImage>();
             public string Description => "the catalogue";
-            public Task<PublishedImage?> FindAsync(string reference, CancellationToken cancellationToken) =>
-                Task.FromResult(Images.TryGetValue(reference, out var image) ? image : null);
+            public Task<PublishedImage?> FindAsync(string reference, ImageTools.Registry.ImagePlatform? platform, CancellationToken cancellationToken) =>
+                Task.FromResult(Images.TryGetValue(platform == null ? reference : $"{reference} {platform}", out var image) ? image : null);
         }
 
         /// <summary>busybox → base → (mid → top), base → other</summary>
@@ -60,6 +61,37 @@ namespace ImageTools.Tests.Planning
             var (graph, catalogue) = PublishedAsBuilt(tree);
 
             Assert.All(Plan(graph, catalogue).Values, s => Assert.False(s.NeedsRebuild, s.ToString()));
+        }
+
+        [Fact]
+        public void An_image_for_another_platform_is_compared_with_that_platforms_image_and_base()
+        {
+            using var tree = new TestTree()
+                .Image("native", "FROM busybox:1.36\n")
+                .Image("foreign", "FROM busybox:1.36\n").Write("foreign/image.yaml", "platforms: [linux/s390x]\n");
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var digester = new BuildInputDigester();
+            var catalogue = new Catalogue();
+            catalogue.Images["busybox:1.36"] = new PublishedImage("sha256:busybox-host", new Dictionary<string, string>());
+            catalogue.Images["busybox:1.36 linux/s390x"] = new PublishedImage("sha256:s390x-new", new Dictionary<string, string>());
+            PublishedImage BuiltOn(ImageNode node, string baseDigest) => new PublishedImage("sha256:" + node.Name, new Dictionary<string, string>
+            {
+                [ImageLabels.Name] = node.Name,
+                [ImageLabels.InputsDigest] = digester.Compute(node.Definition),
+                [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
+                [ImageLabels.Parents] = ImageLabels.FormatParents(new Dictionary<string, string> { ["busybox:1.36"] = baseDigest }),
+            });
+            var native = graph.Nodes.Single(n => n.Name == "native");
+            var foreign = graph.Nodes.Single(n => n.Name == "foreign");
+            catalogue.Images[native.Reference] = BuiltOn(native, "sha256:busybox-host");
+            // Published for s390x only (under an index), built on the s390x busybox before it changed.
+            catalogue.Images[foreign.Reference + " linux/s390x"] = BuiltOn(foreign, "sha256:s390x-old");
+
+            var plan = Plan(graph, catalogue);
+
+            Assert.False(plan["native"].NeedsRebuild, plan["native"].ToString());
+            Assert.Equal(new[] { RebuildReason.BaseChanged }, plan["foreign"].Reasons);
+            Assert.Contains("now sha256:s390x-new", plan["foreign"].Details.Single());
         }
 
         [Fact]
