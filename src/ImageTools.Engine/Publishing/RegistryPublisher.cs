@@ -110,6 +110,7 @@ namespace ImageTools.Publishing
                 {
                     // docker push would replace the index with our platform alone until the merge is written
                     // back (for good, if that failed): upload by digest, then swap in the merged index at once.
+                    result.Attempts = 1;  // the registry client retries each request itself
                     var uploaded = await new ImageUploader(_engine, _client).UploadAsync(image, repository, existing.MediaType, cancellationToken).ConfigureAwait(false);
                     await PutMergedAsync(repository, tag, existing, uploaded, image, cancellationToken).ConfigureAwait(false);
                 }

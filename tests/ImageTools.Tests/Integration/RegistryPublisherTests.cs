@@ -121,6 +121,7 @@ namespace ImageTools.Tests.Integration
             var again = Publish(images);
 
             Assert.True(first["alpha"].Status == PublishStatus.Pushed, $"{first["alpha"].Status}: {first["alpha"].Error}");
+            Assert.Equal(1, first["alpha"].Attempts);
             Assert.Equal(PublishStatus.AlreadyPublished, again["alpha"].Status);
             var alpha = images.Single(i => i.Node.Name == "alpha").ImageId;
             foreach (var tag in new[] { "1.0", "latest", "stable" })
