@@ -95,7 +95,7 @@ namespace ImageTools.Benchmarks
         {
             foreach (var node in nodes)
             {
-                engine.PullAsync(node.Reference, CancellationToken.None).GetAwaiter().GetResult();
+                engine.PullAsync(node.Reference, null, CancellationToken.None).GetAwaiter().GetResult();
                 engine.TagAsync(node.Reference, Retagged(node, tag), CancellationToken.None).GetAwaiter().GetResult();
                 engine.PushAsync(Retagged(node, tag), CancellationToken.None).GetAwaiter().GetResult();
             }

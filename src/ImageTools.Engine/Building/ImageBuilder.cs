@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using ImageTools.Engine;
 using ImageTools.Graph;
 using ImageTools.Provenance;
+using ImageTools.Registry;
 
 namespace ImageTools.Building
 {
@@ -84,7 +85,8 @@ namespace ImageTools.Building
                         $"Not built: '{dependency.Name}', which it builds on, was {parent.Status.ToString().ToLowerInvariant()}.");
                     return;
                 }
-                var pullError = node.BaseImages.Where(run.PullErrors.ContainsKey).Select(b => run.PullErrors[b]).FirstOrDefault();
+                var pullError = node.BaseImages.Select(b => PullKey(b, node.Definition.Platform)).Where(run.PullErrors.ContainsKey)
+                    .Select(k => run.PullErrors[k]).FirstOrDefault();
                 if (pullError != null)
                 {
                     Fail(result, BuildStatus.Failed, "PullFailed", pullError);
@@ -128,6 +130,7 @@ namespace ImageTools.Building
                     LogPath = result.LogPath,
                 };
                 result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
+                await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
 
                 _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
                 result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken).ConfigureAwait(false);
@@ -174,10 +177,13 @@ namespace ImageTools.Building
             {
                 if (parents.ContainsKey(use.Reference)) continue;
                 var inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
-                if (inspected == null && !run.Graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == use.Reference))
+                var platform = node.Definition.Platform;
+                var external = !run.Graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == use.Reference);
+                if (external && (inspected == null || (platform != null && inspected.Platform != null && !PlatformMatcher.Matches(platform, inspected.Platform))))
                 {
-                    // An external base the engine does not hold yet: the build would pull it anyway; pull first to record its digest.
-                    await _engine.PullAsync(use.Reference, cancellationToken).ConfigureAwait(false);
+                    // An external base the engine does not hold (for this image's platform): pull it first, so that its
+                    // digest is recorded, and because the classic builder would build on a local copy of another platform as it is.
+                    await _engine.PullAsync(use.Reference, platform, cancellationToken).ConfigureAwait(false);
                     inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
                 }
                 if (inspected != null) parents[use.Reference] = inspected.Id;
@@ -192,18 +198,48 @@ namespace ImageTools.Building
             return labels;
         }
 
-        /// <summary>-Pull: refresh every external base once, before any build, so none builds on a stale copy.</summary>
+        /// <summary>
+        /// -Pull: refresh every external base once per platform it is built for, before any build, so
+        /// none builds on a stale copy. Failures are keyed by <see cref="PullKey"/>.
+        /// </summary>
         private async Task<IReadOnlyDictionary<string, string>> PullExternalBasesAsync(IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
         {
             var errors = new Dictionary<string, string>(StringComparer.Ordinal);
             if (!_options.Pull) return errors;
-            foreach (var reference in selected.SelectMany(n => n.BaseImages).Distinct(StringComparer.Ordinal))
+            var pulls = selected.SelectMany(n => n.BaseImages.Select(b => (Reference: b, n.Definition.Platform)))
+                .GroupBy(p => PullKey(p.Reference, p.Platform), StringComparer.Ordinal).Select(g => g.First());
+            foreach (var (reference, platform) in pulls)
             {
-                _progress?.Report(new BuildEvent(reference, $"Pulling {reference}"));
-                try { await _engine.PullAsync(reference, cancellationToken).ConfigureAwait(false); }
-                catch (ImageToolsException e) { errors[reference] = $"-Pull could not refresh the base image {reference}: {e.Message}"; }
+                var what = platform == null ? reference : $"{reference} for {platform}";
+                _progress?.Report(new BuildEvent(reference, $"Pulling {what}"));
+                try { await _engine.PullAsync(reference, platform, cancellationToken).ConfigureAwait(false); }
+                catch (ImageToolsException e) { errors[PullKey(reference, platform)] = $"-Pull could not refresh the base image {what}: {e.Message}"; }
             }
             return errors;
+        }
+
+        private static string PullKey(string reference, ImagePlatform? platform) => platform == null ? reference : $"{reference} {platform}";
+
+        /// <summary>
+        /// An image.yaml platform is a promise about what gets tagged and published. The classic builder
+        /// builds on a local base of another platform without a word, so the result is checked.
+        /// </summary>
+        private async Task CheckPlatformAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
+        {
+            var wanted = node.Definition.Platform;
+            if (wanted == null) return;
+            var built = (await _engine.InspectAsync(imageId, cancellationToken).ConfigureAwait(false))?.Platform;
+            if (built == null || PlatformMatcher.Matches(wanted, built)) return;
+            var culprits = new List<string>();
+            foreach (var use in node.Definition.ImageUses.Select(u => u.Reference).Distinct(StringComparer.Ordinal))
+            {
+                var basePlatform = (await _engine.InspectAsync(use, cancellationToken).ConfigureAwait(false))?.Platform;
+                if (basePlatform != null && !PlatformMatcher.Matches(wanted, basePlatform)) culprits.Add($"{use} ({basePlatform})");
+            }
+            var because = culprits.Count == 0 ? "" : $" It builds on {string.Join(", ", culprits)}, which the engine used as it is.";
+            throw new ImageToolsException("PlatformMismatch", FaultKind.InvalidOperation,
+                $"The engine built {node.Name} for {built}, but {node.Definition.Spec?.FilePath ?? "its image.yaml"} asks for {wanted}; nothing was tagged.{because} " +
+                $"Build its bases for {wanted} too (image.yaml platforms), or remove the platforms entry.");
         }
 
         private static async Task<(string?, string?)> GitProvenanceAsync(string directory)

@@ -99,8 +99,14 @@ namespace ImageTools.Engine
         public async Task TagAsync(string image, string reference, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "tag", image, reference).ConfigureAwait(false), $"tag {image} as {reference}").ConfigureAwait(false);
 
-        public async Task PullAsync(string reference, CancellationToken cancellationToken) =>
-            await Check(await Docker(cancellationToken, "pull", "--quiet", reference).ConfigureAwait(false), $"pull {reference}").ConfigureAwait(false);
+        public async Task PullAsync(string reference, Registry.ImagePlatform? platform, CancellationToken cancellationToken)
+        {
+            var arguments = platform == null
+                ? new[] { "pull", "--quiet", reference }
+                : new[] { "pull", "--quiet", "--platform", platform.ToString(), reference };
+            var what = platform == null ? $"pull {reference}" : $"pull {reference} for {platform}";
+            await Check(await Docker(cancellationToken, arguments).ConfigureAwait(false), what).ConfigureAwait(false);
+        }
 
         public async Task PushAsync(string reference, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "push", "--quiet", reference).ConfigureAwait(false), $"push {reference}").ConfigureAwait(false);

@@ -73,7 +73,8 @@ namespace ImageTools.Engine
         /// <summary>Null when the engine has no such image.</summary>
         Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken);
 
-        Task PullAsync(string reference, CancellationToken cancellationToken);
+        /// <summary>Pulls <paramref name="reference"/>; for <paramref name="platform"/> when given, else for the engine's own.</summary>
+        Task PullAsync(string reference, Registry.ImagePlatform? platform, CancellationToken cancellationToken);
 
         /// <summary>Pushes the image under <paramref name="reference"/> to its registry.</summary>
         Task PushAsync(string reference, CancellationToken cancellationToken);

@@ -256,17 +256,26 @@ namespace ImageTools.Registry
         public static ManifestDescriptor? Resolve(RegistryManifest index, string os, string architecture, string? variant = null)
         {
             if (!index.IsIndex) throw new ArgumentException($"{index.Digest} is an image manifest, not an index.", nameof(index));
-            var wantedArchitecture = NormalizeArchitecture(architecture);
-            var wantedVariant = NormalizeVariant(wantedArchitecture, variant);
+            var wanted = new ImagePlatform(os, architecture, variant);
             var candidates = index.Manifests.Where(m =>
-                    m.Platform != null &&
-                    string.Equals(m.Platform.Os, os, StringComparison.OrdinalIgnoreCase) &&
-                    NormalizeArchitecture(m.Platform.Architecture) == wantedArchitecture &&
+                    m.Platform != null && Matches(wanted, m.Platform) &&
                     !(m.Annotations.TryGetValue("vnd.docker.reference.type", out var type) && type == "attestation-manifest"))
                 .ToList();
-            if (wantedVariant != null)
-                return candidates.FirstOrDefault(m => NormalizeVariant(wantedArchitecture, m.Platform!.Variant) == wantedVariant);
+            if (wanted.Variant != null) return candidates.FirstOrDefault();
             return candidates.FirstOrDefault(m => m.Platform!.Variant == null) ?? candidates.FirstOrDefault();
+        }
+
+        /// <summary>
+        /// Whether an image for <paramref name="actual"/> serves <paramref name="wanted"/>: same os and
+        /// (normalised) architecture, and the same variant when one is wanted (arm64 alone means v8).
+        /// </summary>
+        public static bool Matches(ImagePlatform wanted, ImagePlatform actual)
+        {
+            var architecture = NormalizeArchitecture(wanted.Architecture);
+            if (!string.Equals(wanted.Os, actual.Os, StringComparison.OrdinalIgnoreCase) || NormalizeArchitecture(actual.Architecture) != architecture)
+                return false;
+            var variant = NormalizeVariant(architecture, wanted.Variant);
+            return variant == null || NormalizeVariant(architecture, actual.Variant) == variant;
         }
 
         internal static string NormalizeArchitecture(string architecture)

@@ -143,7 +143,7 @@ namespace ImageTools.Tests.Integration
             var byDigest = $"{DockerServices.RegistryAddress}/{ns}/alpha@{RegistryClient.ResolvePlatform(client.GetManifestAsync($"{ns}/alpha", "1.0").GetAwaiter().GetResult()!, "linux", ImagePlatform.Host.Architecture)!.Digest}";
             engine.RemoveAsync(images.Single(i => i.Node.Name == "alpha").Node.Reference, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Null(engine.InspectAsync(alpha, CancellationToken.None).GetAwaiter().GetResult());
-            engine.PullAsync(byDigest, CancellationToken.None).GetAwaiter().GetResult();
+            engine.PullAsync(byDigest, null, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Equal(alpha, engine.InspectAsync(byDigest, CancellationToken.None).GetAwaiter().GetResult()!.Id);
         }
 
