@@ -205,6 +205,33 @@ namespace ImageTools.Tests.Integration
             Assert.Null(await engine.InspectAsync($"b{s}-lone:latest", CancellationToken.None));
         }
 
+        [DockerFact]
+        public void Builds_and_verifies_on_the_engine_of_the_docker_context_DOCKER_CONTEXT_names()
+        {
+            var s = Suffix();
+            using var config = new TestTree();
+            // The context lives in a Docker config of the test's own; DOCKER_HOST would override the context.
+            var environment = new Dictionary<string, string?> { ["DOCKER_HOST"] = null, ["DOCKER_CONFIG"] = config.Root, ["DOCKER_BUILDKIT"] = "0" };
+            var created = ProcessRunner.RunAsync("docker", new[] { "context", "create", $"it-{s}", "--docker", $"host={DockerServices.DockerHost}" },
+                CancellationToken.None, environment: environment).GetAwaiter().GetResult();
+            Assert.True(created.ExitCode == 0, created.StandardError);
+            environment["DOCKER_CONTEXT"] = $"it-{s}";
+            using var tree = new TestTree()
+                .Image("ctx", $"FROM busybox:1.36\nRUN echo ctx-{s} > /id\n").Write("ctx/image.yaml", $"name: c{s}-ctx\n")
+                .Write("ctx/test.sh", "#!/bin/sh\nset -e\ntest \"$(docker run --rm --pull never --network none \"$1\" cat /id)\" = \"$EXPECTED\"\n");
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(tree.PathOf("ctx/test.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            environment["EXPECTED"] = $"ctx-{s}";
+            var graph = GraphOf(tree.Root);
+
+            var result = new ImageBuilder(new DockerCliEngine(environment: environment), new BuildOptions())
+                .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+            Assert.True(result.Status == BuildStatus.Built, $"{result.Status}: {result.Error}");
+            Assert.True(result.Verified);
+            Assert.Equal($"ctx-{s}", Run($"c{s}-ctx:latest", "cat", "/id"));
+        }
+
         /// <summary>Progress&lt;T&gt; posts to a thread pool; tests want the callback in order and at once.</summary>
         private sealed class SyncProgress : IProgress<BuildEvent>
         {
