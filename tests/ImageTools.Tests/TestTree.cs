@@ -6,9 +6,14 @@ namespace ImageTools.Tests
     /// <summary>A throw-away image tree on disk: tests write the files they need, paths with '/'.</summary>
     public sealed class TestTree : IDisposable
     {
-        public TestTree()
+        public TestTree() : this(Path.GetTempPath())
         {
-            Root = Path.Combine(Path.GetTempPath(), "imagetools-test-" + Guid.NewGuid().ToString("N"));
+        }
+
+        /// <summary>A tree in a new directory under <paramref name="parent"/>.</summary>
+        public TestTree(string parent)
+        {
+            Root = Path.Combine(parent, "imagetools-test-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Root);
         }
 

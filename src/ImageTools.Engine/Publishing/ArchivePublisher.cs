@@ -50,7 +50,9 @@ namespace ImageTools.Publishing
             }
             finally
             {
-                WriteIndex();
+                var listingError = TryWriteIndex();
+                if (listingError != null)
+                    foreach (var result in results.Where(r => r.Status != PublishStatus.Failed)) result.Error = listingError;
             }
             return results;
         }
@@ -92,7 +94,12 @@ namespace ImageTools.Publishing
                 var partial = tar + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 try
                 {
-                    await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false);
+                    try { await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false); }
+                    catch (ImageToolsException e) when (e.Message.IndexOf("no space left on device", StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        // docker save ran out of room in the archive: a full disk, reported as our own writes are.
+                        throw new IOException("No space left on device", e);
+                    }
                     AtomicFile.MoveOver(partial, tar);
                 }
                 finally
@@ -123,11 +130,12 @@ namespace ImageTools.Publishing
             while (true)
             {
                 try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
-                catch (IOException) when (DateTime.UtcNow < deadline)
+                // Held by another run only if it exists; otherwise it could not be created (full disk), which the caller reports.
+                catch (IOException) when (File.Exists(path) && DateTime.UtcNow < deadline)
                 {
                     await Task.Delay(LockPoll, cancellationToken).ConfigureAwait(false);
                 }
-                catch (IOException e)
+                catch (IOException e) when (File.Exists(path))
                 {
                     throw new ImageToolsException("ArchiveLocked", FaultKind.ResourceUnavailable,
                         $"Another run has been writing {image.Reference} to this archive for over {_lockTimeout.TotalMinutes:F0} minutes. " +
@@ -136,11 +144,24 @@ namespace ImageTools.Publishing
             }
         }
 
-        private void WriteIndex()
+        /// <summary>
+        /// Rewrites index.json from the per-image records; returns why it could not, or null. The
+        /// records stay the truth and the old listing stays whole, so a failure here fails no image.
+        /// </summary>
+        private string? TryWriteIndex()
         {
-            var entries = List(_directory);
-            AtomicFile.WriteAllText(Path.Combine(_directory, IndexFileName),
-                "[\n" + string.Join(",\n", entries.Select(e => "  " + e.ToJson())) + (entries.Count > 0 ? "\n" : "") + "]\n");
+            var path = Path.Combine(_directory, IndexFileName);
+            try
+            {
+                var entries = List(_directory);
+                AtomicFile.WriteAllText(path, "[\n" + string.Join(",\n", entries.Select(e => "  " + e.ToJson())) + (entries.Count > 0 ? "\n" : "") + "]\n");
+                return null;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return $"The listing {path} could not be rewritten ({e.Message}); the archived tars and their records are whole. " +
+                    "Check free disk space; the next run rewrites the listing.";
+            }
         }
     }
 }
