@@ -38,22 +38,51 @@ namespace ImageTools.Tests.Integration
         }
 
         [DockerFact]
-        public void Archiving_to_a_full_disk_fails_the_image_clearly_leaves_no_partial_file_and_keeps_the_listing()
+        public void A_listing_that_cannot_be_rewritten_fails_no_image_and_says_so()
         {
             Assert.Null(TinyDisk.Unavailable);
             using var tree = new TestTree();
-            var name = "full" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            var (graph, built) = BuildOne(tree, "lst");
+            using var disk = new TinyDisk(8 * 1024);
+            var archive = Path.Combine(disk.Root, "archive");
+            var image = new ImageToPublish(graph.Nodes.Single(), built);
+            Assert.Equal(PublishStatus.Archived, new ArchivePublisher(DockerServices.Engine(), archive)
+                .PublishAsync(new[] { image }, CancellationToken.None).GetAwaiter().GetResult().Single().Status);
+            var listing = File.ReadAllText(Path.Combine(archive, ArchivePublisher.IndexFileName));
+            disk.Fill();
+
+            var again = new ArchivePublisher(DockerServices.Engine(), archive).PublishAsync(new[] { image }, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+            Assert.Equal(PublishStatus.AlreadyPublished, again.Status);
+            Assert.Contains("could not be rewritten", again.Error);
+            Assert.Contains("Check free disk space", again.Error);
+            Assert.Equal(listing, File.ReadAllText(Path.Combine(archive, ArchivePublisher.IndexFileName)));
+        }
+
+        private static (ImageGraph Graph, string ImageId) BuildOne(TestTree tree, string prefix)
+        {
+            var name = prefix + Guid.NewGuid().ToString("N").Substring(0, 8);
             tree.Image(name, $"FROM busybox:1.36\nRUN echo {name} > /content\n").Write($"{name}/image.yaml", $"name: {name}\nversion: '1.0'\n");
             var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
             var built = new ImageBuilder(DockerServices.Engine(), new BuildOptions())
                 .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Single();
             Assert.Equal(BuildStatus.Built, built.Status);
+            return (graph, built.ImageId!);
+        }
+
+        [DockerFact]
+        public void Archiving_to_a_full_disk_fails_the_image_clearly_leaves_no_partial_file_and_keeps_the_listing()
+        {
+            Assert.Null(TinyDisk.Unavailable);
+            using var tree = new TestTree();
+            var (graph, built) = BuildOne(tree, "full");
+            var image = new ImageToPublish(graph.Nodes.Single(), built);
             // Room for the listing, not for a 2 MB image.
             using var disk = new TinyDisk(512);
             var archive = Path.Combine(disk.Root, "archive");
 
             var result = new ArchivePublisher(DockerServices.Engine(), archive)
-                .PublishAsync(new[] { new ImageToPublish(graph[name], built.ImageId!) }, CancellationToken.None).GetAwaiter().GetResult().Single();
+                .PublishAsync(new[] { image }, CancellationToken.None).GetAwaiter().GetResult().Single();
 
             Assert.Equal(PublishStatus.Failed, result.Status);
             Assert.Equal("ArchiveWriteFailed", result.ErrorId);
@@ -66,7 +95,7 @@ namespace ImageTools.Tests.Integration
             // Not even room for the listing: the image's result still says why, and the run does not throw.
             disk.Fill();
             var full = new ArchivePublisher(DockerServices.Engine(), archive)
-                .PublishAsync(new[] { new ImageToPublish(graph[name], built.ImageId!) }, CancellationToken.None).GetAwaiter().GetResult().Single();
+                .PublishAsync(new[] { image }, CancellationToken.None).GetAwaiter().GetResult().Single();
 
             Assert.Equal(PublishStatus.Failed, full.Status);
             Assert.Equal("ArchiveWriteFailed", full.ErrorId);
