@@ -40,7 +40,26 @@ namespace ImageTools.Engine
             }
             if (outcome.ExitCode != 0 || outcome.StandardOutput.Trim().Length == 0)
                 throw EngineUnavailable(outcome);
-            return outcome.StandardOutput.Trim();
+            var version = outcome.StandardOutput.Trim();
+            await CheckImageStoreAsync(version, cancellationToken).ConfigureAwait(false);
+            return version;
+        }
+
+        /// <summary>
+        /// Docker's containerd image store (the default of new Docker 29 installs) gives an image the id
+        /// of its manifest, not of its config. This tool records and compares config digests (labels of
+        /// parents, publish checks), so there it would rebuild forever and refuse to republish. Better
+        /// one clear error than quietly wrong decisions.
+        /// </summary>
+        private async Task CheckImageStoreAsync(string version, CancellationToken cancellationToken)
+        {
+            var info = await Docker(cancellationToken, "info", "--format", "{{json .DriverStatus}}").ConfigureAwait(false);
+            if (info.ExitCode != 0 || info.StandardOutput.IndexOf("io.containerd.snapshotter", StringComparison.Ordinal) < 0) return;
+            throw new ImageToolsException("ImageStoreUnsupported", FaultKind.ResourceUnavailable,
+                $"The Docker engine{HostHint()} (version {version}) keeps images in the containerd image store, where an image id is its " +
+                "manifest digest; ImageTools compares config digests, so its rebuild and publish decisions would be wrong there. " +
+                "Use an engine with the classic image store: set \"features\": {\"containerd-snapshotter\": false} in the daemon's daemon.json " +
+                "and restart it (images pulled or built under the containerd store are not carried over).");
         }
 
         public async Task CheckBuilderAsync(string builder, CancellationToken cancellationToken)

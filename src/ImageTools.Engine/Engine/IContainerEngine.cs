@@ -59,7 +59,10 @@ namespace ImageTools.Engine
     /// </summary>
     public interface IContainerEngine
     {
-        /// <summary>Checks the engine answers; throws <c>EngineUnavailable</c> otherwise.</summary>
+        /// <summary>
+        /// Checks the engine answers (else <c>EngineUnavailable</c>) and identifies images by config digest,
+        /// as this tool's decisions need (else <c>ImageStoreUnsupported</c>).
+        /// </summary>
         Task<string> GetVersionAsync(CancellationToken cancellationToken);
 
         /// <summary>Checks that builds can go to the named builder (remote BuildKit); throws a clear error otherwise.</summary>

@@ -54,6 +54,7 @@ namespace ImageTools.Publishing
         public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken)
         {
             var work = images.Select(i => (Image: i, Result: new PublishResult(i, _client.Registry))).ToList();
+            if (work.Count > 0) await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             var pushed = await Task.WhenAll(work.Select(async item =>
             {
