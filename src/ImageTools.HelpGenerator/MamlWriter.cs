@@ -87,7 +87,11 @@ namespace ImageTools.HelpGenerator
                     };
                 }).ToList();
             if (Named(cmdlet, "SupportsShouldProcess") is true) parameters.AddRange(ShouldProcessParameters);
-            var sets = parameters.SelectMany(p => p.Sets.Select(s => s.Set)).Where(s => s != AllSets).Distinct().ToList();
+            // The default set may have no parameter of its own (Get-ImageGraph's nodes set holds only
+            // parameters of every set), yet it is the first syntax a reader needs.
+            var defaultSet = Named(cmdlet, "DefaultParameterSetName") as string;
+            var sets = new[] { defaultSet }.Concat(parameters.SelectMany(p => p.Sets.Select(s => s.Set)))
+                .Where(s => s != null && s != AllSets).Select(s => s!).Distinct().ToList();
             if (sets.Count == 0) sets.Add(AllSets);
             return new CmdletHelp
             {

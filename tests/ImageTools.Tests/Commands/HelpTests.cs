@@ -70,5 +70,21 @@ namespace ImageTools.Tests.Commands
             var getGraph = Cmdlets.Single(c => c.Name == "Get-ImageGraph");
             Assert.DoesNotContain(getGraph.Parameters, p => p.Name == "WhatIf");
         }
+
+        [Fact]
+        public void A_default_parameter_set_without_parameters_of_its_own_still_gets_a_syntax_line_first()
+        {
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+            var getGraph = MamlWriter.Write(Cmdlets).Root!.Elements(command + "command")
+                .Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Get-ImageGraph");
+
+            var syntax = getGraph.Element(command + "syntax")!.Elements(command + "syntaxItem")
+                .Select(item => item.Elements(command + "parameter").Select(p => p.Element(maml2004 + "name")!.Value).ToList()).ToList();
+            Assert.Equal(2, syntax.Count);
+            Assert.DoesNotContain("Format", syntax[0]);
+            Assert.Contains("Path", syntax[0]);
+            Assert.Contains("Format", syntax[1]);
+        }
     }
 }
