@@ -86,5 +86,30 @@ namespace ImageTools.Tests.Commands
             Assert.Contains("Path", syntax[0]);
             Assert.Contains("Format", syntax[1]);
         }
+
+        [Fact]
+        public void Parameters_with_a_default_show_it_in_help()
+        {
+            var publish = Cmdlets.Single(c => c.Name == "Publish-Image").Parameters.ToDictionary(p => p.Name);
+            var graph = Cmdlets.Single(c => c.Name == "Get-ImageGraph").Parameters.ToDictionary(p => p.Name);
+            var build = Cmdlets.Single(c => c.Name == "Invoke-ImageBuild").Parameters.ToDictionary(p => p.Name);
+
+            Assert.Equal("4", publish["ThrottleLimit"].DefaultValue);
+            Assert.Equal("3", publish["MaximumRetryCount"].DefaultValue);
+            Assert.Equal("0.5", publish["RetryIntervalSec"].DefaultValue);
+            Assert.Equal(".", graph["Path"].DefaultValue);
+            // 0 means "the tree's parallelism": not a value to print.
+            Assert.Equal("", build["ThrottleLimit"].DefaultValue);
+            Assert.Equal("", build["NoCache"].DefaultValue);
+
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+            XNamespace dev = "http://schemas.microsoft.com/maml/dev/2004/10";
+            var retry = MamlWriter.Write(Cmdlets).Root!.Elements(command + "command")
+                .Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Publish-Image")
+                .Element(command + "parameters")!.Elements(command + "parameter")
+                .Single(p => p.Element(maml2004 + "name")!.Value == "MaximumRetryCount");
+            Assert.Equal("3", retry.Element(dev + "defaultValue")!.Value);
+        }
     }
 }
