@@ -91,6 +91,31 @@ Describe 'Get-ImageGraph' {
             Should -Throw -ErrorId 'TreeNotFound,ImageTools.Commands.GetImageGraphCommand'
     }
 
+    It 'names a missing tree by its full path, the same way from every cmdlet' -ForEach @(
+        @{ Command = { param($Path) Get-ImageGraph -Path $Path }; Class = 'GetImageGraphCommand' }
+        @{ Command = { param($Path) Test-ImageNeedsRebuild -Path $Path }; Class = 'TestImageNeedsRebuildCommand' }
+        @{ Command = { param($Path) Invoke-ImageBuild -Path $Path -WhatIf }; Class = 'InvokeImageBuildCommand' }
+        @{ Command = { param($Path) Update-ImageChangelog -Path $Path -Name x -Reason r -WhatIf }; Class = 'UpdateImageChangelogCommand' }
+    ) {
+        Push-Location $TestDrive
+        try { $thrown = { & $Command './missing' } | Should -Throw -ErrorId "TreeNotFound,ImageTools.Commands.$Class" -PassThru }
+        finally { Pop-Location }
+
+        $full = Join-Path $TestDrive 'missing'
+        $thrown.TargetObject | Should -Be $full
+        $thrown.Exception.Message | Should -BeLike "$full`: The image tree directory does not exist. Pass -Path*"
+    }
+
+    It 'warns when the tree holds no image directory, so a wrong -Path does not pass quietly' {
+        $empty = New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))
+
+        $nodes = Get-ImageGraph $empty -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $nodes | Should -BeNullOrEmpty
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "There are no image directories under $($empty.FullName)*Check -Path."
+    }
+
     It 'fails with DependencyCycle and prints the cycle' {
         New-TestImage $tree 'base' "FROM app`n"
 

@@ -83,6 +83,30 @@ Describe 'Invoke-ImageBuild' -Skip:$noDocker {
         }
     }
 
+    It 'stops the whole run when a failure stops the command (-ErrorAction Stop), building and tagging nothing afterwards' {
+        $stopTree = Join-Path $TestDrive "$id-stop"
+        foreach ($image in @(
+                @{ Dir = 'fails'; Text = "FROM busybox:1.36`nRUN false`n" },
+                @{ Dir = 'slow'; Text = "FROM busybox:1.36`nRUN sleep 6 && echo $id`n" },
+                @{ Dir = 'after'; Text = "FROM pt$id-slow`n" })) {
+            New-Item -ItemType Directory -Force (Join-Path $stopTree $image.Dir) | Out-Null
+            Set-Content -NoNewline -Path (Join-Path $stopTree "$($image.Dir)/Dockerfile") -Value $image.Text
+            Set-Content -NoNewline -Path (Join-Path $stopTree "$($image.Dir)/image.yaml") -Value "name: pt$id-$($image.Dir)`n"
+        }
+
+        { Invoke-ImageBuild -Path $stopTree -ThrottleLimit 2 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BuildFailed,ImageTools.Commands.InvokeImageBuildCommand'
+        # Long enough for the slow image to finish (commits are slow on vfs), had it gone on in the background.
+        $deadline = [datetime]::UtcNow.AddSeconds(25)
+        do {
+            $built = docker image ls --format '{{.Repository}}' | Where-Object { $_ -in "pt$id-slow", "pt$id-after" }
+            if ($built) { break }
+            Start-Sleep -Seconds 1
+        } while ([datetime]::UtcNow -lt $deadline)
+
+        $built | Should -BeNullOrEmpty -Because 'the run ends with the command'
+    }
+
     It 'builds nothing with -WhatIf' {
         Invoke-ImageBuild -Path $tree -WhatIf | Should -BeNullOrEmpty
 

@@ -94,10 +94,6 @@ namespace ImageTools.Commands
         {
             try { return TreePaths.Resolve(this, Path); }
             catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
-            catch (ItemNotFoundException e)
-            {
-                ThrowTerminatingError(ErrorRecords.From(e, "TreeNotFound", ErrorCategory.ObjectNotFound, Path));
-            }
             return Array.Empty<string>();
         }
     }

@@ -151,11 +151,29 @@ namespace ImageTools.Commands
             });
 
             var progress = new BuildProgress("Invoke-ImageBuild", nodes.Select(n => n.Name));
-            foreach (var item in events.GetConsumingEnumerable())
+            var drained = false;
+            try
             {
-                foreach (var line in progress.On(item)) WriteProgress(ToRecord(line));
-                if (item.Result == null) WriteVerbose(item.Message);
-                else Report(item.Result);
+                foreach (var item in events.GetConsumingEnumerable())
+                {
+                    foreach (var line in progress.On(item)) WriteProgress(ToRecord(line));
+                    if (item.Result == null) WriteVerbose(item.Message);
+                    else Report(item.Result);
+                }
+                drained = true;
+            }
+            finally
+            {
+                // A write can throw: WriteError under -ErrorAction Stop (the default of Azure Pipelines'
+                // PowerShell task), or a stopped pipeline downstream (Select-Object -First). StopProcessing
+                // is not called then, so the run is stopped here; else it would go on building and tagging
+                // in the background after the command had failed.
+                if (!drained)
+                {
+                    _cancellation.Cancel();
+                    try { build.GetAwaiter().GetResult(); }
+                    catch (Exception) { }
+                }
             }
             foreach (var line in progress.Complete()) WriteProgress(ToRecord(line));
 

@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Management.Automation;
+using ImageTools.Definitions;
 
 namespace ImageTools.Commands
 {
@@ -9,9 +11,17 @@ namespace ImageTools.Commands
     /// </summary>
     internal static class TreePaths
     {
+        /// <summary>The file-system paths <paramref name="path"/> names (wildcards expand); a missing path is <c>TreeNotFound</c>.</summary>
         public static IReadOnlyList<string> Resolve(PSCmdlet cmdlet, string path)
         {
-            var resolved = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider);
+            Collection<string> resolved;
+            ProviderInfo provider;
+            try { resolved = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out provider); }
+            catch (ItemNotFoundException e)
+            {
+                // Named by its full path, as the scanner names it, so every cmdlet reports the same.
+                throw TreeScanner.TreeNotFound(cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), e);
+            }
             if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
                 throw new ImageToolsException("PathNotFileSystem", FaultKind.InvalidArgument,
                     $"'{path}' is on the {provider.Name} provider; -Path must be a directory on the file system.");
@@ -21,13 +31,7 @@ namespace ImageTools.Commands
         /// <summary>One tree root; a missing path is <c>TreeNotFound</c>, a wildcard matching several is an error.</summary>
         public static string ResolveSingle(PSCmdlet cmdlet, string path)
         {
-            IReadOnlyList<string> resolved;
-            try { resolved = Resolve(cmdlet, path); }
-            catch (ItemNotFoundException e)
-            {
-                throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
-                    $"The image tree directory '{path}' does not exist. Pass -Path with a directory that holds image directories.", inner: e);
-            }
+            var resolved = Resolve(cmdlet, path);
             if (resolved.Count != 1)
                 throw new ImageToolsException("AmbiguousPath", FaultKind.InvalidArgument,
                     $"-Path '{path}' matches {resolved.Count} directories; name exactly one image tree.");

@@ -35,6 +35,11 @@ namespace ImageTools.Commands
         {
             var graph = ImageGraph.Build(TreeScanner.Scan(root, cancellationToken));
             foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(cmdlet, warning.ToString(), warning.FilePath, warning.Line);
+            // A -Path one level off (the repository instead of its images folder is fine, a sibling is
+            // not) would otherwise make a pipeline that does nothing and passes.
+            if (graph.Nodes.Count == 0)
+                ErrorRecords.WriteImageWarning(cmdlet, $"There are no image directories under {root} (a directory holding a " +
+                    $"{TreeScanner.DockerfileName}, {TreeScanner.TemplateName} or {ImageSpec.FileName}). Check -Path.");
             return graph;
         }
     }

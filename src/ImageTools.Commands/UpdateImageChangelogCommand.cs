@@ -45,7 +45,7 @@ namespace ImageTools.Commands
         [ValidateNotNull]
         public ImageNode[] InputObject { get; set; } = null!;
 
-        /// <summary>The change text; one bullet line per line.</summary>
+        /// <summary>The change text; each line becomes a line of the entry, indented and without a bullet, as docker-pkg writes it.</summary>
         [Parameter(Mandatory = true)]
         [ValidateNotNullOrEmpty]
         public string Reason { get; set; } = null!;

@@ -29,6 +29,8 @@ namespace ImageTools.HelpGenerator
         public string Description { get; init; } = "";
         public IReadOnlyList<(string Set, bool Mandatory, int? Position, bool ByValue, bool ByName)> Sets { get; init; } = Array.Empty<(string, bool, int?, bool, bool)>();
         public bool Wildcards { get; init; }
+        /// <summary>The value the parameter has when not given, as help shows it; empty when it has none worth telling.</summary>
+        public string DefaultValue { get; init; } = "";
     }
 
     /// <summary>
@@ -66,6 +68,7 @@ namespace ImageTools.HelpGenerator
             var verb = (string)cmdlet.ConstructorArguments[0].Value!;
             var noun = (string)cmdlet.ConstructorArguments[1].Value!;
             members.TryGetValue("T:" + type.FullName, out var typeDoc);
+            var defaults = Activator.CreateInstance(type);
             var parameters = type.GetProperties()
                 .Select(p => (Property: p, Attributes: p.GetCustomAttributesData().Where(a => a.AttributeType == typeof(ParameterAttribute)).ToList()))
                 .Where(p => p.Attributes.Count > 0)
@@ -78,6 +81,7 @@ namespace ImageTools.HelpGenerator
                         Type = p.Property.PropertyType,
                         Description = Text(doc?.Element("summary")),
                         Wildcards = p.Property.GetCustomAttributesData().Any(a => a.AttributeType == typeof(SupportsWildcardsAttribute)),
+                        DefaultValue = DefaultValueOf(p.Property, defaults),
                         Sets = p.Attributes.Select(a => (
                             Named(a, "ParameterSetName") as string ?? AllSets,
                             Named(a, "Mandatory") is true,
@@ -87,7 +91,11 @@ namespace ImageTools.HelpGenerator
                     };
                 }).ToList();
             if (Named(cmdlet, "SupportsShouldProcess") is true) parameters.AddRange(ShouldProcessParameters);
-            var sets = parameters.SelectMany(p => p.Sets.Select(s => s.Set)).Where(s => s != AllSets).Distinct().ToList();
+            // The default set may have no parameter of its own (Get-ImageGraph's nodes set holds only
+            // parameters of every set), yet it is the first syntax a reader needs.
+            var defaultSet = Named(cmdlet, "DefaultParameterSetName") as string;
+            var sets = new[] { defaultSet }.Concat(parameters.SelectMany(p => p.Sets.Select(s => s.Set)))
+                .Where(s => s != null && s != AllSets).Select(s => s!).Distinct().ToList();
             if (sets.Count == 0) sets.Add(AllSets);
             return new CmdletHelp
             {
@@ -150,7 +158,18 @@ namespace ImageTools.HelpGenerator
                 new XElement(Maml + "description", Para(parameter.Description)),
                 inSyntax && IsSwitch(parameter.Type) ? null : new XElement(Command + "parameterValue", new XAttribute("required", IsSwitch(parameter.Type) ? "false" : "true"),
                     ElementType(parameter.Type).Name + (parameter.Type.IsArray ? "[]" : "")),
-                new XElement(Dev + "type", new XElement(Maml + "name", parameter.Type.FullName)));
+                new XElement(Dev + "type", new XElement(Maml + "name", parameter.Type.FullName)),
+                inSyntax ? null : new XElement(Dev + "defaultValue", parameter.DefaultValue));
+
+        // A property initializer is the parameter's default (ThrottleLimit = 4). Zero, false and null
+        // mean "not given" in these cmdlets (a ThrottleLimit of 0 falls back to the tree's), so they are not shown.
+        private static string DefaultValueOf(PropertyInfo property, object? cmdlet)
+        {
+            var value = cmdlet == null ? null : property.GetValue(cmdlet);
+            if (value == null || value is Array || IsSwitch(property.PropertyType)) return "";
+            if (property.PropertyType.IsValueType && value.Equals(Activator.CreateInstance(property.PropertyType))) return "";
+            return Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        }
 
         private static bool IsSwitch(Type type) => type.FullName == typeof(SwitchParameter).FullName;
 

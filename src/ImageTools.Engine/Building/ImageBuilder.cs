@@ -82,7 +82,7 @@ namespace ImageTools.Building
                     var parent = await run.Finished[dependency.Name].Task.ConfigureAwait(false);
                     if (parent.Status == BuildStatus.Built) continue;
                     Fail(result, BuildStatus.Skipped, "DependencyFailed",
-                        $"Not built: '{dependency.Name}', which it builds on, was {parent.Status.ToString().ToLowerInvariant()}.");
+                        $"Not built: '{dependency.Name}', which it builds on, {(parent.Status == BuildStatus.Failed ? "failed" : "was " + parent.Status.ToString().ToLowerInvariant())}.");
                     return;
                 }
                 var pullError = node.BaseImages.Select(b => PullKey(b, node.Definition.Platform)).Where(run.PullErrors.ContainsKey)

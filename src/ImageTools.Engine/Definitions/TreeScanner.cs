@@ -29,10 +29,11 @@ namespace ImageTools.Definitions
         public static ImageTree Scan(string root, CancellationToken cancellationToken = default)
         {
             var fullRoot = Path.GetFullPath(root);
-            if (!Directory.Exists(fullRoot))
+            if (File.Exists(fullRoot))
                 throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
-                    $"The image tree directory does not exist. Pass -Path with a directory that holds image directories.",
+                    "This is a file, not an image tree directory. Pass -Path with the directory that holds the image directories.",
                     fullRoot);
+            if (!Directory.Exists(fullRoot)) throw TreeNotFound(fullRoot);
 
             var config = TreeConfig.Load(fullRoot);
             var directories = FindImageDirectories(fullRoot, cancellationToken);
@@ -67,6 +68,12 @@ namespace ImageTools.Definitions
             var orderedWarnings = warnings.OrderBy(w => w.FilePath, StringComparer.Ordinal).ThenBy(w => w.Line).ToList();
             return new ImageTree(fullRoot, config, images, orderedWarnings);
         }
+
+        /// <summary>The error for a tree root that does not exist, the same from every cmdlet.</summary>
+        public static ImageToolsException TreeNotFound(string fullRoot, Exception? inner = null) =>
+            new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
+                "The image tree directory does not exist. Pass -Path with a directory that holds image directories.",
+                fullRoot, inner: inner);
 
         /// <summary>
         /// Image names under <paramref name="root"/> for tab completion: best effort and quiet, so a

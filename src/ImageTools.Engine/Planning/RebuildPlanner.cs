@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Graph;
@@ -51,17 +52,32 @@ namespace ImageTools.Planning
             var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
 
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
+            // One failed look-up (registry down, credentials refused) fails the plan: the others are
+            // stopped rather than each waiting through its own retries before the error is shown.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Exception? firstFailure = null;
             async Task Look(ImageNode node)
             {
-                await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await throttle.WaitAsync(stop.Token).ConfigureAwait(false);
                 try
                 {
-                    published[node.Name] = await _source.FindAsync(node.Reference, node.Definition.Platform, cancellationToken).ConfigureAwait(false);
-                    digests[node.Name] = _digester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
+                    published[node.Name] = await _source.FindAsync(node.Reference, node.Definition.Platform, stop.Token).ConfigureAwait(false);
+                    digests[node.Name] = _digester.Compute(node.Definition, _options.BuildArgs, stop.Token);
+                }
+                catch (Exception e) when (!(e is OperationCanceledException))
+                {
+                    Interlocked.CompareExchange(ref firstFailure, e, null);
+                    stop.Cancel();
+                    throw;
                 }
                 finally { throttle.Release(); }
             }
             try { await Task.WhenAll(considered.Select(n => Task.Run(() => Look(n)))).ConfigureAwait(false); }
+            // WhenAll may surface a look-up that was stopped; the failure that stopped it is the news.
+            catch (Exception) when (firstFailure != null && !cancellationToken.IsCancellationRequested)
+            {
+                ExceptionDispatchInfo.Capture(firstFailure).Throw();
+            }
             finally { _digester.SaveCache(); }
 
             var externals = await CurrentExternalDigestsAsync(considered, cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,12 @@ namespace ImageTools.Publishing
         public string Reference { get; }
         /// <summary>The image id (config digest) published.</summary>
         public string? Digest { get; internal set; }
+        /// <summary>
+        /// The digest of the image's manifest in the registry, what pins it: <c>repository@ManifestDigest</c>
+        /// (docker push prints this one, not <see cref="Digest"/>). For a tag holding an index, the entry of
+        /// the image's platform. None for archives.
+        /// </summary>
+        public string? ManifestDigest { get; internal set; }
         public string[] Tags { get; internal set; } = new string[0];
         public PublishStatus Status { get; internal set; } = PublishStatus.Failed;
         /// <summary>The registry, or the archive directory.</summary>

@@ -98,6 +98,7 @@ namespace ImageTools.Publishing
                 {
                     result.Status = PublishStatus.AlreadyPublished;
                     result.Tags = new[] { tag };
+                    result.ManifestDigest = published.Digest;
                     return published;
                 }
                 // Other platforms in an index are not a conflict: they are kept. Our platform with other content is.
@@ -125,6 +126,7 @@ namespace ImageTools.Publishing
                         imageName: node.Name);
                 result.Status = PublishStatus.Pushed;
                 result.Tags = new[] { tag };
+                result.ManifestDigest = manifest.Digest;
                 return manifest;
             }
             catch (ImageToolsException e)

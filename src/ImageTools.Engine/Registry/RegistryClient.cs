@@ -65,6 +65,7 @@ namespace ImageTools.Registry
         private readonly SemaphoreSlim _schemeLock = new SemaphoreSlim(1, 1);
         private readonly ConfigCache? _configCache;
         private Uri? _baseUri;
+        private ImageToolsException? _baseUriFailure;
 
         /// <param name="registry">host[:port] as image references name it; docker.io is spoken to at registry-1.docker.io.</param>
         /// <param name="options">Credentials, TLS, retries, cache; defaults when null.</param>
@@ -474,6 +475,9 @@ namespace ImageTools.Registry
             try
             {
                 if (_baseUri != null) return _baseUri;
+                // The probe has already waited through its retries: callers queued behind it (one per
+                // image) get its answer instead of each repeating the waits, one after the other.
+                if (_baseUriFailure != null) throw _baseUriFailure;
                 var https = new Uri("https://" + Authority + "/");
                 if (!_allowsHttp) return _baseUri = https;
                 var http = new Uri("http://" + Authority + "/");
@@ -512,6 +516,11 @@ namespace ImageTools.Registry
                     _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Request, Registry,
                         $"{Authority} does not speak TLS; using plain HTTP (allowed for loopback and insecure registries)"));
                 return _baseUri = chosen;
+            }
+            catch (ImageToolsException e)
+            {
+                _baseUriFailure = e;
+                throw;
             }
             finally
             {

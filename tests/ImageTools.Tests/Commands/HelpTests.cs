@@ -70,5 +70,46 @@ namespace ImageTools.Tests.Commands
             var getGraph = Cmdlets.Single(c => c.Name == "Get-ImageGraph");
             Assert.DoesNotContain(getGraph.Parameters, p => p.Name == "WhatIf");
         }
+
+        [Fact]
+        public void A_default_parameter_set_without_parameters_of_its_own_still_gets_a_syntax_line_first()
+        {
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+            var getGraph = MamlWriter.Write(Cmdlets).Root!.Elements(command + "command")
+                .Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Get-ImageGraph");
+
+            var syntax = getGraph.Element(command + "syntax")!.Elements(command + "syntaxItem")
+                .Select(item => item.Elements(command + "parameter").Select(p => p.Element(maml2004 + "name")!.Value).ToList()).ToList();
+            Assert.Equal(2, syntax.Count);
+            Assert.DoesNotContain("Format", syntax[0]);
+            Assert.Contains("Path", syntax[0]);
+            Assert.Contains("Format", syntax[1]);
+        }
+
+        [Fact]
+        public void Parameters_with_a_default_show_it_in_help()
+        {
+            var publish = Cmdlets.Single(c => c.Name == "Publish-Image").Parameters.ToDictionary(p => p.Name);
+            var graph = Cmdlets.Single(c => c.Name == "Get-ImageGraph").Parameters.ToDictionary(p => p.Name);
+            var build = Cmdlets.Single(c => c.Name == "Invoke-ImageBuild").Parameters.ToDictionary(p => p.Name);
+
+            Assert.Equal("4", publish["ThrottleLimit"].DefaultValue);
+            Assert.Equal("3", publish["MaximumRetryCount"].DefaultValue);
+            Assert.Equal("0.5", publish["RetryIntervalSec"].DefaultValue);
+            Assert.Equal(".", graph["Path"].DefaultValue);
+            // 0 means "the tree's parallelism": not a value to print.
+            Assert.Equal("", build["ThrottleLimit"].DefaultValue);
+            Assert.Equal("", build["NoCache"].DefaultValue);
+
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml2004 = "http://schemas.microsoft.com/maml/2004/10";
+            XNamespace dev = "http://schemas.microsoft.com/maml/dev/2004/10";
+            var retry = MamlWriter.Write(Cmdlets).Root!.Elements(command + "command")
+                .Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Publish-Image")
+                .Element(command + "parameters")!.Elements(command + "parameter")
+                .Single(p => p.Element(maml2004 + "name")!.Value == "MaximumRetryCount");
+            Assert.Equal("3", retry.Element(dev + "defaultValue")!.Value);
+        }
     }
 }

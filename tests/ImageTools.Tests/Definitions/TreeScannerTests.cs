@@ -174,6 +174,19 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
+        public void A_root_that_is_a_file_says_so_instead_of_that_it_does_not_exist()
+        {
+            using var tree = new TestTree().Image("a", "FROM busybox\n");
+
+            var error = Assert.Throws<ImageToolsException>(() => TreeScanner.Scan(tree.PathOf("a/Dockerfile")));
+
+            Assert.Equal("TreeNotFound", error.ErrorId);
+            Assert.Equal(tree.PathOf("a/Dockerfile"), error.FilePath);
+            Assert.Contains("is a file, not an image tree directory", error.Message);
+            Assert.DoesNotContain("does not exist", error.Message);
+        }
+
+        [Fact]
         public void ListNames_offers_names_even_when_an_image_is_broken()
         {
             using var tree = new TestTree()

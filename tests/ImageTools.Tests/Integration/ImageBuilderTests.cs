@@ -84,7 +84,7 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("about to fail", File.ReadAllText(results["mid"].LogPath!));
             Assert.Equal(BuildStatus.Skipped, results["leaf"].Status);
             Assert.Equal("DependencyFailed", results["leaf"].ErrorId);
-            Assert.Contains($"f{s}-mid", results["leaf"].Error);
+            Assert.Equal($"Not built: 'f{s}-mid', which it builds on, failed.", results["leaf"].Error);
             Assert.False(Exists($"f{s}-mid:latest"));
             Assert.False(Exists($"f{s}-leaf:latest"));
             var containers = DockerServices.Docker("ps", "-a", "--no-trunc", "--format", "{{.Command}}");
@@ -112,6 +112,7 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("checking " + results["bad"].ImageId, File.ReadAllText(results["bad"].LogPath!));
             Assert.False(Exists($"v{s}-bad:latest"));
             Assert.Equal(BuildStatus.Skipped, results["child"].Status);
+            Assert.Equal($"Not built: 'v{s}-bad', which it builds on, failed.", results["child"].Error);
         }
 
         [DockerFact]

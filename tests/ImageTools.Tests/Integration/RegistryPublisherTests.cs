@@ -60,6 +60,10 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(version, DigestOf($"{ns}/alpha", "stable"));
             Assert.All(second.Values, r => Assert.Equal(PublishStatus.AlreadyPublished, r.Status));
             Assert.All(second.Values, r => Assert.Equal(0, r.Attempts));
+            // What pins the image (repository@digest) is the manifest's digest, not the image id.
+            Assert.Equal(version, first["alpha"].ManifestDigest);
+            Assert.Equal(version, second["alpha"].ManifestDigest);
+            Assert.NotEqual(first["alpha"].Digest, first["alpha"].ManifestDigest);
         }
 
         [DockerFact]

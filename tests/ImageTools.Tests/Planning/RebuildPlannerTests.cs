@@ -54,6 +54,34 @@ namespace ImageTools.Tests.Planning
             new RebuildPlanner(catalogue, new BuildInputDigester(), options ?? new RebuildOptions())
                 .PlanAsync(graph, selection ?? graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(s => s.Name);
 
+        /// <summary>The first look-up fails as an unreachable registry does; every other one hangs until stopped.</summary>
+        private sealed class UnreachableSource : IPublishedImageSource
+        {
+            private int _calls;
+            public string Description => "the registry";
+            public async Task<PublishedImage?> FindAsync(string reference, ImageTools.Registry.ImagePlatform? platform, CancellationToken cancellationToken)
+            {
+                if (Interlocked.Increment(ref _calls) == 1)
+                    throw new ImageToolsException("RegistryUnreachable", FaultKind.ResourceUnavailable, "Cannot reach the registry.");
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return null;
+            }
+        }
+
+        [Fact]
+        public async Task One_failed_look_up_stops_the_others_and_is_the_error()
+        {
+            using var tree = Tree();
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var plan = new RebuildPlanner(new UnreachableSource(), new BuildInputDigester(), new RebuildOptions())
+                .PlanAsync(graph, graph.Nodes, CancellationToken.None);
+
+            var finished = await Task.WhenAny(plan, Task.Delay(System.TimeSpan.FromSeconds(20)));
+
+            Assert.Same(plan, finished);
+            Assert.Equal("RegistryUnreachable", (await Assert.ThrowsAsync<ImageToolsException>(() => plan)).ErrorId);
+        }
+
         [Fact]
         public void Everything_as_built_is_up_to_date()
         {

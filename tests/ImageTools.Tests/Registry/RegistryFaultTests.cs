@@ -141,6 +141,22 @@ namespace ImageTools.Tests.Registry
         }
 
         [Fact]
+        public async Task An_unreachable_registry_is_probed_once_for_all_concurrent_callers()
+        {
+            // Test-ImageNeedsRebuild asks for every image at once; each used to wait for the failed
+            // probe, then run its own retries in turn: minutes before the error on a big tree.
+            var port = RegistryServer.FreePort();
+            using var client = Client($"127.0.0.1:{port}", out var counter, attempts: 3);
+
+            var lookups = Enumerable.Range(0, 6).Select(i => client.GetManifestAsync("team/app" + i, "1")).ToList();
+            foreach (var lookup in lookups)
+                Assert.Equal("RegistryUnreachable", (await Assert.ThrowsAsync<ImageToolsException>(() => lookup)).ErrorId);
+            Assert.Equal("RegistryUnreachable", (await Assert.ThrowsAsync<ImageToolsException>(() => client.GetManifestAsync("team/late", "1"))).ErrorId);
+
+            Assert.Equal(3, counter.Count);
+        }
+
+        [Fact]
         public async Task Malformed_manifest_JSON_and_HTML_pages_are_not_taken_for_a_registry()
         {
             using var server = new LoopbackHttpServer(context =>
