@@ -162,6 +162,12 @@ namespace ImageTools.Tests.Definitions
         [InlineData("Sun, 22\tNov  2026 10:00:00 +0000", 2026, 11, 22, 10, 0, 0, 0)]
         [InlineData("Sun, 22 Nov 2026 10:00:00 +0100 (CET)", 2026, 11, 22, 10, 0, 0, 60)]
         [InlineData("Sun, 22 Nov 2026 10:00:00 +0000   ", 2026, 11, 22, 10, 0, 0, 0)]
+        // Spellings found in production-images changelogs; python-debian (docker-pkg) reads any word as the month.
+        [InlineData("Mon, 25 Sept 2023 09:28:16 +0200", 2023, 9, 25, 9, 28, 16, 120)]
+        [InlineData("Fri, 19 June 2026 10:39:55 +0000", 2026, 6, 19, 10, 39, 55, 0)]
+        [InlineData("Wed, 11 March 2026 10:13:05 +0300", 2026, 3, 11, 10, 13, 5, 180)]
+        [InlineData("Thurs, 15 Jan 2026 16:50:00 +0000", 2026, 1, 15, 16, 50, 0, 0)]
+        [InlineData("Thu,  23 May 2024 16:00:01 +0100", 2024, 5, 23, 16, 0, 1, 60)]
         public void Reads_the_date_spellings_dpkg_reads(string date, int year, int month, int day, int hour, int minute, int second, int offsetMinutes)
         {
             var entry = DebianChangelog.Parse("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  " + date + "\n", "x").Latest;
@@ -207,6 +213,29 @@ namespace ImageTools.Tests.Definitions
             Assert.Equal(text, changelog.Latest.RawText);
         }
 
+        [Theory]
+        [InlineData("Tue, 02 JMay 2023 08:53:00 -0500")] // production-images flink changelog
+        [InlineData("Sun, 22 Noe 2026 10:00:00 +0000")]
+        [InlineData("Mi, 11 Mär 2026 10:13:05 +0100")]
+        public void A_month_no_reader_knows_leaves_the_date_unset_as_python_debian_accepts_it(string date)
+        {
+            var entry = DebianChangelog.Parse("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  " + date + "\n", "x").Latest;
+
+            Assert.Null(entry.Date);
+            Assert.Equal(date, entry.DateText);
+        }
+
+        [Fact]
+        public void Reads_the_nested_address_docker_pkg_writes_when_DEBEMAIL_holds_a_name()
+        {
+            // production-images envoy changelog: DEBEMAIL='Clément Goubert <cgoubert@…>' through docker-pkg's '{} <{}>'.
+            var entry = DebianChangelog.Parse("envoy (1.35.7-2) wikimedia; urgency=high\n\n   * Fix\n\n" +
+                " -- Clément Goubert <Clément Goubert <cgoubert@example.org>>  Mon, 23 Feb 2026 12:14:51 +0100\n", "x").Latest;
+
+            Assert.Equal(("Clément Goubert", "cgoubert@example.org"), (entry.AuthorName, entry.AuthorEmail));
+            Assert.Equal(new DateTimeOffset(2026, 2, 23, 12, 14, 51, TimeSpan.FromHours(1)), entry.Date);
+        }
+
         [Fact]
         public void A_name_with_angle_brackets_keeps_the_last_address_as_the_email()
         {
@@ -247,8 +276,8 @@ namespace ImageTools.Tests.Definitions
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "two spaces")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  yesterday\n", 5, "not a date")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun 22 Nov 2026 10:00:00 +0000\n", 5, "comma")]
-        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 November 2026 10:00:00 +0000\n", 5, "'Nov'")]
-        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Noe 2026 10:00:00 +0000\n", 5, "no month")]
+        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>>  Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "trailer must read")]
+        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@<x>  Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "trailer must read")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00 +0000\n", 5, "no seconds")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00:00\n", 5, "zone")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00:00 UTC\n", 5, "not a date")]
