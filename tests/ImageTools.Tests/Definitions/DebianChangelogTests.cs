@@ -422,14 +422,29 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
-        public void Splits_multi_line_changes_and_keeps_docker_pkgs_indent_on_empty_lines()
+        public void Splits_multi_line_changes_and_moves_blank_lines_down_as_python_debian_does()
         {
+            // docker-pkg adds each line with python-debian's add_change, which inserts after the
+            // last non-blank line: the empty reason line ('   ') ends up below the text.
             var entry = ChangelogFormat.FormatEntry("app", "1.0", "d", "medium", new[] { "first\r\n\r\n  * detail" },
                 "N", "e@x", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.FromMinutes(-150)));
 
             Assert.Equal(
-                "app (1.0) d; urgency=medium\n\n   first\n   \n     * detail\n\n" +
+                "app (1.0) d; urgency=medium\n\n   first\n     * detail\n\n   \n" +
                 " -- N <e@x>  Sun, 22 Nov 2026 10:00:00 -0230\n\n", entry);
+        }
+
+        [Theory]
+        // Each expected text is what python-debian's Changelog.add_change builds from docker-pkg's calls.
+        [InlineData("a\nb", "\n   a\n   b\n\n")]
+        [InlineData("a\n", "\n   a\n\n   \n")]
+        [InlineData("\na", "\n   \n   a\n\n")]
+        [InlineData("a\n\nb\n\nc", "\n   a\n   b\n   c\n\n   \n   \n")]
+        public void Places_reason_lines_as_python_debians_add_change(string reason, string expectedChanges)
+        {
+            var entry = ChangelogFormat.FormatEntry("app", "1.0", "d", "high", new[] { reason }, "N", "e@x", When);
+
+            Assert.Equal("app (1.0) d; urgency=high\n" + expectedChanges + " -- N <e@x>  Mon,  2 Nov 2026 09:05:07 +0100\n\n", entry);
         }
 
         [Fact]
