@@ -100,6 +100,20 @@ namespace ImageTools.Tests.Changelogs
         }
 
         [Fact]
+        public void The_new_entry_goes_below_leading_comment_and_blank_lines_as_python_debian_keeps_them_on_top()
+        {
+            var preamble = "# Maintained by the ops team\n\n";
+            using var tree = Diamond().Write("base/changelog", preamble + TestTree.Changelog("base", "1.0.0"));
+
+            ChangelogUpdater.Apply(Plan(tree, new[] { "base" }).Updates);
+
+            var text = File.ReadAllText(tree.PathOf("base/changelog"));
+            Assert.StartsWith(preamble + "base (1.0.0-s1) imagetools; urgency=high\n", text);
+            Assert.EndsWith("\n\n" + TestTree.Changelog("base", "1.0.0"), text);
+            Assert.Equal("1.0.0-s1", ImageGraph.Build(TreeScanner.Scan(tree.Root))["base"].Version);
+        }
+
+        [Fact]
         public void After_applying_the_graph_shows_the_new_versions()
         {
             using var tree = Diamond();

@@ -197,6 +197,7 @@ namespace ImageTools.Tests.Definitions
             Assert.Empty(changelog.Latest.Changes);
             Assert.Equal(new[] { "unstable", "experimental" }, changelog.Latest.Distributions);
             Assert.Equal(2, changelog.Latest.Line);
+            Assert.Equal("\n", changelog.Preamble);
             Assert.Equal("bar", changelog.Entries[1].Fields["FOO"]);
             Assert.Equal(new[] { "\t* tab-indented change", " one-space continuation" }, changelog.Entries[1].Changes);
             Assert.Equal(text, string.Concat(changelog.Entries.Select(e => e.RawText)));
@@ -211,6 +212,7 @@ namespace ImageTools.Tests.Definitions
 
             Assert.Equal("a", changelog.Latest.Package);
             Assert.Equal(text, changelog.Latest.RawText);
+            Assert.Equal("\uFEFF", changelog.Preamble);
         }
 
         [Theory]

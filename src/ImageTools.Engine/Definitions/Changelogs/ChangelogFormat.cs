@@ -23,10 +23,11 @@ namespace ImageTools.Definitions.Changelogs
         /// <c>name (version) distribution; urgency=U</c>, a blank line, each line of
         /// <paramref name="changes"/> after three spaces (a line holding '\n' is split), a blank line,
         /// <c> -- Name &lt;email&gt;  date</c> and a blank line. Blank lines of the changes end up
-        /// after the others, as python-debian's add_change places them (see <see cref="AddChange"/>). The blank line after the trailer is
-        /// part of the entry, as python-debian's new_block makes it, so the new file is this
-        /// text followed by the old file, and the entry's <see cref="ChangelogEntry.RawText"/> after
-        /// parsing is this text.
+        /// below the others, as python-debian's add_change places them (see <see cref="AddChange"/>).
+        /// The blank line after the trailer is part of the entry, as python-debian's new_block makes
+        /// it, so the new file is this text inserted after the old file's
+        /// <see cref="DebianChangelog.Preamble"/>, and the entry's <see cref="ChangelogEntry.RawText"/>
+        /// after parsing is this text.
         /// </summary>
         /// <exception cref="ImageToolsException"><c>InvalidChangelogEntry</c> (or <c>InvalidVersion</c>) when a part would not parse back.</exception>
         public static string FormatEntry(string package, string version, string distribution, string urgency,

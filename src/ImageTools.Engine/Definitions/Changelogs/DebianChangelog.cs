@@ -109,10 +109,11 @@ namespace ImageTools.Definitions.Changelogs
         private const string HeaderExample = "'name (1.0-1) distribution; urgency=medium'";
         private const string TrailerExample = "' -- Name <email>  Sun, 22 Nov 2026 10:00:00 +0000'";
 
-        private DebianChangelog(IReadOnlyList<ChangelogEntry> entries, string text)
+        private DebianChangelog(IReadOnlyList<ChangelogEntry> entries, string text, string preamble)
         {
             Entries = entries;
             Text = text;
+            Preamble = preamble;
         }
 
         /// <summary>Newest first; never empty.</summary>
@@ -120,6 +121,11 @@ namespace ImageTools.Definitions.Changelogs
         public ChangelogEntry Latest => Entries[0];
         /// <summary>The original text.</summary>
         public string Text { get; }
+        /// <summary>
+        /// What precedes the first header: blank and comment lines, a byte order mark. A new entry
+        /// goes after it, as python-debian keeps these lines at the top (initial_blank_lines).
+        /// </summary>
+        public string Preamble { get; }
 
         /// <summary>Parses <paramref name="text"/>; throws <c>InvalidChangelog</c> naming <paramref name="filePath"/> and the line.</summary>
         public static DebianChangelog Parse(string text, string filePath)
@@ -180,7 +186,11 @@ namespace ImageTools.Definitions.Changelogs
                 throw Invalid(filePath, 1, $"The changelog is empty. Add an entry: a header like {HeaderExample}, an indented change and a trailer.");
             current.RequireTrailer(filePath, "before the end of the file");
             entries.Add(current.Build(lines, pendingStart, lines.Count));
-            return new DebianChangelog(entries, text);
+            var firstHeader = entries[0].Line - 1;
+            var preamble = firstHeader == 0
+                ? (text.Length > 0 && text[0] == '\uFEFF' ? "\uFEFF" : "")
+                : string.Concat(lines.Take(firstHeader));
+            return new DebianChangelog(entries, text, preamble);
         }
 
         private sealed class EntryBuilder
