@@ -27,8 +27,8 @@ namespace ImageTools.Changelogs
             gitConfig ??= key => GitConfig(key, config.FilePath == null ? null : System.IO.Path.GetDirectoryName(config.FilePath));
             var resolvedName = NonEmpty(name) ?? NonEmpty(environment("DEBFULLNAME")) ?? NonEmpty(gitConfig("user.name"))
                 ?? config.FallbackAuthor ?? "Author";
-            var resolvedEmail = NonEmpty(email) ?? NonEmpty(environment("DEBEMAIL")) ?? NonEmpty(gitConfig("user.email"))
-                ?? config.FallbackEmail ?? "email@domain";
+            var resolvedEmail = AddressOf(NonEmpty(email) ?? NonEmpty(environment("DEBEMAIL")) ?? NonEmpty(gitConfig("user.email"))
+                ?? config.FallbackEmail ?? "email@domain");
             return new ChangelogAuthor(resolvedName, resolvedEmail);
         }
 
@@ -54,6 +54,17 @@ namespace ImageTools.Changelogs
             {
                 return null;
             }
+        }
+
+        /// <summary>
+        /// The address of <c>Name &lt;email&gt;</c>, which Debian tools accept in DEBEMAIL. docker-pkg
+        /// writes it verbatim into <c>{name} &lt;{email}&gt;</c>, nesting the brackets (production-images
+        /// has such trailers); we write the address alone, the trailer docker-pkg means.
+        /// </summary>
+        private static string AddressOf(string email)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(email, @"<([^<>]+)>\s*\z");
+            return match.Success ? match.Groups[1].Value.Trim() : email;
         }
 
         private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();

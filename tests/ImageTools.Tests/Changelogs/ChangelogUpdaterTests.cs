@@ -38,6 +38,41 @@ namespace ImageTools.Tests.Changelogs
         }
     }
 
+    public class ChangelogAuthorTests
+    {
+        private static readonly TreeConfig Fallback = TreeConfig.Parse("fallback_author: Fallback\nfallback_email: fallback@example.org\n", "/t/config.yaml");
+
+        private static (string, string) Resolve(string? name, string? email, Dictionary<string, string> environment, Dictionary<string, string> git, TreeConfig? config = null)
+        {
+            var author = ChangelogAuthor.Resolve(name, email, config ?? Fallback,
+                key => environment.TryGetValue(key, out var value) ? value : null,
+                key => git.TryGetValue(key, out var value) ? value : null);
+            return (author.Name, author.Email);
+        }
+
+        private static readonly Dictionary<string, string> Deb = new Dictionary<string, string> { ["DEBFULLNAME"] = "Deb Name", ["DEBEMAIL"] = "deb@example.org" };
+        private static readonly Dictionary<string, string> Git = new Dictionary<string, string> { ["user.name"] = "Git Name", ["user.email"] = "git@example.org" };
+        private static readonly Dictionary<string, string> None = new Dictionary<string, string>();
+
+        [Fact]
+        public void Parameters_then_DEBFULLNAME_and_DEBEMAIL_then_git_then_the_configured_fallback()
+        {
+            Assert.Equal(("P", "p@example.org"), Resolve("P", "p@example.org", Deb, Git));
+            Assert.Equal(("Deb Name", "deb@example.org"), Resolve(null, null, Deb, Git));
+            Assert.Equal(("Git Name", "git@example.org"), Resolve(null, null, None, Git));
+            Assert.Equal(("Fallback", "fallback@example.org"), Resolve(null, null, None, None));
+            Assert.Equal(("Author", "email@domain"), Resolve(null, null, None, None, TreeConfig.Empty)); // docker-pkg's defaults
+        }
+
+        [Fact]
+        public void A_DEBEMAIL_holding_a_name_gives_its_address_instead_of_nesting_brackets()
+        {
+            var environment = new Dictionary<string, string> { ["DEBEMAIL"] = "Clément Goubert <cgoubert@example.org>" };
+
+            Assert.Equal(("Git Name", "cgoubert@example.org"), Resolve(null, null, environment, Git));
+        }
+    }
+
     public class ChangelogUpdaterTests
     {
         private static readonly ChangelogAuthor Author = new ChangelogAuthor("Ops Person", "ops@example.org");
