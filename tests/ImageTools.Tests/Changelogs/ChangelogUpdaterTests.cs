@@ -19,6 +19,8 @@ namespace ImageTools.Tests.Changelogs
         [InlineData("1.0-1", "s", "1.0-1-s1")]
         [InlineData("2.4.1", "sec", "2.4.1-sec1")]
         [InlineData("2.4.1-sec3", "sec", "2.4.1-sec4")]
+        [InlineData("0.1.2-1", "", "0.1.2-2")] // docker-pkg's test_new_tag with identifier=""
+        [InlineData("0.1.2", "", "0.1.2-1")]
         public void Follows_docker_pkg(string version, string updateId, string expected) =>
             Assert.Equal(expected, VersionBump.Next(version, updateId));
 
