@@ -151,6 +151,21 @@ namespace ImageTools.Tests.Changelogs
         }
 
         [Fact]
+        public void A_byte_order_mark_stays_at_the_start_of_the_file()
+        {
+            using var tree = Diamond();
+            var original = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(System.Text.Encoding.UTF8.GetBytes(TestTree.Changelog("base", "1.0.0"))).ToArray();
+            File.WriteAllBytes(tree.PathOf("base/changelog"), original);
+
+            ChangelogUpdater.Apply(Plan(tree, new[] { "base" }).Updates);
+
+            var bytes = File.ReadAllBytes(tree.PathOf("base/changelog"));
+            Assert.Equal(original.Take(3), bytes.Take(3));
+            Assert.Equal(original.Skip(3), bytes.Skip(bytes.Length - original.Length + 3));
+            Assert.Equal("1.0.0-s1", ImageGraph.Build(TreeScanner.Scan(tree.Root))["base"].Version);
+        }
+
+        [Fact]
         public void After_applying_the_graph_shows_the_new_versions()
         {
             using var tree = Diamond();
