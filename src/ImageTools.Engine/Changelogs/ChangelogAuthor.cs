@@ -18,7 +18,9 @@ namespace ImageTools.Changelogs
 
         /// <summary>
         /// Parameters first, then DEBFULLNAME/DEBEMAIL, then git config, then the tree's fallback
-        /// (docker-pkg's order), field by field.
+        /// (docker-pkg's order), field by field. docker-pkg (image.py _get_author) ties the e-mail to
+        /// the name: without git user.name it skips git's user.email, and a git with user.name but no
+        /// user.email stops it with an error; each field stands alone here.
         /// </summary>
         public static ChangelogAuthor Resolve(string? name, string? email, TreeConfig config,
             Func<string, string?>? environment = null, Func<string, string?>? gitConfig = null)
