@@ -60,7 +60,7 @@ namespace ImageTools.Commands
         [ValidateNotNullOrEmpty]
         public string? Author { get; set; }
 
-        /// <summary>Author e-mail; else DEBEMAIL, git config user.email, the tree's fallback_email.</summary>
+        /// <summary>Author e-mail; else DEBEMAIL (its address when it reads 'Name &lt;email&gt;'), git config user.email, the tree's fallback_email.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? Email { get; set; }

@@ -18,7 +18,9 @@ namespace ImageTools.Changelogs
 
         /// <summary>
         /// Parameters first, then DEBFULLNAME/DEBEMAIL, then git config, then the tree's fallback
-        /// (docker-pkg's order), field by field.
+        /// (docker-pkg's order), field by field. docker-pkg (image.py _get_author) ties the e-mail to
+        /// the name: without git user.name it skips git's user.email, and a git with user.name but no
+        /// user.email stops it with an error; each field stands alone here.
         /// </summary>
         public static ChangelogAuthor Resolve(string? name, string? email, TreeConfig config,
             Func<string, string?>? environment = null, Func<string, string?>? gitConfig = null)
@@ -27,8 +29,8 @@ namespace ImageTools.Changelogs
             gitConfig ??= key => GitConfig(key, config.FilePath == null ? null : System.IO.Path.GetDirectoryName(config.FilePath));
             var resolvedName = NonEmpty(name) ?? NonEmpty(environment("DEBFULLNAME")) ?? NonEmpty(gitConfig("user.name"))
                 ?? config.FallbackAuthor ?? "Author";
-            var resolvedEmail = NonEmpty(email) ?? NonEmpty(environment("DEBEMAIL")) ?? NonEmpty(gitConfig("user.email"))
-                ?? config.FallbackEmail ?? "email@domain";
+            var resolvedEmail = AddressOf(NonEmpty(email) ?? NonEmpty(environment("DEBEMAIL")) ?? NonEmpty(gitConfig("user.email"))
+                ?? config.FallbackEmail ?? "email@domain");
             return new ChangelogAuthor(resolvedName, resolvedEmail);
         }
 
@@ -54,6 +56,17 @@ namespace ImageTools.Changelogs
             {
                 return null;
             }
+        }
+
+        /// <summary>
+        /// The address of <c>Name &lt;email&gt;</c>, which Debian tools accept in DEBEMAIL. docker-pkg
+        /// writes it verbatim into <c>{name} &lt;{email}&gt;</c>, nesting the brackets (production-images
+        /// has such trailers); we write the address alone, the trailer docker-pkg means.
+        /// </summary>
+        private static string AddressOf(string email)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(email, @"<([^<>]+)>\s*\z");
+            return match.Success ? match.Groups[1].Value.Trim() : email;
         }
 
         private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();

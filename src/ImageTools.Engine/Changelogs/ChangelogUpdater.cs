@@ -131,7 +131,8 @@ namespace ImageTools.Changelogs
             var package = changelog?.Latest.Package ?? node.Name;
             var entry = ChangelogFormat.FormatEntry(package, newVersion, distribution, request.Urgency,
                 reason.Replace("\r\n", "\n").Split('\n'), request.Author.Name, request.Author.Email, request.Date);
-            var newText = changelog == null ? entry : entry + changelog.Text;
+            var newText = changelog == null ? entry
+                : changelog.Preamble + entry + changelog.Text.Substring(changelog.Preamble.Length);
             return new ChangelogUpdate(node.Name, oldVersion, newVersion, path, reason, cascaded, changelog == null, newText);
         }
 

@@ -80,7 +80,8 @@ namespace ImageTools.Definitions
                 VerifyCommand = NullIfEmpty(yaml.String("verify_command")),
                 VerifyArgs = yaml.Node("verify_args") == null ? null : yaml.StringList("verify_args"),
                 Parallelism = yaml.Integer("parallelism"),
-                UpdateId = NullIfEmpty(yaml.String("update_id")) ?? "s",
+                // docker-pkg takes an empty or null update_id as no identifier (1.0-3 → 1.0-4); only a missing key means "s".
+                UpdateId = yaml.LineOf("update_id") > 0 ? (yaml.String("update_id") ?? "").Trim() : "s",
                 Distribution = NullIfEmpty(yaml.String("distribution")) ?? "wikimedia",
                 FallbackAuthor = NullIfEmpty(yaml.String("fallback_author")),
                 FallbackEmail = NullIfEmpty(yaml.String("fallback_email")),

@@ -136,7 +136,7 @@ namespace ImageTools.Definitions
             var spec = File.Exists(specPath) ? ImageSpec.Load(specPath) : null;
 
             var changelogPath = Path.Combine(directory, ChangelogName);
-            var changelog = File.Exists(changelogPath) ? DebianChangelog.Parse(ReadText(changelogPath), changelogPath) : null;
+            var changelog = File.Exists(changelogPath) ? DebianChangelog.Parse(ReadText(changelogPath, keepByteOrderMark: true), changelogPath) : null;
 
             var (name, nameSource) = spec?.Name != null ? (spec.Name, NameSource.ImageYaml)
                 : changelog != null ? (changelog.Latest.Package, NameSource.Changelog)
@@ -279,9 +279,10 @@ namespace ImageTools.Definitions
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag. {advice}", file, line, image);
         }
 
-        private static string ReadText(string path)
+        /// <param name="keepByteOrderMark">For files Update-ImageChangelog rewrites: their text must give back every byte.</param>
+        private static string ReadText(string path, bool keepByteOrderMark = false)
         {
-            try { return File.ReadAllText(path); }
+            try { return keepByteOrderMark ? new System.Text.UTF8Encoding(false).GetString(File.ReadAllBytes(path)) : File.ReadAllText(path); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new ImageToolsException("FileUnreadable", FaultKind.ResourceUnavailable, $"Cannot read the file: {e.Message}", path, inner: e);

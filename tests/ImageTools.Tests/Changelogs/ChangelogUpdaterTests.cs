@@ -19,6 +19,8 @@ namespace ImageTools.Tests.Changelogs
         [InlineData("1.0-1", "s", "1.0-1-s1")]
         [InlineData("2.4.1", "sec", "2.4.1-sec1")]
         [InlineData("2.4.1-sec3", "sec", "2.4.1-sec4")]
+        [InlineData("0.1.2-1", "", "0.1.2-2")] // docker-pkg's test_new_tag with identifier=""
+        [InlineData("0.1.2", "", "0.1.2-1")]
         public void Follows_docker_pkg(string version, string updateId, string expected) =>
             Assert.Equal(expected, VersionBump.Next(version, updateId));
 
@@ -35,6 +37,41 @@ namespace ImageTools.Tests.Changelogs
             Assert.Equal("VersionNotBumpable", error.ErrorId);
             Assert.Equal("/t/a/changelog", error.FilePath);
             Assert.Contains("-Version", error.Message);
+        }
+    }
+
+    public class ChangelogAuthorTests
+    {
+        private static readonly TreeConfig Fallback = TreeConfig.Parse("fallback_author: Fallback\nfallback_email: fallback@example.org\n", "/t/config.yaml");
+
+        private static (string, string) Resolve(string? name, string? email, Dictionary<string, string> environment, Dictionary<string, string> git, TreeConfig? config = null)
+        {
+            var author = ChangelogAuthor.Resolve(name, email, config ?? Fallback,
+                key => environment.TryGetValue(key, out var value) ? value : null,
+                key => git.TryGetValue(key, out var value) ? value : null);
+            return (author.Name, author.Email);
+        }
+
+        private static readonly Dictionary<string, string> Deb = new Dictionary<string, string> { ["DEBFULLNAME"] = "Deb Name", ["DEBEMAIL"] = "deb@example.org" };
+        private static readonly Dictionary<string, string> Git = new Dictionary<string, string> { ["user.name"] = "Git Name", ["user.email"] = "git@example.org" };
+        private static readonly Dictionary<string, string> None = new Dictionary<string, string>();
+
+        [Fact]
+        public void Parameters_then_DEBFULLNAME_and_DEBEMAIL_then_git_then_the_configured_fallback()
+        {
+            Assert.Equal(("P", "p@example.org"), Resolve("P", "p@example.org", Deb, Git));
+            Assert.Equal(("Deb Name", "deb@example.org"), Resolve(null, null, Deb, Git));
+            Assert.Equal(("Git Name", "git@example.org"), Resolve(null, null, None, Git));
+            Assert.Equal(("Fallback", "fallback@example.org"), Resolve(null, null, None, None));
+            Assert.Equal(("Author", "email@domain"), Resolve(null, null, None, None, TreeConfig.Empty)); // docker-pkg's defaults
+        }
+
+        [Fact]
+        public void A_DEBEMAIL_holding_a_name_gives_its_address_instead_of_nesting_brackets()
+        {
+            var environment = new Dictionary<string, string> { ["DEBEMAIL"] = "Clément Goubert <cgoubert@example.org>" };
+
+            Assert.Equal(("Git Name", "cgoubert@example.org"), Resolve(null, null, environment, Git));
         }
     }
 
@@ -97,6 +134,35 @@ namespace ImageTools.Tests.Changelogs
                 " -- Ops Person <ops@example.org>  Mon,  2 Nov 2026 09:05:07 +0100\n" +
                 "\n" + original;
             Assert.Equal(expected, File.ReadAllText(tree.PathOf("top/changelog")));
+        }
+
+        [Fact]
+        public void The_new_entry_goes_below_leading_comment_and_blank_lines_as_python_debian_keeps_them_on_top()
+        {
+            var preamble = "# Maintained by the ops team\n\n";
+            using var tree = Diamond().Write("base/changelog", preamble + TestTree.Changelog("base", "1.0.0"));
+
+            ChangelogUpdater.Apply(Plan(tree, new[] { "base" }).Updates);
+
+            var text = File.ReadAllText(tree.PathOf("base/changelog"));
+            Assert.StartsWith(preamble + "base (1.0.0-s1) imagetools; urgency=high\n", text);
+            Assert.EndsWith("\n\n" + TestTree.Changelog("base", "1.0.0"), text);
+            Assert.Equal("1.0.0-s1", ImageGraph.Build(TreeScanner.Scan(tree.Root))["base"].Version);
+        }
+
+        [Fact]
+        public void A_byte_order_mark_stays_at_the_start_of_the_file()
+        {
+            using var tree = Diamond();
+            var original = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(System.Text.Encoding.UTF8.GetBytes(TestTree.Changelog("base", "1.0.0"))).ToArray();
+            File.WriteAllBytes(tree.PathOf("base/changelog"), original);
+
+            ChangelogUpdater.Apply(Plan(tree, new[] { "base" }).Updates);
+
+            var bytes = File.ReadAllBytes(tree.PathOf("base/changelog"));
+            Assert.Equal(original.Take(3), bytes.Take(3));
+            Assert.Equal(original.Skip(3), bytes.Skip(bytes.Length - original.Length + 3));
+            Assert.Equal("1.0.0-s1", ImageGraph.Build(TreeScanner.Scan(tree.Root))["base"].Version);
         }
 
         [Fact]

@@ -134,7 +134,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("Package: a\nDepends: b (>=)\n", 2, "operator and a version")]
         [InlineData("Package: a\nDepends: b (> 1.0)\n", 2, "obsolete")]
         [InlineData("Package: a\nDepends: b (~= 1.0)\n", 2, "Separate names")]
-        [InlineData("Package: a\nDepends: b (>= x1)\n", 2, "not a Debian version")]
+        [InlineData("Package: a\nDepends: b (>= 1_0)\n", 2, "not a Debian version")]
         [InlineData("Package: a\nDepends: b [amd64,i386]\n", 2, "Separate names")]
         [InlineData("Package: a\nDepends: b [a_b]\n", 2, "architecture list")]
         [InlineData("Package: a\nDepends: b <Nocheck>\n", 2, "build profiles")]

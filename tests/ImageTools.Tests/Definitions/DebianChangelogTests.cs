@@ -162,6 +162,12 @@ namespace ImageTools.Tests.Definitions
         [InlineData("Sun, 22\tNov  2026 10:00:00 +0000", 2026, 11, 22, 10, 0, 0, 0)]
         [InlineData("Sun, 22 Nov 2026 10:00:00 +0100 (CET)", 2026, 11, 22, 10, 0, 0, 60)]
         [InlineData("Sun, 22 Nov 2026 10:00:00 +0000   ", 2026, 11, 22, 10, 0, 0, 0)]
+        // Spellings found in production-images changelogs; python-debian (docker-pkg) reads any word as the month.
+        [InlineData("Mon, 25 Sept 2023 09:28:16 +0200", 2023, 9, 25, 9, 28, 16, 120)]
+        [InlineData("Fri, 19 June 2026 10:39:55 +0000", 2026, 6, 19, 10, 39, 55, 0)]
+        [InlineData("Wed, 11 March 2026 10:13:05 +0300", 2026, 3, 11, 10, 13, 5, 180)]
+        [InlineData("Thurs, 15 Jan 2026 16:50:00 +0000", 2026, 1, 15, 16, 50, 0, 0)]
+        [InlineData("Thu,  23 May 2024 16:00:01 +0100", 2024, 5, 23, 16, 0, 1, 60)]
         public void Reads_the_date_spellings_dpkg_reads(string date, int year, int month, int day, int hour, int minute, int second, int offsetMinutes)
         {
             var entry = DebianChangelog.Parse("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  " + date + "\n", "x").Latest;
@@ -191,6 +197,7 @@ namespace ImageTools.Tests.Definitions
             Assert.Empty(changelog.Latest.Changes);
             Assert.Equal(new[] { "unstable", "experimental" }, changelog.Latest.Distributions);
             Assert.Equal(2, changelog.Latest.Line);
+            Assert.Equal("\n", changelog.Preamble);
             Assert.Equal("bar", changelog.Entries[1].Fields["FOO"]);
             Assert.Equal(new[] { "\t* tab-indented change", " one-space continuation" }, changelog.Entries[1].Changes);
             Assert.Equal(text, string.Concat(changelog.Entries.Select(e => e.RawText)));
@@ -205,6 +212,30 @@ namespace ImageTools.Tests.Definitions
 
             Assert.Equal("a", changelog.Latest.Package);
             Assert.Equal(text, changelog.Latest.RawText);
+            Assert.Equal("\uFEFF", changelog.Preamble);
+        }
+
+        [Theory]
+        [InlineData("Tue, 02 JMay 2023 08:53:00 -0500")] // production-images flink changelog
+        [InlineData("Sun, 22 Noe 2026 10:00:00 +0000")]
+        [InlineData("Mi, 11 Mär 2026 10:13:05 +0100")]
+        public void A_month_no_reader_knows_leaves_the_date_unset_as_python_debian_accepts_it(string date)
+        {
+            var entry = DebianChangelog.Parse("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  " + date + "\n", "x").Latest;
+
+            Assert.Null(entry.Date);
+            Assert.Equal(date, entry.DateText);
+        }
+
+        [Fact]
+        public void Reads_the_nested_address_docker_pkg_writes_when_DEBEMAIL_holds_a_name()
+        {
+            // production-images envoy changelog: DEBEMAIL='Clément Goubert <cgoubert@…>' through docker-pkg's '{} <{}>'.
+            var entry = DebianChangelog.Parse("envoy (1.35.7-2) wikimedia; urgency=high\n\n   * Fix\n\n" +
+                " -- Clément Goubert <Clément Goubert <cgoubert@example.org>>  Mon, 23 Feb 2026 12:14:51 +0100\n", "x").Latest;
+
+            Assert.Equal(("Clément Goubert", "cgoubert@example.org"), (entry.AuthorName, entry.AuthorEmail));
+            Assert.Equal(new DateTimeOffset(2026, 2, 23, 12, 14, 51, TimeSpan.FromHours(1)), entry.Date);
         }
 
         [Fact]
@@ -230,7 +261,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n", 1, "no trailer before the end of the file")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\nb (0.9) d; urgency=low\n\n  * y\n\n" + Trailer, 1, "before the next entry at line 5")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\nvim: set ft=changelog\n", 1, "no trailer")]
-        [InlineData("a (x1.0) d; urgency=low\n\n  * x\n\n" + Trailer, 1, "does not start with a digit")]
+        [InlineData("a (1.0_1) d; urgency=low\n\n  * x\n\n" + Trailer, 1, "contains '_'")]
         [InlineData("a (1.0-) d; urgency=low\n\n  * x\n\n" + Trailer, 1, "revision")]
         [InlineData("a (1.0) d; low\n\n  * x\n\n" + Trailer, 1, "key=value")]
         [InlineData("a (1.0) d; urgency=low,\n\n  * x\n\n" + Trailer, 1, "key=value")]
@@ -247,8 +278,8 @@ namespace ImageTools.Tests.Definitions
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "two spaces")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  yesterday\n", 5, "not a date")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun 22 Nov 2026 10:00:00 +0000\n", 5, "comma")]
-        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 November 2026 10:00:00 +0000\n", 5, "'Nov'")]
-        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Noe 2026 10:00:00 +0000\n", 5, "no month")]
+        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>>  Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "trailer must read")]
+        [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@<x>  Sun, 22 Nov 2026 10:00:00 +0000\n", 5, "trailer must read")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00 +0000\n", 5, "no seconds")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00:00\n", 5, "zone")]
         [InlineData("a (1.0) d; urgency=low\n\n  * x\n\n -- N <e@x>  Sun, 22 Nov 2026 10:00:00 UTC\n", 5, "not a date")]
@@ -335,6 +366,9 @@ namespace ImageTools.Tests.Definitions
         [InlineData("0:1.0-1", 0, "1.0", "1")]
         [InlineData("1:2:3-4", 1, "2:3", "4")]
         [InlineData("0.0.1~alpha1", 0, "0.0.1~alpha1", null)]
+        // dpkg only warns when upstream does not start with a digit; docker-pkg trees carry such tags.
+        [InlineData("v20220915-3", 0, "v20220915", "3")]
+        [InlineData("gfx90arocm6.3.0pytorch2.10.0flash-attn2.7.4vllm0.8.5-1", 0, "gfx90arocm6.3.0pytorch2.10.0flash-attn2.7.4vllm0.8.5", "1")]
         public void Splits_epoch_upstream_and_revision(string text, int epoch, string upstream, string? revision)
         {
             var version = DebianVersion.Parse(text);
@@ -344,7 +378,6 @@ namespace ImageTools.Tests.Definitions
 
         [Theory]
         [InlineData("", "empty")]
-        [InlineData("x1.0", "does not start with a digit")]
         [InlineData("a:1.0", "epoch 'a'")]
         [InlineData(":1.0", "epoch before ':' is empty")]
         [InlineData("1:", "nothing follows")]
@@ -391,14 +424,29 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
-        public void Splits_multi_line_changes_and_keeps_docker_pkgs_indent_on_empty_lines()
+        public void Splits_multi_line_changes_and_moves_blank_lines_down_as_python_debian_does()
         {
+            // docker-pkg adds each line with python-debian's add_change, which inserts after the
+            // last non-blank line: the empty reason line ('   ') ends up below the text.
             var entry = ChangelogFormat.FormatEntry("app", "1.0", "d", "medium", new[] { "first\r\n\r\n  * detail" },
                 "N", "e@x", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.FromMinutes(-150)));
 
             Assert.Equal(
-                "app (1.0) d; urgency=medium\n\n   first\n   \n     * detail\n\n" +
+                "app (1.0) d; urgency=medium\n\n   first\n     * detail\n\n   \n" +
                 " -- N <e@x>  Sun, 22 Nov 2026 10:00:00 -0230\n\n", entry);
+        }
+
+        [Theory]
+        // Each expected text is what python-debian's Changelog.add_change builds from docker-pkg's calls.
+        [InlineData("a\nb", "\n   a\n   b\n\n")]
+        [InlineData("a\n", "\n   a\n\n   \n")]
+        [InlineData("\na", "\n   \n   a\n\n")]
+        [InlineData("a\n\nb\n\nc", "\n   a\n   b\n   c\n\n   \n   \n")]
+        public void Places_reason_lines_as_python_debians_add_change(string reason, string expectedChanges)
+        {
+            var entry = ChangelogFormat.FormatEntry("app", "1.0", "d", "high", new[] { reason }, "N", "e@x", When);
+
+            Assert.Equal("app (1.0) d; urgency=high\n" + expectedChanges + " -- N <e@x>  Mon,  2 Nov 2026 09:05:07 +0100\n\n", entry);
         }
 
         [Fact]
@@ -427,7 +475,7 @@ namespace ImageTools.Tests.Definitions
 
         [Theory]
         [InlineData("bad name", "1.0", "d", "high", "N", "e@x", "InvalidChangelogEntry")]
-        [InlineData("app", "x1", "d", "high", "N", "e@x", "InvalidVersion")]
+        [InlineData("app", "1_0", "d", "high", "N", "e@x", "InvalidVersion")]
         [InlineData("app", "1.0", "d;x", "high", "N", "e@x", "InvalidChangelogEntry")]
         [InlineData("app", "1.0", "", "high", "N", "e@x", "InvalidChangelogEntry")]
         [InlineData("app", "1.0", "d", "very high", "N", "e@x", "InvalidChangelogEntry")]

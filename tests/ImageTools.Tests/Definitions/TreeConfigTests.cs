@@ -39,6 +39,14 @@ namespace ImageTools.Tests.Definitions
             Assert.IsAssignableFrom<IDictionary<string, object?>>(config.Variables["known_uid_mappings"]);
         }
 
+        [Theory]
+        [InlineData("update_id: ''\n", "")]
+        [InlineData("update_id:\n", "")]
+        [InlineData("update_id: ~\n", "")]
+        [InlineData("distribution: x\n", "s")]
+        public void An_empty_update_id_means_none_as_in_docker_pkg(string yaml, string expected) =>
+            Assert.Equal(expected, TreeConfig.Parse(yaml, "/t/config.yaml").UpdateId);
+
         [Fact]
         public void Malformed_yaml_names_the_line()
         {

@@ -22,10 +22,12 @@ namespace ImageTools.Definitions.Changelogs
         /// One entry as docker-pkg writes it:
         /// <c>name (version) distribution; urgency=U</c>, a blank line, each line of
         /// <paramref name="changes"/> after three spaces (a line holding '\n' is split), a blank line,
-        /// <c> -- Name &lt;email&gt;  date</c> and a blank line. The blank line after the trailer is
-        /// part of the entry, as python-debian's new_block makes it, so the new file is this
-        /// text followed by the old file, and the entry's <see cref="ChangelogEntry.RawText"/> after
-        /// parsing is this text.
+        /// <c> -- Name &lt;email&gt;  date</c> and a blank line. Blank lines of the changes end up
+        /// below the others, as python-debian's add_change places them (see <see cref="AddChange"/>).
+        /// The blank line after the trailer is part of the entry, as python-debian's new_block makes
+        /// it, so the new file is this text inserted after the old file's
+        /// <see cref="DebianChangelog.Preamble"/>, and the entry's <see cref="ChangelogEntry.RawText"/>
+        /// after parsing is this text.
         /// </summary>
         /// <exception cref="ImageToolsException"><c>InvalidChangelogEntry</c> (or <c>InvalidVersion</c>) when a part would not parse back.</exception>
         public static string FormatEntry(string package, string version, string distribution, string urgency,
@@ -42,16 +44,32 @@ namespace ImageTools.Definitions.Changelogs
             Require(authorEmail != null && authorEmail.IndexOfAny(new[] { '<', '>', '\n', '\r', ' ', '\t' }) < 0,
                 $"The author e-mail '{authorEmail}' must not hold '<', '>', spaces or line breaks. Set DEBEMAIL or pass the e-mail.");
 
-            var text = new StringBuilder();
-            text.Append(package).Append(" (").Append(version).Append(") ").Append(distribution).Append("; urgency=").Append(urgency).Append('\n');
-            text.Append('\n');
+            // create_update: add_change(""), add_change("   " + line) per line, add_change("").
+            var lines = new List<string>();
+            AddChange(lines, "");
             foreach (var change in changes)
                 foreach (var line in (change ?? "").Replace("\r\n", "\n").Split('\n'))
-                    text.Append(ChangeIndent).Append(line).Append('\n');
-            text.Append('\n');
+                    AddChange(lines, ChangeIndent + line);
+            AddChange(lines, "");
+
+            var text = new StringBuilder();
+            text.Append(package).Append(" (").Append(version).Append(") ").Append(distribution).Append("; urgency=").Append(urgency).Append('\n');
+            foreach (var line in lines) text.Append(line).Append('\n');
             text.Append(" -- ").Append(authorName).Append(" <").Append(authorEmail).Append(">  ").Append(FormatDate(date)).Append('\n');
             text.Append('\n');
             return text.ToString();
+        }
+
+        /// <summary>
+        /// python-debian's ChangeBlock.add_change: a line goes right after the last non-blank line
+        /// (at the end when there is none), "to keep a blank line at the end". So a reason's blank
+        /// lines move below its text: <c>a, "", b</c> is written <c>a, b, "", "   "</c>.
+        /// </summary>
+        private static void AddChange(List<string> lines, string change)
+        {
+            var lastText = lines.FindLastIndex(line => !string.IsNullOrWhiteSpace(line));
+            if (lastText < 0) lines.Add(change);
+            else lines.Insert(lastText + 1, change);
         }
 
         /// <summary>strftime's <c>%a, %e %b %Y %H:%M:%S %z</c> in the C locale: the day is space-padded, the zone has no colon.</summary>

@@ -11,7 +11,7 @@ namespace ImageTools.Definitions.Changelogs
     {
         internal ChangelogEntry(string package, string version, IReadOnlyList<string> distributions, string urgency,
             IReadOnlyDictionary<string, string> fields, IReadOnlyList<string> changes, string authorName, string authorEmail,
-            DateTimeOffset date, string dateText, int line, string rawText)
+            DateTimeOffset? date, string dateText, int line, string rawText)
         {
             Package = package;
             Version = version;
@@ -44,7 +44,11 @@ namespace ImageTools.Definitions.Changelogs
         public IReadOnlyList<string> Changes { get; }
         public string AuthorName { get; }
         public string AuthorEmail { get; }
-        public DateTimeOffset Date { get; }
+        /// <summary>
+        /// Null when the month is a word no reader maps to a month (<c>JMay</c>): python-debian,
+        /// which docker-pkg uses, accepts any word there, and such entries are in real trees.
+        /// </summary>
+        public DateTimeOffset? Date { get; }
         /// <summary>The date as written in the trailer, without trailing spaces.</summary>
         public string DateText { get; }
         /// <summary>1-based line of the header.</summary>
@@ -67,15 +71,17 @@ namespace ImageTools.Definitions.Changelogs
     /// <remarks>
     /// Refused, naming the line: anything those tools cannot read or would silently drop — a
     /// header line that does not parse, an entry without trailer, a trailer or date they cannot
-    /// read (missing seconds or zone, a day of week without comma, a full month name), a
+    /// read (missing seconds or zone, a day of week without comma), a
     /// header option that is not key=value, text after a trailer that is not a new entry, and an
     /// invalid version.
     /// Accepted as they are: blank or comment lines before the first entry, <c># </c>,
     /// <c>/* */</c> and <c>$Keyword: $</c> lines anywhere, an editor trailer (<c>Local variables:</c>,
     /// <c>vim:</c>) ending the file, options other than urgency, a header without urgency, a
     /// single space before the date, any day-of-week word, a missing day of week, single-digit
-    /// days, change lines indented by one space or a tab (python-debian keeps them), and entries
-    /// without change lines. One leniency beyond both tools: a parenthesised comment after the
+    /// days, any month word (python-debian takes any; <c>Sept</c>, <c>June</c> are read, others
+    /// leave <see cref="ChangelogEntry.Date"/> null), the nested <c>Name &lt;Name &lt;email&gt;&gt;</c>
+    /// docker-pkg writes when DEBEMAIL holds a name, change lines indented by one space or a tab
+    /// (python-debian keeps them), and entries without change lines. One leniency beyond both tools: a parenthesised comment after the
     /// zone (<c>+0100 (CET)</c>), which RFC 5322 allows and older changelogs carry.
     /// </remarks>
     public sealed class DebianChangelog
@@ -84,28 +90,30 @@ namespace ImageTools.Definitions.Changelogs
         private static readonly Regex HeaderPattern = new Regex(
             @"^(?<package>[A-Za-z0-9_]" + NameChars + @"*) \((?<version>[^() \t]+)\)(?<dists>(?:[ \t]+" + NameChars + @"+)+);(?<options>.*?)\s*\z",
             RegexOptions.CultureInvariant);
+        // The author runs to the last '>': docker-pkg writes 'Name <Name <email>>' when DEBEMAIL
+        // holds 'Name <email>', and python-debian reads that back.
         private static readonly Regex TrailerPattern = new Regex(
-            @"^ -- (?<name>.*) <(?<email>[^<>]*)>(?<sep>[ \t]*)(?<date>.*?)\s*\z", RegexOptions.CultureInvariant);
+            @"^ -- (?<author>.*>)(?<sep>[ \t]*)(?<date>[^<>]*?)\s*\z", RegexOptions.CultureInvariant);
         private static readonly Regex OptionPattern = new Regex(@"^(?<key>[-0-9A-Za-z]+)=\s*(?<value>.*\S)\z", RegexOptions.CultureInvariant);
         private static readonly Regex UrgencyPattern = new Regex(@"^(?<word>[-0-9A-Za-z]+)(?:\s+.*)?\z", RegexOptions.CultureInvariant);
         private static readonly Regex DatePattern = new Regex(
-            @"^(?:(?<dow>[A-Za-z]+)(?<comma>,?)\s*)?(?<day>\d{1,2})\s+(?<month>[A-Za-z]+)\s+(?<year>\d{4})\s+" +
+            @"^(?:(?<dow>\p{L}+)(?<comma>,?)\s*)?(?<day>\d{1,2})\s+(?<month>\p{L}+)\s+(?<year>\d{4})\s+" +
             @"(?<hour>\d{1,2}):(?<minute>\d\d)(?::(?<second>\d\d))?(?:\s+(?<zone>[-+]\d{4}))?(?<comment>\s+\([^()]*\))?\z",
             RegexOptions.CultureInvariant);
         private static readonly Regex SkippedLinePattern = new Regex(@"^(?:# |/\*.*\*/|\$\w+:.*\$)", RegexOptions.CultureInvariant);
         // dpkg and python-debian stop at these: the rest of the file is editor settings.
         private static readonly Regex EditorTrailerPattern = new Regex(@"^(?:(?:;;\s*)?Local variables:|vim:)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
-        private static readonly string[] Months = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
         private static readonly string[] MonthNames =
             { "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December" };
 
         private const string HeaderExample = "'name (1.0-1) distribution; urgency=medium'";
         private const string TrailerExample = "' -- Name <email>  Sun, 22 Nov 2026 10:00:00 +0000'";
 
-        private DebianChangelog(IReadOnlyList<ChangelogEntry> entries, string text)
+        private DebianChangelog(IReadOnlyList<ChangelogEntry> entries, string text, string preamble)
         {
             Entries = entries;
             Text = text;
+            Preamble = preamble;
         }
 
         /// <summary>Newest first; never empty.</summary>
@@ -113,6 +121,11 @@ namespace ImageTools.Definitions.Changelogs
         public ChangelogEntry Latest => Entries[0];
         /// <summary>The original text.</summary>
         public string Text { get; }
+        /// <summary>
+        /// What precedes the first header: blank and comment lines, a byte order mark. A new entry
+        /// goes after it, as python-debian keeps these lines at the top (initial_blank_lines).
+        /// </summary>
+        public string Preamble { get; }
 
         /// <summary>Parses <paramref name="text"/>; throws <c>InvalidChangelog</c> naming <paramref name="filePath"/> and the line.</summary>
         public static DebianChangelog Parse(string text, string filePath)
@@ -173,7 +186,11 @@ namespace ImageTools.Definitions.Changelogs
                 throw Invalid(filePath, 1, $"The changelog is empty. Add an entry: a header like {HeaderExample}, an indented change and a trailer.");
             current.RequireTrailer(filePath, "before the end of the file");
             entries.Add(current.Build(lines, pendingStart, lines.Count));
-            return new DebianChangelog(entries, text);
+            var firstHeader = entries[0].Line - 1;
+            var preamble = firstHeader == 0
+                ? (text.Length > 0 && text[0] == '\uFEFF' ? "\uFEFF" : "")
+                : string.Concat(lines.Take(firstHeader));
+            return new DebianChangelog(entries, text, preamble);
         }
 
         private sealed class EntryBuilder
@@ -184,7 +201,7 @@ namespace ImageTools.Definitions.Changelogs
             private readonly string _urgency;
             private readonly IReadOnlyDictionary<string, string> _fields;
             private string _name = "", _email = "", _dateText = "";
-            private DateTimeOffset _date;
+            private DateTimeOffset? _date;
 
             public EntryBuilder(Match header, int index, string filePath)
             {
@@ -214,13 +231,11 @@ namespace ImageTools.Definitions.Changelogs
                 if (HasTrailer)
                     throw Invalid(filePath, number, $"The entry at line {Line} already has a trailer. Remove this one, or start a new entry with a header like {HeaderExample} above it.");
                 var trailer = TrailerPattern.Match(line);
-                if (!trailer.Success || trailer.Groups["name"].Value.Trim().Length == 0)
+                if (!trailer.Success || !SplitAuthor(trailer.Groups["author"].Value, out _name, out _email))
                     throw Invalid(filePath, number, $"The trailer must read {TrailerExample}, found '{line.Trim()}'.");
                 var separator = trailer.Groups["sep"].Value;
                 if (separator != " " && separator != "  ")
-                    throw Invalid(filePath, number, $"Put two spaces between '<{trailer.Groups["email"].Value}>' and the date, like {TrailerExample}.");
-                _name = trailer.Groups["name"].Value.Trim();
-                _email = trailer.Groups["email"].Value;
+                    throw Invalid(filePath, number, $"Put two spaces between '<{_email}>' and the date, like {TrailerExample}.");
                 _dateText = trailer.Groups["date"].Value;
                 _date = ParseDate(_dateText, filePath, number);
                 HasTrailer = true;
@@ -238,6 +253,29 @@ namespace ImageTools.Definitions.Changelogs
                 var raw = string.Concat(lines.Skip(rawStart).Take(rawEnd - rawStart));
                 return new ChangelogEntry(_package, _version, _distributions, _urgency, _fields, changes, _name, _email, _date, _dateText, Line, raw);
             }
+        }
+
+        /// <summary>
+        /// <c>Name &lt;email&gt;</c> into its parts: the e-mail is the innermost address at the end;
+        /// the name is what comes before the bracket that the closing '>'s open, so the nested
+        /// <c>Name &lt;Name &lt;email&gt;&gt;</c> docker-pkg writes reads as Name and email, and a
+        /// name holding brackets itself (<c>A &lt;b&gt; C &lt;d@e&gt;</c>) keeps them.
+        /// </summary>
+        private static bool SplitAuthor(string author, out string name, out string email)
+        {
+            name = email = "";
+            var closing = author.Length - author.TrimEnd('>').Length;
+            var innermost = author.LastIndexOf('<');
+            if (innermost < 0) return false;
+            email = author.Substring(innermost + 1, author.Length - closing - innermost - 1);
+            if (email.IndexOfAny(new[] { '<', '>' }) >= 0) return false;
+            var opening = innermost;
+            for (var depth = 1; depth < closing && opening > 0; depth++)
+                opening = author.LastIndexOf('<', opening - 1);
+            // python-debian needs a space before the address; a name of blanks is no name.
+            if (opening < 1 || author[opening - 1] != ' ') return false;
+            name = author.Substring(0, opening).Trim();
+            return name.Length > 0;
         }
 
         private static IReadOnlyDictionary<string, string> ReadOptions(string options, string filePath, int line)
@@ -258,7 +296,7 @@ namespace ImageTools.Definitions.Changelogs
             return fields;
         }
 
-        private static DateTimeOffset ParseDate(string text, string filePath, int line)
+        private static DateTimeOffset? ParseDate(string text, string filePath, int line)
         {
             const string expected = "Write it like 'Sun, 22 Nov 2026 10:00:00 +0000' (date -R).";
             var match = DatePattern.Match(text);
@@ -266,15 +304,6 @@ namespace ImageTools.Definitions.Changelogs
                 throw Invalid(filePath, line, $"The trailer date '{text}' is not a date. {expected}");
             if (match.Groups["dow"].Success && match.Groups["comma"].Length == 0)
                 throw Invalid(filePath, line, $"The trailer date '{text}' needs a comma after the day of the week. {expected}");
-            var monthText = match.Groups["month"].Value;
-            var month = Array.FindIndex(Months, m => m.Equals(monthText, StringComparison.OrdinalIgnoreCase)) + 1;
-            if (month == 0)
-            {
-                var full = Array.FindIndex(MonthNames, m => m.Equals(monthText, StringComparison.OrdinalIgnoreCase));
-                throw Invalid(filePath, line, full >= 0
-                    ? $"The trailer date '{text}' spells the month '{monthText}' in full; dpkg reads only '{Months[full]}'. {expected}"
-                    : $"The trailer date '{text}' has no month '{monthText}'; use Jan, Feb, … Dec. {expected}");
-            }
             if (!match.Groups["second"].Success)
                 throw Invalid(filePath, line, $"The trailer date '{text}' has no seconds. {expected}");
             if (!match.Groups["zone"].Success)
@@ -286,6 +315,8 @@ namespace ImageTools.Definitions.Changelogs
                 var minutes = Number(zone.Substring(3, 2));
                 if (minutes > 59) throw new ArgumentOutOfRangeException(nameof(text));
                 var offset = new TimeSpan(Number(zone.Substring(1, 2)), minutes, 0);
+                var month = MonthOf(match.Groups["month"].Value);
+                if (month == 0) return null;
                 return new DateTimeOffset(Number(match.Groups["year"].Value), month, Number(match.Groups["day"].Value),
                     Number(match.Groups["hour"].Value), Number(match.Groups["minute"].Value), Number(match.Groups["second"].Value),
                     zone[0] == '-' ? offset.Negate() : offset);
@@ -295,6 +326,16 @@ namespace ImageTools.Definitions.Changelogs
                 // ArgumentOutOfRangeException: day 31 of February, hour 25, zone +1500…
                 throw Invalid(filePath, line, $"The trailer date '{text}' is not a real date, time or zone offset. {expected}");
             }
+        }
+
+        /// <summary>
+        /// 1–12 for <c>Nov</c>, and for longer spellings people write (<c>Sept</c>, <c>June</c>,
+        /// <c>March</c>: the start of the English name, three letters or more); 0 for any other word.
+        /// </summary>
+        private static int MonthOf(string word)
+        {
+            if (word.Length < 3) return 0;
+            return Array.FindIndex(MonthNames, m => m.StartsWith(word, StringComparison.OrdinalIgnoreCase)) + 1;
         }
 
         private static int Number(string digits) => int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);

@@ -4,8 +4,8 @@ using System.Globalization;
 namespace ImageTools.Definitions.Changelogs
 {
     /// <summary>
-    /// A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's validation (version_check)
-    /// and ordering (verrevcmp). Equality is dpkg's: <c>1.0</c> equals <c>0:1.0</c> and <c>1.0-0</c>.
+    /// A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's validation (version_check,
+    /// its errors only) and ordering (verrevcmp). Equality is dpkg's: <c>1.0</c> equals <c>0:1.0</c> and <c>1.0-0</c>.
     /// </summary>
     public sealed class DebianVersion : IComparable<DebianVersion>, IEquatable<DebianVersion>
     {
@@ -96,7 +96,8 @@ namespace ImageTools.Definitions.Changelogs
             }
 
             if (rest.Length == 0) return "the upstream version is empty";
-            if (!IsDigit(rest[0])) return $"the upstream version '{rest}' does not start with a digit";
+            // No "must start with a digit": dpkg only warns about it and python-debian (docker-pkg)
+            // accepts it, and real trees are tagged so (dispatch v20220915-3, vllm gfx90a…-1).
             foreach (var c in rest)
                 if (!IsAsciiLetterOrDigit(c) && c != '.' && c != '+' && c != '~' && c != '-' && c != ':')
                     return $"the upstream version '{rest}' contains '{c}'; it may hold only letters, digits, '.', '+', '~', '-' and ':'";
