@@ -104,28 +104,7 @@ fi
 
 # --- Base images ---------------------------------------------------------------------------
 # No network: the base images are made from the busybox-static binary of this machine.
-if docker image inspect busybox:1.36 >/dev/null 2>&1; then
-  say "busybox:1.36 already present"
-else
-  busybox_bin=$(command -v busybox)
-  # The image has no libc: only a static busybox (package busybox-static) runs in it.
-  if ldd "$busybox_bin" >/dev/null 2>&1; then die "$busybox_bin is dynamically linked; install busybox-static"; fi
-  rootfs="$state/busybox-rootfs"
-  rm -rf "$rootfs" && mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
-  cp "$busybox_bin" "$rootfs/bin/busybox"
-  "$rootfs/bin/busybox" --install -s "$rootfs/bin"
-  # --install -s links to the running binary's absolute path; inside the image that is /bin/busybox.
-  for link in "$rootfs"/bin/*; do
-    [ -L "$link" ] && ln -sfn busybox "$link"
-  done
-  chmod 1777 "$rootfs/tmp"
-  echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
-  echo "root:x:0:" >"$rootfs/etc/group"
-  say "seeding busybox:1.36 and busybox:latest from $busybox_bin ($("$busybox_bin" | head -n 1 | cut -d' ' -f1-2))"
-  tar -C "$rootfs" -c . | docker import --change 'CMD ["/bin/sh"]' - busybox:1.36 >/dev/null
-  rm -rf "$rootfs"
-fi
-docker tag busybox:1.36 busybox:latest
+bash "$(dirname "$0")/seed-busybox.sh"
 
 cat >"$state/env" <<ENV
 export DOCKER_HOST=unix://$socket
