@@ -279,6 +279,7 @@ namespace ImageTools.Definitions
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag. {advice}", file, line, image);
         }
 
+        /// <param name="path">The file to read.</param>
         /// <param name="keepByteOrderMark">For files Update-ImageChangelog rewrites: their text must give back every byte.</param>
         private static string ReadText(string path, bool keepByteOrderMark = false)
         {
