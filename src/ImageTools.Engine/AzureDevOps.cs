@@ -23,6 +23,10 @@ namespace ImageTools
             return command.Append(']').Append(EscapeMessage(message)).ToString();
         }
 
+        /// <summary>##vso[task.setvariable variable=…;isOutput=true]value: an output variable later jobs and stages read.</summary>
+        public static string SetOutputVariable(string name, string value) =>
+            "##vso[task.setvariable variable=" + EscapeProperty(name) + ";isOutput=true]" + EscapeMessage(value);
+
         private static string EscapeMessage(string text) =>
             text.Replace("%", "%AZP25").Replace("\r", "%0D").Replace("\n", "%0A");
 

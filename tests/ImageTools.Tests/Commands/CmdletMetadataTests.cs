@@ -98,6 +98,7 @@ namespace ImageTools.Tests.Commands
         [InlineData(typeof(GetImageGraphCommand), typeof(UpdateImageChangelogCommand))]
         [InlineData(typeof(InvokeImageBuildCommand), typeof(PublishImageCommand))]
         [InlineData(typeof(GetImageGraphCommand), typeof(PublishImageCommand))]
+        [InlineData(typeof(TestImageNeedsRebuildCommand), typeof(NewImageBuildPlanCommand))]
         public void The_next_cmdlet_takes_the_previous_ones_output_from_the_pipeline(Type previous, Type next)
         {
             var produced = Attributes<OutputTypeAttribute>(previous)
@@ -113,6 +114,7 @@ namespace ImageTools.Tests.Commands
         [InlineData(typeof(InvokeImageBuildCommand))]
         [InlineData(typeof(PublishImageCommand))]
         [InlineData(typeof(UpdateImageChangelogCommand))]
+        [InlineData(typeof(NewImageBuildPlanCommand))]
         public void Cmdlets_that_change_something_support_WhatIf_and_Confirm(Type type)
         {
             var cmdlet = Attributes<CmdletAttribute>(type).Single();
