@@ -138,7 +138,7 @@ namespace ImageTools.Changelogs
 
         private static void CheckNewVersion(string name, string? oldVersion, string newVersion, string path)
         {
-            if (!ImageReference.TryParse("probe:" + newVersion, out var parsed, out _) || parsed!.Tag != newVersion)
+            if (!ImageReference.IsValidTag(newVersion))
                 throw new ImageToolsException("InvalidVersion", FaultKind.InvalidArgument,
                     $"'{newVersion}' cannot be an image tag. Use letters, digits, '.', '_' and '-' only.", path, imageName: name);
             DebianVersion.Parse(newVersion);

@@ -92,7 +92,7 @@ namespace ImageTools.Definitions
             if (config.Parallelism is int p && p < 1)
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("parallelism")!, "'parallelism' must be 1 or more.");
             if (config.Registry != null &&
-                (!References.ImageReference.TryParse(config.Registry + "/probe", out var probe, out _) || probe!.Registry != config.Registry))
+                !References.ImageReference.IsValidRegistry(config.Registry))
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("registry")!,
                     $"'registry' must be a registry host with an optional port, like registry.example.org or localhost:5000, not '{config.Registry}'.");
             if (config.Namespace != null)

@@ -275,7 +275,7 @@ namespace ImageTools.Definitions
 
         private static void ValidateTag(string tag, string? file, int? line, string image, string advice)
         {
-            if (!ImageReference.TryParse("probe:" + tag, out var parsed, out _) || parsed!.Tag != tag)
+            if (!ImageReference.IsValidTag(tag))
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag. {advice}", file, line, image);
         }
 

@@ -19,7 +19,7 @@ namespace ImageTools.Graph
         public ReferenceBinder(ImageTree tree)
         {
             _tree = tree;
-            _registryHost = tree.Config.Registry == null ? null : ImageReference.Parse(tree.Config.Registry + "/probe").RegistryHost;
+            _registryHost = tree.Config.Registry == null ? null : ImageReference.NormalizeRegistry(tree.Config.Registry);
             foreach (var image in tree.Images)
             {
                 _byRepository[image.Name] = image;

@@ -89,6 +89,18 @@ namespace ImageTools.References
             return true;
         }
 
+        /// <summary>Whether <paramref name="tag"/> is a valid tag on its own (the grammar of a reference's tag).</summary>
+        public static bool IsValidTag(string? tag) => CheckTag(tag) == null;
+
+        /// <summary>Whether <paramref name="path"/> is a repository path without registry, tag or digest.</summary>
+        public static bool IsValidRepository(string? path) => path != null && path.Length <= MaxNameLength && CheckPath(path) == null;
+
+        /// <summary>
+        /// Whether <paramref name="host"/> is a registry host[:port] that a reference's first component is
+        /// read as (Docker's rule: it needs a '.', a ':' or to be localhost, else it is a namespace).
+        /// </summary>
+        public static bool IsValidRegistry(string? host) => host != null && ReadsAsDomain(host) && DomainPattern.IsMatch(host);
+
         /// <summary>Validates a repository path without registry, tag or digest (an image's name in the tree).</summary>
         public static void ValidateName(string name, string? filePath = null)
         {
@@ -267,7 +279,7 @@ namespace ImageTools.References
             return false;
         }
 
-        private static string NormalizeRegistry(string? registry)
+        internal static string NormalizeRegistry(string? registry)
         {
             if (registry == null) return DockerHub;
             // Drop the default HTTPS port, but only when the bare host still reads as a registry:

@@ -8,7 +8,6 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Json;
@@ -53,9 +52,6 @@ namespace ImageTools.Registry
         /// <summary>Bytes per PATCH of a chunked blob upload.</summary>
         public const int DefaultChunkSize = 16 * 1024 * 1024;
 
-        private static readonly Regex RepositoryPattern = new Regex(
-            "^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
-        private static readonly Regex TagPattern = new Regex("^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant);
 
         private readonly RegistryClientOptions _options;
         private readonly RegistryTransport _transport;
@@ -563,14 +559,14 @@ namespace ImageTools.Registry
 
         private static void CheckRepository(string repository)
         {
-            if (repository == null || repository.Length > 255 || !RepositoryPattern.IsMatch(repository))
+            if (!References.ImageReference.IsValidRepository(repository))
                 throw new ImageToolsException("InvalidRepository", FaultKind.InvalidArgument,
                     $"'{repository}' is not a repository name: use lower-case path components like 'team/app', without registry or tag.");
         }
 
         private static void CheckReference(string reference)
         {
-            if (reference == null || !(TagPattern.IsMatch(reference) || Digests.IsValid(reference)))
+            if (reference == null || !(References.ImageReference.IsValidTag(reference) || Digests.IsValid(reference)))
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidArgument,
                     $"'{reference}' is neither a tag (letters, digits, '_', '.', '-', up to 128) nor a sha256/sha512 digest.");
         }

@@ -267,5 +267,45 @@ namespace ImageTools.Tests.References
             ImageReference.ValidateName(new string('a', 255));
             Assert.Contains("256 characters", Assert.Throws<ImageToolsException>(() => ImageReference.ValidateName(new string('a', 256))).Message);
         }
+    
+        [Theory]
+        [InlineData("1.0", true)]
+        [InlineData("0.1.2-s1", true)]
+        [InlineData("_x", true)]
+        [InlineData("", false)]
+        [InlineData(".1", false)]
+        [InlineData("-1", false)]
+        [InlineData("1.0~rc1", false)]
+        [InlineData("1:2.0", false)]
+        [InlineData("1.0\n", false)] // a trailing newline must not pass as '$' would let it
+        public void IsValidTag_is_the_grammar_of_a_tag(string tag, bool valid) => Assert.Equal(valid, ImageReference.IsValidTag(tag));
+
+        [Fact]
+        public void IsValidTag_limits_the_length_to_128()
+        {
+            Assert.True(ImageReference.IsValidTag(new string('a', 128)));
+            Assert.False(ImageReference.IsValidTag(new string('a', 129)));
+        }
+
+        [Theory]
+        [InlineData("team/app", true)]
+        [InlineData("app", true)]
+        [InlineData("Team/app", false)]
+        [InlineData("team//app", false)]
+        [InlineData("team/app\n", false)]
+        [InlineData(null, false)]
+        public void IsValidRepository_is_the_grammar_of_a_path(string? path, bool valid) => Assert.Equal(valid, ImageReference.IsValidRepository(path));
+
+        [Theory]
+        [InlineData("registry.example.org", true)]
+        [InlineData("localhost:5000", true)]
+        [InlineData("127.0.0.1:5000", true)]
+        [InlineData("[::1]:5000", true)]
+        [InlineData("localhost", true)]
+        [InlineData("myregistry", false)] // read as a Docker Hub namespace, not a registry
+        [InlineData("registry.example.org/ns", false)]
+        [InlineData("https://registry.example.org", false)]
+        public void IsValidRegistry_is_a_host_a_reference_reads_as_its_registry(string host, bool valid) =>
+            Assert.Equal(valid, ImageReference.IsValidRegistry(host));
     }
 }
