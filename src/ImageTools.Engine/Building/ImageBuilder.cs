@@ -1,3 +1,5 @@
+using ImageTools.Processes;
+using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;

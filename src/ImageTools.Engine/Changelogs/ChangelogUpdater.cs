@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using ImageTools.Definitions;
-using ImageTools.Definitions.Changelogs;
+using ImageTools.Formats.Changelogs;
 using ImageTools.Graph;
 using ImageTools.References;
 

@@ -1,6 +1,7 @@
+using ImageTools.References;
 using System.Collections.Generic;
-using ImageTools.Definitions.Changelogs;
-using ImageTools.Definitions.Dockerfiles;
+using ImageTools.Formats.Changelogs;
+using ImageTools.Formats.Dockerfiles;
 
 namespace ImageTools.Definitions
 {
@@ -69,7 +70,7 @@ namespace ImageTools.Definitions
         public string? Target { get; internal set; }
         public IReadOnlyList<string> Platforms { get; internal set; } = new string[0];
         /// <summary>The platform the image is built for: image.yaml's, else null for the engine's own.</summary>
-        public Registry.ImagePlatform? Platform => Platforms.Count == 0 ? null : Registry.ImagePlatform.TryParse(Platforms[0]);
+        public ImagePlatform? Platform => Platforms.Count == 0 ? null : ImagePlatform.TryParse(Platforms[0]);
         public IReadOnlyDictionary<string, string> Labels { get; internal set; } = new Dictionary<string, string>();
         public string? VerifyCommand { get; internal set; }
         public IReadOnlyList<string>? VerifyArgs { get; internal set; }

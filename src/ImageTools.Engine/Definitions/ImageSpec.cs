@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -50,7 +51,7 @@ namespace ImageTools.Definitions
                     $"'platforms' lists {platforms.Count} platforms ({string.Join(", ", platforms)}), but a build goes into the local engine, " +
                     "which keeps one image per tag. List one platform here; publish the others from hosts (or image.yaml files) of " +
                     "those platforms, and Publish-Image merges them into one multi-platform index under the same tag.");
-            var unusable = platforms.FirstOrDefault(p => Registry.ImagePlatform.TryParse(p) == null);
+            var unusable = platforms.FirstOrDefault(p => ImagePlatform.TryParse(p) == null);
             if (unusable != null)
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("platforms")!,
                     $"'platforms' holds '{unusable}', which is not a platform: write os/architecture[/variant], e.g. linux/arm64.");

@@ -5,10 +5,10 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Definitions.Changelogs;
-using ImageTools.Definitions.Control;
-using ImageTools.Definitions.Dockerfiles;
-using ImageTools.Definitions.Templates;
+using ImageTools.Formats.Changelogs;
+using ImageTools.Formats.Control;
+using ImageTools.Formats.Dockerfiles;
+using ImageTools.Formats.Templates;
 using ImageTools.References;
 
 namespace ImageTools.Definitions

@@ -1,3 +1,5 @@
+using ImageTools.Processes;
+using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -118,7 +120,7 @@ namespace ImageTools.Engine
         public async Task TagAsync(string image, string reference, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "tag", image, reference).ConfigureAwait(false), $"tag {image} as {reference}").ConfigureAwait(false);
 
-        public async Task PullAsync(string reference, Registry.ImagePlatform? platform, CancellationToken cancellationToken)
+        public async Task PullAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
             var arguments = platform == null
                 ? new[] { "pull", "--quiet", reference }
@@ -160,7 +162,7 @@ namespace ImageTools.Engine
                 lines.Where(l => l.StartsWith("tag ", StringComparison.Ordinal)).Select(l => l.Substring(4)).ToList(),
                 lines.Where(l => l.StartsWith("digest ", StringComparison.Ordinal)).Select(l => l.Substring(7)).ToList(),
                 platform == null || platform.Length != 3 || platform[0].Length == 0 || platform[1].Length == 0 ? null
-                    : new Registry.ImagePlatform(platform[0], platform[1], platform[2].Length == 0 ? null : platform[2]));
+                    : new ImagePlatform(platform[0], platform[1], platform[2].Length == 0 ? null : platform[2]));
         }
 
         private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>

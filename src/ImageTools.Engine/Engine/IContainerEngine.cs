@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Threading;
@@ -35,7 +36,7 @@ namespace ImageTools.Engine
     public sealed class ImageInspection
     {
         public ImageInspection(string id, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> repoTags, IReadOnlyList<string> repoDigests,
-            Registry.ImagePlatform? platform = null)
+            ImagePlatform? platform = null)
         {
             Id = id;
             Platform = platform;
@@ -50,7 +51,7 @@ namespace ImageTools.Engine
         public IReadOnlyList<string> RepoTags { get; }
         public IReadOnlyList<string> RepoDigests { get; }
         /// <summary>The platform the image is for (its config's os, architecture and variant), when the engine says.</summary>
-        public Registry.ImagePlatform? Platform { get; }
+        public ImagePlatform? Platform { get; }
     }
 
     /// <summary>
@@ -77,7 +78,7 @@ namespace ImageTools.Engine
         Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken);
 
         /// <summary>Pulls <paramref name="reference"/>; for <paramref name="platform"/> when given, else for the engine's own.</summary>
-        Task PullAsync(string reference, Registry.ImagePlatform? platform, CancellationToken cancellationToken);
+        Task PullAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken);
 
         /// <summary>Pushes the image under <paramref name="reference"/> to its registry.</summary>
         Task PushAsync(string reference, CancellationToken cancellationToken);

@@ -1,3 +1,4 @@
+using ImageTools.Formats;
 using System;
 using System.Collections.Generic;
 using System.IO;

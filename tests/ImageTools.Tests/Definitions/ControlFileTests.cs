@@ -1,5 +1,5 @@
 using System.Linq;
-using ImageTools.Definitions.Control;
+using ImageTools.Formats.Control;
 using Xunit;
 
 namespace ImageTools.Tests.Definitions

@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using ImageTools.Definitions.Changelogs;
+using ImageTools.Formats.Changelogs;
 using Xunit;
 
 namespace ImageTools.Tests.Definitions

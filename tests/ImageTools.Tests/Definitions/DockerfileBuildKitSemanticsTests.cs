@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using ImageTools.Definitions.Dockerfiles;
+using ImageTools.Formats.Dockerfiles;
 using Xunit;
 
 namespace ImageTools.Tests.Definitions

@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using ImageTools.Definitions.Templates;
+using ImageTools.Formats.Templates;
 using Xunit;
 
 namespace ImageTools.Tests.Definitions

@@ -1,3 +1,4 @@
+using ImageTools.Processes;
 using System.Linq;
 using System.Threading;
 using ImageTools.Engine;

@@ -1,3 +1,4 @@
+using ImageTools.Processes;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

@@ -1,3 +1,4 @@
+using ImageTools.Formats;
 using ImageTools.Planning;
 using Xunit;
 

@@ -1,3 +1,5 @@
+using ImageTools.References;
+using ImageTools.Formats;
 using System;
 using System.Formats.Tar;
 using System.IO;

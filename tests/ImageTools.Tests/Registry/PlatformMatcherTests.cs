@@ -1,3 +1,4 @@
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

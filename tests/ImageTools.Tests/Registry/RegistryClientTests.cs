@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

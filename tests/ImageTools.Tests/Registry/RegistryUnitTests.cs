@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System;
 using System.Linq;
 using System.Text;

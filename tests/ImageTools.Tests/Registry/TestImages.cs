@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;

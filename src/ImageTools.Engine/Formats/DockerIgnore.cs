@@ -4,7 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Planning
+namespace ImageTools.Formats
 {
     /// <summary>
     /// <c>.dockerignore</c> with Docker's semantics (moby/patternmatcher): Go filepath.Match syntax

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Dockerfiles
+namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>
     /// Reads the parts of a Dockerfile that decide what it builds on: parser directives, line

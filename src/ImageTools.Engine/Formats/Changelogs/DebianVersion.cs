@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace ImageTools.Definitions.Changelogs
+namespace ImageTools.Formats.Changelogs
 {
     /// <summary>
     /// A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's validation (version_check,

@@ -1,7 +1,7 @@
 using System;
 using System.Text;
 
-namespace ImageTools
+namespace ImageTools.Commands
 {
     /// <summary>
     /// Azure DevOps logging commands, so per-image errors and warnings show up in the pipeline's

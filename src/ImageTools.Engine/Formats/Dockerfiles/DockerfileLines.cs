@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Dockerfiles
+namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>One logical instruction: continuation lines joined, comments and heredoc bodies left out.</summary>
     internal sealed class DockerfileInstruction

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Templates
+namespace ImageTools.Formats.Templates
 {
     internal enum TokenKind { Text, Output, Statement }
 

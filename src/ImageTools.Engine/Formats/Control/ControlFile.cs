@@ -2,9 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
-using ImageTools.Definitions.Changelogs;
+using ImageTools.Formats.Changelogs;
 
-namespace ImageTools.Definitions.Control
+namespace ImageTools.Formats.Control
 {
     /// <summary>A dependency named in a control file's Depends or Build-Depends.</summary>
     public sealed class ControlDependency

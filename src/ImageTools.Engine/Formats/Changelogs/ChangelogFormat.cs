@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Changelogs
+namespace ImageTools.Formats.Changelogs
 {
     /// <summary>Writes entries exactly as docker-pkg does (its create_update through python-debian's new_block).</summary>
     public static class ChangelogFormat

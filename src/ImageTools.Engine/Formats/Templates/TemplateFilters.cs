@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Templates
+namespace ImageTools.Formats.Templates
 {
     internal delegate object? TemplateFilter(object? input, IReadOnlyList<object?> arguments, RenderContext context, int line);
 

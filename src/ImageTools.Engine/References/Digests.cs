@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ImageTools.Registry
+namespace ImageTools.References
 {
     /// <summary>Content digests as the OCI image spec writes them: <c>algorithm:lowercase-hex</c>.</summary>
     public static class Digests

@@ -5,7 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 
-namespace ImageTools.Definitions.Templates
+namespace ImageTools.Formats.Templates
 {
     internal abstract class Expression
     {

@@ -1,3 +1,4 @@
+using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -6,7 +7,7 @@ using System.Text;
 using ImageTools.Json;
 using ImageTools.Registry;
 
-namespace ImageTools.Publishing
+namespace ImageTools.Formats
 {
     /// <summary>
     /// A <c>docker save</c> tar, read in place: its <c>manifest.json</c> names each image's config

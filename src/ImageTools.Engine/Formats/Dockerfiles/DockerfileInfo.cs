@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace ImageTools.Definitions.Dockerfiles
+namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>One FROM and what follows it.</summary>
     public sealed class DockerfileStage

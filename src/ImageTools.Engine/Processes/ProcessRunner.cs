@@ -7,7 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace ImageTools.Engine
+namespace ImageTools.Processes
 {
     /// <summary>What a finished process printed and how it exited.</summary>
     public sealed class ProcessOutcome

@@ -1,6 +1,7 @@
+using ImageTools.Commands;
 using Xunit;
 
-namespace ImageTools.Tests.Engine
+namespace ImageTools.Tests.Commands
 {
     public class AzureDevOpsTests
     {
@@ -27,5 +28,10 @@ namespace ImageTools.Tests.Engine
             Assert.True(AzureDevOps.IsPipeline(name => name == "TF_BUILD" ? "True" : null));
             Assert.False(AzureDevOps.IsPipeline(_ => null));
         }
+
+        [Fact]
+        public void An_Azure_output_variable_is_escaped_as_the_agent_reads_it() =>
+            Assert.Equal("##vso[task.setvariable variable=wave0;isOutput=true]{\"a\":1}%0A100%AZP25",
+                AzureDevOps.SetOutputVariable("wave0", "{\"a\":1}\n100%"));
     }
 }

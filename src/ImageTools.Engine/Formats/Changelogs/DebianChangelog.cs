@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Changelogs
+namespace ImageTools.Formats.Changelogs
 {
     /// <summary>One entry of a Debian changelog.</summary>
     public sealed class ChangelogEntry

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Dockerfiles
+namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>
     /// BuildKit's word processing (frontend/dockerfile/shell/lex.go): quotes removed, the escape

@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ImageTools.Definitions.Templates
+namespace ImageTools.Formats.Templates
 {
     internal abstract class TemplateNode
     {
