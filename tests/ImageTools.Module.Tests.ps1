@@ -27,6 +27,10 @@ Describe 'The ImageTools module' {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeLike "$_*" -Because 'generated help replaces the bare syntax'
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        "$($help.Synopsis)".Trim() | Should -Not -BeNullOrEmpty
+        $cmdlet = $_
+        @($help.Examples.Example | Where-Object { "$($_.Code)" -like "*$cmdlet*" -and "$($_.Code)" -like '*|*' }) |
+            Should -Not -BeNullOrEmpty -Because 'one example shows the cmdlet in a pipeline'
         $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
         $undocumented = (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common } | Where-Object {
             $name = $_
@@ -43,5 +47,31 @@ Describe 'The ImageTools module' {
             $views.Control | Where-Object { $_ -is [System.Management.Automation.TableControl] } |
                 Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a table view"
         }
+    }
+}
+
+Describe 'Removing and importing the module again' {
+    It 'unloads the cmdlets and loads them again in the same session' {
+        Remove-Module ImageTools
+        Get-Command Get-ImageGraph -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+        $again = Import-LaidOutModule
+
+        @($again.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($cmdlets | Sort-Object)
+        (Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples')).Count | Should -Be 6 -Because 'the engine and YAML reader still load'
+    }
+}
+
+Describe 'Completing -Name with the tree''s image names' {
+    BeforeAll {
+        $tree = Join-Path $PSScriptRoot '../examples' | Resolve-Path | Select-Object -ExpandProperty ProviderPath
+    }
+
+    It 'offers the matching names for <_> -Name' -ForEach @('Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Update-ImageChangelog') {
+        $line = "$_ -Path '$tree' -Name "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText |
+            Should -Be @('app-web', 'base', 'runtime', 'static-files', 'tools', 'worker')
+        $line = "$_ -Path '$tree' -Name r"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('runtime')
     }
 }

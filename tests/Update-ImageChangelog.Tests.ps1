@@ -157,3 +157,31 @@ Describe 'Update-ImageChangelog -Distribution and -Urgency' {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,ImageTools.Commands.UpdateImageChangelogCommand'
     }
 }
+
+Describe 'ChangelogUpdate objects in ordinary PowerShell' {
+    BeforeAll {
+        $tree = New-CascadeTree
+        $updates = Update-ImageChangelog -Path $tree -Name base -Reason 'x' -Author a -Email a@example.org
+    }
+
+    It 'filters, sorts and groups on the documented properties' {
+        ($updates | Where-Object Cascaded).Name | Should -Be @('left', 'right')
+        ($updates | Sort-Object NewVersion).Name | Should -Be @('left', 'base', 'right')
+        $updates | Group-Object Cascaded | Sort-Object Name | ForEach-Object Count | Should -Be @(1, 2)
+    }
+
+    It 'round-trips through ConvertTo-Json and Export-Csv' {
+        $json = $updates | ConvertTo-Json | ConvertFrom-Json
+        $json.Name | Should -Be $updates.Name
+        $json.NewVersion | Should -Be $updates.NewVersion
+        $json.Cascaded | Should -Be $updates.Cascaded
+
+        $csv = Join-Path $TestDrive 'updates.csv'
+        $updates | Export-Csv -Path $csv
+        $back = Import-Csv $csv
+        $back.Name | Should -Be $updates.Name
+        $back.OldVersion | Should -Be $updates.OldVersion
+        $back.Path | Should -Be $updates.Path
+        ($back.Cascaded | ForEach-Object { [bool]::Parse($_) }) | Should -Be $updates.Cascaded
+    }
+}
