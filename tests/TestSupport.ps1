@@ -128,8 +128,12 @@ function Remove-TestImages([string] $Prefix) {
     $ours = $lines | Where-Object { ($_ -split ' ')[0] -like "*$Prefix*" } | ForEach-Object { ($_ -split ' ')[1] }
     foreach ($line in $lines) {
         $tag, $id = $line -split ' '
-        if ($ours -contains $id -and $tag -notlike 'busybox:*') { docker image rm $tag *> $null }
+        if ($ours -contains $id -and $tag -notlike 'busybox:*' -and $tag -notlike '*:<none>') { docker image rm $tag *> $null }
     }
+    # A pushed tag that was moved away leaves its repository digest behind on the image (shown as
+    # <none>); it is removed by digest.
+    docker image ls --digests --format '{{.Repository}}@{{.Digest}}' | Where-Object { $_ -like "*$Prefix*" -and $_ -notlike '*@<none>' } |
+        ForEach-Object { docker image rm $_ *> $null }
 }
 
 # Local tags whose repository contains $Prefix.
