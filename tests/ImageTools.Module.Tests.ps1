@@ -75,3 +75,49 @@ Describe 'Completing -Name with the tree''s image names' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('runtime')
     }
 }
+
+Describe 'The rule for when test services are promised' {
+    BeforeAll {
+        $names = 'CI', 'TF_BUILD', 'IMAGETOOLS_TEST_DOCKER_HOST', 'IMAGETOOLS_TEST_REGISTRY', 'DOCKER_HOST'
+        $saved = @{}
+        foreach ($name in $names) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+        function Set-TestEnvironment([hashtable] $Values) {
+            foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $Values[$name]) }
+        }
+    }
+
+    AfterEach {
+        foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+    }
+
+    It 'is <Promised> for CI=<CI> TF_BUILD=<TF_BUILD> IMAGETOOLS_TEST_DOCKER_HOST=<DockerHost>' -ForEach @(
+        @{ CI = $null; TF_BUILD = $null; DockerHost = $null; Promised = $false }
+        @{ CI = 'true'; TF_BUILD = $null; DockerHost = $null; Promised = $true }
+        @{ CI = 'TRUE'; TF_BUILD = $null; DockerHost = $null; Promised = $true }
+        @{ CI = '1'; TF_BUILD = $null; DockerHost = $null; Promised = $true }
+        @{ CI = 'yes'; TF_BUILD = $null; DockerHost = $null; Promised = $true }
+        @{ CI = 'false'; TF_BUILD = $null; DockerHost = $null; Promised = $false }
+        @{ CI = 'False'; TF_BUILD = $null; DockerHost = $null; Promised = $false }
+        @{ CI = '0'; TF_BUILD = $null; DockerHost = $null; Promised = $false }
+        @{ CI = $null; TF_BUILD = 'True'; DockerHost = $null; Promised = $true }
+        @{ CI = 'false'; TF_BUILD = 'True'; DockerHost = $null; Promised = $true }
+        @{ CI = $null; TF_BUILD = 'false'; DockerHost = $null; Promised = $false }
+        @{ CI = $null; TF_BUILD = $null; DockerHost = 'unix:///tmp/x.sock'; Promised = $true }
+    ) {
+        Set-TestEnvironment @{ CI = $CI; TF_BUILD = $TF_BUILD; IMAGETOOLS_TEST_DOCKER_HOST = $DockerHost }
+
+        Test-ServicesPromised | Should -Be $Promised
+    }
+
+    It 'fails loudly when promised services are missing, and skips with a reason otherwise' {
+        $missing = 'unix://' + (Join-Path $TestDrive 'no-such-docker.sock')
+        Set-TestEnvironment @{ CI = 'true'; DOCKER_HOST = $missing }
+        { Test-DockerEngine } | Should -Throw '*promises it*'
+        { Test-TestRegistry } | Should -Throw '*IMAGETOOLS_TEST_REGISTRY is not set*'
+
+        Set-TestEnvironment @{ CI = 'false'; DOCKER_HOST = $missing }
+        Test-DockerEngine -WarningVariable why -WarningAction SilentlyContinue | Should -BeFalse
+        "$why" | Should -BeLike '*Skipping*unreachable*'
+        Test-TestRegistry -WarningAction SilentlyContinue | Should -BeFalse
+    }
+}

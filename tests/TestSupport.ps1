@@ -83,9 +83,9 @@ function Invoke-ChildPowerShell {
     $file = Join-Path ([IO.Path]::GetTempPath()) ("imagetools-child-" + [guid]::NewGuid().ToString('N') + '.ps1')
     Set-Content -Path $file -Encoding utf8 -Value ("`$ErrorActionPreference = 'Stop'`nImport-Module '$((Get-LaidOutManifest) -replace "'", "''")'`n" + $Script)
     $start = [Diagnostics.ProcessStartInfo]::new($shell.FilePath)
-    foreach ($argument in @($shell.Prefix) + @('-NoProfile') + $(if ($null -eq $InputText) { @('-NonInteractive') } else { @() }) + @('-File', $file)) {
-        $start.ArgumentList.Add($argument)
-    }
+    $arguments = @($shell.Prefix) + @('-NoProfile') + $(if ($null -eq $InputText) { @('-NonInteractive') } else { @() }) + @('-File', $file)
+    if ($start.PSObject.Properties['ArgumentList']) { foreach ($argument in $arguments) { $start.ArgumentList.Add($argument) } }
+    else { $start.Arguments = ($arguments | ForEach-Object { '"' + ($_ -replace '"', '\"') + '"' }) -join ' ' }  # .NET Framework (Windows PowerShell 5.1)
     $start.UseShellExecute = $false
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
@@ -98,7 +98,7 @@ function Invoke-ChildPowerShell {
         if ($null -ne $InputText) { $process.StandardInput.Write($InputText) }
         $process.StandardInput.Close()
         if (-not $process.WaitForExit($TimeoutSec * 1000)) {
-            $process.Kill($true)
+            if ($PSVersionTable.PSEdition -eq 'Core') { $process.Kill($true) } else { $process.Kill() }
             throw "The child PowerShell did not finish within $TimeoutSec s (a prompt waiting?): $Script"
         }
         $process.WaitForExit()
