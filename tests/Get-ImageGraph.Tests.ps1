@@ -212,3 +212,21 @@ Describe 'ImageNode objects in ordinary PowerShell' {
         [int[]] $back.Level | Should -Be $nodes.Level
     }
 }
+
+Describe 'Per-name errors in Azure Pipelines' {
+    BeforeAll {
+        $tree = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $tree 'base' "FROM busybox:1.36`n"
+    }
+
+    It 'writes ImageNotFound also as a logging command when TF_BUILD is set, from <Command>' -ForEach @(
+        @{ Command = 'Get-ImageGraph' }
+        @{ Command = 'Update-ImageChangelog -Reason r -WhatIf' }
+    ) {
+        $verb, $rest = $Command -split ' ', 2
+        $child = Invoke-ChildPowerShell "$verb -Path '$tree' -Name nope $rest -ErrorAction SilentlyContinue | Out-Null" -Environment @{ TF_BUILD = 'True' }
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split '\r?\n' | Where-Object { $_ -like '##vso`[task.logissue type=error*code=ImageNotFound*' -and $_ -like "*'nope'*" }) | Should -HaveCount 1
+    }
+}

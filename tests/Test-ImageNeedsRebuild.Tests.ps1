@@ -96,6 +96,13 @@ Describe 'Test-ImageNeedsRebuild on a built tree' -Skip:$noDocker {
         ($statuses | Where-Object Name -like "$id-app-*").VersionBumpNeeded | Should -Be @($false, $false) -Because 'they have no explicit version'
     }
 
+    It 'also writes the VersionBumpNeeded warning as a logging command when TF_BUILD is set' {
+        $child = Invoke-ChildPowerShell "Test-ImageNeedsRebuild -Path '$tree' -BuildArg @{ FLAVOUR = 'spicy' } -WarningAction SilentlyContinue | Out-Null" -Environment @{ TF_BUILD = 'True' }
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split '\r?\n' | Where-Object { $_ -like '##vso`[task.logissue type=warning*' -and $_ -like "*$id-base:1.0*version*" }) | Should -HaveCount 1
+    }
+
     It 'forces the images a wildcard -ForceName matches, and -All the others' {
         $forced = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'plain' } -ForceName "$id-app-*"
         ($forced | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("$id-app-one", "$id-app-two")
