@@ -16,9 +16,11 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $null = Import-LaidOutModule
+    Use-TempDirectory $TestDrive
 }
 
 AfterAll {
+    Restore-TempDirectory
     Remove-Module ImageTools -ErrorAction SilentlyContinue
 }
 

@@ -13,6 +13,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $manifest = Get-LaidOutManifest
     $null = Import-LaidOutModule
+    Use-TempDirectory $TestDrive
 
     # base <- broken <- child, base <- sibling: one build shows Built, Failed and Skipped.
     function New-MixedTree([string] $Root, [string] $Id) {
@@ -34,6 +35,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Restore-TempDirectory
     Remove-Module ImageTools -ErrorAction SilentlyContinue
 }
 

@@ -12,9 +12,11 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $manifest = Get-LaidOutManifest
     $null = Import-LaidOutModule
+    Use-TempDirectory $TestDrive
 }
 
 AfterAll {
+    Restore-TempDirectory
     Remove-Module ImageTools -ErrorAction SilentlyContinue
 }
 

@@ -150,3 +150,20 @@ function Wait-Until([scriptblock] $Condition, [int] $TimeoutSec = 60, [int] $Int
     } while ([datetime]::UtcNow -lt $deadline)
     return [bool] (& $Condition)
 }
+
+# Points the temp folder (TMPDIR, TMP, TEMP: what [IO.Path]::GetTempPath reads) of this process and
+# its children into $Root, so that build logs a run writes without -LogPath go away with the test
+# drive. Restore-TempDirectory puts the previous values back.
+function Use-TempDirectory([string] $Root) {
+    $script:savedTemp = @{}
+    $path = (New-Item -ItemType Directory -Force (Join-Path $Root 'tmp')).FullName
+    foreach ($name in 'TMPDIR', 'TMP', 'TEMP') {
+        $script:savedTemp[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $path)
+    }
+}
+
+function Restore-TempDirectory {
+    if (-not (Get-Variable -Scope Script -Name savedTemp -ErrorAction SilentlyContinue)) { return }
+    foreach ($name in $script:savedTemp.Keys) { [Environment]::SetEnvironmentVariable($name, $script:savedTemp[$name]) }
+}
