@@ -2,31 +2,25 @@
 # The whole pipeline on a copy of examples/: graph → rebuild check → build → publish → changelog
 # update → the bumped images are stale again. Once with the local engine as the record and an
 # archive (the examples have no registry), once against the registry named by
-# IMAGETOOLS_TEST_REGISTRY (host:port; tests/services/start.sh provides one) when it is set.
+# IMAGETOOLS_TEST_REGISTRY (host:port; tests/services/start.sh provides one). Where services are
+# promised (TestSupport.ps1's rule) a missing registry fails the run instead of skipping.
 # Uses the Docker engine this host's docker CLI talks to; needs busybox:1.36 there. Every image
 # goes under a unique namespace and its local tags are removed afterwards.
 
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $script:noDocker = -not (Test-DockerEngine)
+    $script:noRegistry = $noDocker -or -not (Test-TestRegistry)
 }
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $null = Import-LaidOutModule
-
-    # Children build FROM plain names (base, runtime, tools), so a build also tags those onto the
-    # run's images: remove every tag that points at an image whose repository starts with $Prefix.
-    function Remove-TestImages([string] $Prefix) {
-        $ours = docker image ls --format '{{.Repository}} {{.ID}}' | Where-Object { $_.StartsWith($Prefix) } | ForEach-Object { ($_ -split ' ')[1] }
-        docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' | ForEach-Object {
-            $tag, $id = $_ -split ' '
-            if ($ours -contains $id) { docker image rm $tag *> $null }
-        }
-    }
+    Use-TempDirectory $TestDrive
 }
 
 AfterAll {
+    Restore-TempDirectory
     Remove-Module ImageTools -ErrorAction SilentlyContinue
 }
 
@@ -43,7 +37,7 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
         Remove-TestImages "$ns/"
     }
 
-    It 'builds every stale image, publishes it, and then finds nothing stale' {
+    It 'builds every stale image, publishes it, finds nothing stale, and sees what a changelog update bumped as stale' {
         $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild
         $stale.Count | Should -Be 6
 
@@ -55,9 +49,8 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
         (Get-Content -Raw (Join-Path $archive 'index.json') | ConvertFrom-Json).Count | Should -Be 6
 
         Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Should -BeNullOrEmpty
-    }
 
-    It 'cascades a changelog update and sees the bumped images as not published' {
+        # Then a changelog update cascades, and the bumped images are stale again.
         $updates = Update-ImageChangelog -Path $tree -Name base -Reason 'Rebuild for CVE-2026-0001' -Author 'E2E' -Email 'e2e@example.org' -WarningAction SilentlyContinue
         $updates.Name | Should -Be @('base', 'tools', 'app-web')
 
@@ -67,7 +60,7 @@ Describe 'The ImageTools pipeline end to end' -Skip:$noDocker {
     }
 }
 
-Describe 'The ImageTools pipeline end to end with a registry' -Skip:($noDocker -or -not $env:IMAGETOOLS_TEST_REGISTRY) {
+Describe 'The ImageTools pipeline end to end with a registry' -Skip:$noRegistry {
     BeforeAll {
         $registry = $env:IMAGETOOLS_TEST_REGISTRY
         $ns = 'e2r' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -92,7 +85,7 @@ Describe 'The ImageTools pipeline end to end with a registry' -Skip:($noDocker -
         Remove-TestImages "$registry/$ns/"
     }
 
-    It 'pushes every stale image with latest, then finds nothing stale and pushes nothing again' {
+    It 'pushes every stale image with latest, finds nothing stale, pushes nothing again, and sees bumped versions as not published' {
         $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild
         $stale.Count | Should -Be 6
         ($stale | Where-Object Name -eq 'base').Reasons | Should -Be @('NotPublished')
@@ -106,9 +99,8 @@ Describe 'The ImageTools pipeline end to end with a registry' -Skip:($noDocker -
 
         Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Should -BeNullOrEmpty
         ($built | Publish-Image).Status | Sort-Object -Unique | Should -Be @('AlreadyPublished')
-    }
 
-    It 'sees the images a changelog update bumped as not published under their new versions' {
+        # Then the images a changelog update bumped are not published under their new versions.
         Update-ImageChangelog -Path $tree -Name base -Reason 'Rebuild for CVE-2026-0001' -Author 'E2E' -Email 'e2e@example.org' -WarningAction SilentlyContinue | Out-Null
 
         $stale = Get-ImageGraph $tree | Test-ImageNeedsRebuild | Where-Object NeedsRebuild

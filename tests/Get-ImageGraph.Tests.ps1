@@ -6,13 +6,6 @@ BeforeAll {
     $manifest = Get-LaidOutManifest
     $null = Import-LaidOutModule
 
-    function New-TestImage {
-        param([string] $Root, [string] $Directory, [string] $Dockerfile, [hashtable] $Files = @{})
-        $path = Join-Path $Root $Directory
-        New-Item -ItemType Directory -Force $path | Out-Null
-        Set-Content -NoNewline -Path (Join-Path $path 'Dockerfile') -Value $Dockerfile
-        foreach ($name in $Files.Keys) { Set-Content -NoNewline -Path (Join-Path $path $name) -Value $Files[$name] }
-    }
 }
 
 AfterAll {
@@ -147,5 +140,93 @@ Describe 'Get-ImageGraph' {
         finally {
             Pop-Location
         }
+    }
+}
+
+Describe 'Unusable -Path and piped input' {
+    BeforeAll {
+        $trees = Join-Path $TestDrive ([guid]::NewGuid())
+        foreach ($name in 'one', 'two') { New-TestImage (Join-Path $trees $name) 'img' "FROM busybox:1.36`n" }
+    }
+
+    It 'reads every tree a wildcard -Path matches in Get-ImageGraph, which takes many trees' {
+        (Get-ImageGraph -Path (Join-Path $trees '*')).Directory | Should -Be @((Join-Path $trees 'one/img'), (Join-Path $trees 'two/img'))
+    }
+
+    It 'fails with AmbiguousPath when a wildcard -Path matches several directories, from <Class>' -ForEach @(
+        @{ Command = { param($Path) Test-ImageNeedsRebuild -Path $Path -Local }; Class = 'TestImageNeedsRebuildCommand' }
+        @{ Command = { param($Path) Invoke-ImageBuild -Path $Path -WhatIf }; Class = 'InvokeImageBuildCommand' }
+        @{ Command = { param($Path) Update-ImageChangelog -Path $Path -Name img -Reason r -WhatIf }; Class = 'UpdateImageChangelogCommand' }
+    ) {
+        $thrown = { & $Command (Join-Path $trees '*') } | Should -Throw -ErrorId "AmbiguousPath,ImageTools.Commands.$Class" -PassThru
+        $thrown.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'fails with PathNotFileSystem for a path on another provider, from <Class>' -ForEach @(
+        @{ Command = { Get-ImageGraph -Path 'Env:' }; Class = 'GetImageGraphCommand' }
+        @{ Command = { Test-ImageNeedsRebuild -Path 'Env:' -Local }; Class = 'TestImageNeedsRebuildCommand' }
+        @{ Command = { Invoke-ImageBuild -Path 'Env:' -WhatIf }; Class = 'InvokeImageBuildCommand' }
+        @{ Command = { Update-ImageChangelog -Path 'Env:' -Name img -Reason r -WhatIf }; Class = 'UpdateImageChangelogCommand' }
+    ) {
+        $Command | Should -Throw -ErrorId "PathNotFileSystem,ImageTools.Commands.$Class"
+    }
+
+    It 'fails with MixedTrees when images of two Get-ImageGraph calls are piped together, into <Class>' -ForEach @(
+        @{ Command = { param($Nodes) $Nodes | Test-ImageNeedsRebuild -Local }; Class = 'TestImageNeedsRebuildCommand' }
+        @{ Command = { param($Nodes) $Nodes | Invoke-ImageBuild -WhatIf }; Class = 'InvokeImageBuildCommand' }
+        @{ Command = { param($Nodes) $Nodes | Update-ImageChangelog -Reason r -WhatIf }; Class = 'UpdateImageChangelogCommand' }
+    ) {
+        $nodes = Get-ImageGraph (Join-Path $trees '*')
+
+        { & $Command $nodes } | Should -Throw -ErrorId "MixedTrees,ImageTools.Commands.$Class"
+    }
+}
+
+Describe 'ImageNode objects in ordinary PowerShell' {
+    BeforeAll {
+        $nodes = Get-ImageGraph -Path (Join-Path $PSScriptRoot '../examples')
+    }
+
+    It 'filters, sorts and groups on the documented properties' {
+        ($nodes | Where-Object Level -eq 2 | Sort-Object Name).Name | Should -Be @('app-web', 'worker')
+        ($nodes | Sort-Object Level, Name -Descending | Select-Object -First 1).Name | Should -Be 'worker'
+        $levels = $nodes | Group-Object Level | Sort-Object Name
+        $levels.Name | Should -Be @('0', '1', '2')
+        $levels | ForEach-Object Count | Should -Be @(2, 2, 2)
+        ($nodes | Where-Object { $_.Dependencies -contains 'base' }).Name | Should -Be @('runtime', 'tools')
+    }
+
+    It 'round-trips through ConvertTo-Json and Export-Csv' {
+        $json = $nodes | ConvertTo-Json -WarningAction SilentlyContinue | ConvertFrom-Json
+        $json.Name | Should -Be $nodes.Name
+        $json.Reference | Should -Be $nodes.Reference
+        $json.Level | Should -Be $nodes.Level
+        ($json | Where-Object Name -eq 'app-web').Dependencies | Should -Be @('runtime', 'tools')
+
+        $csv = Join-Path $TestDrive 'nodes.csv'
+        $nodes | Select-Object Name, Version, Reference, Level, Directory | Export-Csv -Path $csv
+        $back = Import-Csv $csv
+        $back.Name | Should -Be $nodes.Name
+        $back.Version | Should -Be ($nodes | ForEach-Object { "$($_.Version)" }) -Because 'CSV writes a missing version as empty'
+        $back.Directory | Should -Be $nodes.Directory
+        [int[]] $back.Level | Should -Be $nodes.Level
+    }
+}
+
+Describe 'Per-name errors in Azure Pipelines' {
+    BeforeAll {
+        $tree = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $tree 'base' "FROM busybox:1.36`n"
+    }
+
+    It 'writes ImageNotFound also as a logging command when TF_BUILD is set, from <Command>' -ForEach @(
+        @{ Command = 'Get-ImageGraph' }
+        @{ Command = 'Update-ImageChangelog -Reason r -WhatIf' }
+    ) {
+        $verb, $rest = $Command -split ' ', 2
+        $child = Invoke-ChildPowerShell "$verb -Path '$tree' -Name nope $rest -ErrorAction SilentlyContinue | Out-Null" -Environment @{ TF_BUILD = 'True' }
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split '\r?\n' | Where-Object { $_ -like '##vso`[task.logissue type=error*code=ImageNotFound*' -and $_ -like "*'nope'*" }) | Should -HaveCount 1
     }
 }

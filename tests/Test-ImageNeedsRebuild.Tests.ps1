@@ -5,14 +5,18 @@
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $script:noDocker = -not (Test-DockerEngine)
+    $script:noRegistry = $noDocker -or -not (Test-TestRegistry)
 }
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $manifest = Get-LaidOutManifest
     $null = Import-LaidOutModule
+    Use-TempDirectory $TestDrive
 }
 
 AfterAll {
+    Restore-TempDirectory
     Remove-Module ImageTools -ErrorAction SilentlyContinue
 }
 
@@ -60,5 +64,111 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
 
         { Test-ImageNeedsRebuild -Path $tree } | Should -Throw -ErrorId 'RegistryUnreachable,ImageTools.Commands.TestImageNeedsRebuildCommand'
         (Test-ImageNeedsRebuild -Path $tree -Local).Count | Should -Be 2
+    }
+}
+
+Describe 'Test-ImageNeedsRebuild on a built tree' -Skip:$noDocker {
+    BeforeAll {
+        $id = New-TestId 'tb'
+        $tree = Join-Path $TestDrive $id
+        New-TestImage $tree 'base' "FROM busybox:1.36`nARG FLAVOUR=plain`n" -Files @{ 'image.yaml' = "name: $id-base`nversion: '1.0'`n" }
+        New-TestImage $tree 'app-one' "FROM $id-base`n" -Files @{ 'image.yaml' = "name: $id-app-one`n" }
+        New-TestImage $tree 'app-two' "FROM $id-base`n" -Files @{ 'image.yaml' = "name: $id-app-two`n" }
+        $built = Get-ImageGraph $tree | Invoke-ImageBuild -BuildArg @{ FLAVOUR = 'plain' } -ThrottleLimit 2
+    }
+
+    AfterAll { Remove-TestImages $id }
+
+    It 'finds the tree up to date with the build args it was built with, with -ThrottleLimit 1' {
+        $built.Status | Should -Be @('Built', 'Built', 'Built')
+        $statuses = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'plain' } -ThrottleLimit 1
+
+        $statuses.NeedsRebuild | Should -Be @($false, $false, $false)
+    }
+
+    It 'sees other -BuildArg values as changed inputs, cascades, and warns that the version needs a bump' {
+        $statuses = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'spicy' } -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $base = $statuses | Where-Object Name -eq "$id-base"
+        $base.Reasons | Should -Be @('InputsChanged')
+        $base.VersionBumpNeeded | Should -BeTrue
+        # Build args are inputs of every image, so the dependents changed too, and cascade on top.
+        ($statuses | Where-Object Name -like "$id-app-*") | ForEach-Object { $_.Reasons | Should -Be @('InputsChanged', 'ParentRebuilt') }
+        @($warnings | Where-Object { "$_" -like "*$id-base:1.0*version*" }) | Should -HaveCount 1
+        ($statuses | Where-Object Name -like "$id-app-*").VersionBumpNeeded | Should -Be @($false, $false) -Because 'they have no explicit version'
+    }
+
+    It 'also writes the VersionBumpNeeded warning as a logging command when TF_BUILD is set' {
+        $child = Invoke-ChildPowerShell "Test-ImageNeedsRebuild -Path '$tree' -BuildArg @{ FLAVOUR = 'spicy' } -WarningAction SilentlyContinue | Out-Null" -Environment @{ TF_BUILD = 'True' }
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split '\r?\n' | Where-Object { $_ -like '##vso`[task.logissue type=warning*' -and $_ -like "*$id-base:1.0*version*" }) | Should -HaveCount 1
+    }
+
+    It 'forces the images a wildcard -ForceName matches, and -All the others' {
+        $forced = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'plain' } -ForceName "$id-app-*"
+        ($forced | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("$id-app-one", "$id-app-two")
+
+        $others = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'plain' } -ForceName "$id-app-*" -All
+        ($others | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("$id-base")
+    }
+
+    It 'writes progress records' {
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddScript("Import-Module '$manifest'; Test-ImageNeedsRebuild -Path '$tree'")
+            $shell.Invoke() | Should -HaveCount 3
+            $shell.Streams.Progress | Where-Object Activity -like '*Test-ImageNeedsRebuild*' | Should -Not -BeNullOrEmpty
+        }
+        finally { $shell.Dispose() }
+    }
+
+    It 'composes with Where-Object, Sort-Object, Group-Object, and round-trips through JSON and CSV' {
+        $statuses = Test-ImageNeedsRebuild -Path $tree -BuildArg @{ FLAVOUR = 'spicy' } -WarningAction SilentlyContinue
+
+        ($statuses | Where-Object NeedsRebuild | Sort-Object Name -Descending).Name | Should -Be @("$id-base", "$id-app-two", "$id-app-one")
+        $statuses | Group-Object { $_.Reasons.Count } | Sort-Object Name | ForEach-Object Count | Should -Be @(1, 2)
+        $json = $statuses | ConvertTo-Json -WarningAction SilentlyContinue | ConvertFrom-Json
+        $json.Name | Should -Be $statuses.Name
+        $json.InputsDigest | Should -Be $statuses.InputsDigest
+        $json.NeedsRebuild | Should -Be $statuses.NeedsRebuild
+        $csv = Join-Path $TestDrive 'statuses.csv'
+        $statuses | Select-Object Name, Reference, NeedsRebuild, InputsDigest, VersionBumpNeeded | Export-Csv -Path $csv
+        $back = Import-Csv $csv
+        $back.Reference | Should -Be $statuses.Reference
+        $back.InputsDigest | Should -Be $statuses.InputsDigest
+        ($back.VersionBumpNeeded | ForEach-Object { [bool]::Parse($_) }) | Should -Be $statuses.VersionBumpNeeded
+    }
+}
+
+Describe 'Test-ImageNeedsRebuild against a registry with -Credential' -Skip:$noRegistry {
+    BeforeAll {
+        $registry = $env:IMAGETOOLS_TEST_REGISTRY
+        $id = New-TestId 'tr'
+        $tree = Join-Path $TestDrive $id
+        # The external base comes from the test registry too, so that the base check asks no other registry.
+        $base = "$registry/$id/busybox:1.36"
+        docker tag busybox:1.36 $base
+        docker push $base *> $null
+        if ($LASTEXITCODE -ne 0) { throw "Cannot push $base to the test registry $registry" }
+        New-TestImage $tree 'img' "FROM $base`n" -Files @{ 'image.yaml' = "name: $id`nversion: '1.0'`n" }
+        Set-Content (Join-Path $tree 'imagetools.yaml') "registry: $registry`nnamespace: $id`n"
+        $credential = [pscredential]::new('tester', (ConvertTo-SecureString 'not-needed-here' -AsPlainText -Force))
+    }
+
+    AfterAll {
+        # The base tag first: it shares busybox's image id, which Remove-TestImages would take for ours.
+        docker image rm $base *> $null
+        Remove-TestImages $id
+    }
+
+    It 'asks the registry: NotPublished before a push, up to date after it' {
+        (Test-ImageNeedsRebuild -Path $tree -Credential $credential).Reasons | Should -Be @('NotPublished')
+
+        Get-ImageGraph $tree | Invoke-ImageBuild | Publish-Image -Credential $credential | Out-Null
+
+        $status = Test-ImageNeedsRebuild -Path $tree -Credential $credential
+        $status.NeedsRebuild | Should -BeFalse
+        $status.PublishedDigest | Should -Not -BeNullOrEmpty
     }
 }

@@ -34,9 +34,9 @@ namespace ImageTools.Commands
         private static void WriteToHost(PSCmdlet cmdlet, string line) =>
             cmdlet.WriteInformation(new HostInformationMessage { Message = line, NoNewLine = false }, new[] { "PSHOST" });
 
-        /// <summary>A literal -Name that matches no image: a per-name error, the command goes on.</summary>
-        public static ErrorRecord ImageNotFound(string name, string root) =>
-            From(new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
+        /// <summary>A literal -Name that matches no image: a per-name error (and logging command), the command goes on.</summary>
+        public static void WriteImageNotFound(PSCmdlet cmdlet, string name, string root) =>
+            WriteImageError(cmdlet, new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
                 $"There is no image named '{name}' in the tree at {root}. Run Get-ImageGraph -Path {root} to list the names.", imageName: name));
 
         /// <summary>

@@ -81,7 +81,7 @@ namespace ImageTools.Commands
 
 
                 var selection = NameSelection.Select(graph, Name, IncludeDependents, IncludeDependencies, out var unmatched);
-                foreach (var name in unmatched) WriteError(ErrorRecords.ImageNotFound(name, root));
+                foreach (var name in unmatched) ErrorRecords.WriteImageNotFound(this, name, root);
 
                 if (ParameterSetName == TextSet) WriteObject(GraphExport.Render(graph, selection, Format));
                 else foreach (var node in selection) WriteObject(node);

@@ -115,7 +115,16 @@ namespace ImageTools.Commands
                             $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
                 }
                 if (images.Count == 0) return;
-                var published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images);
+                // The engine reports no per-image progress for a publish; one record says that the work is under way.
+                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
+                WriteProgress(progress);
+                IReadOnlyList<PublishResult> published;
+                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images); }
+                finally
+                {
+                    progress.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(progress);
+                }
                 foreach (var result in published)
                 {
                     WriteObject(result);

@@ -106,7 +106,16 @@ namespace ImageTools.Commands
                 });
                 WriteVerbose($"Comparing {selected.Count} images with {source.Description}");
                 using var closeClients = source as IDisposable;
-                var plan = Task.Run(() => planner.PlanAsync(graph, selected, _cancellation.Token)).GetAwaiter().GetResult();
+                // The planner reports no per-image progress; one record says that the comparison is under way.
+                var progress = new ProgressRecord(1, "Test-ImageNeedsRebuild", $"Comparing {selected.Count} images with {source.Description}");
+                WriteProgress(progress);
+                IReadOnlyList<RebuildStatus> plan;
+                try { plan = Task.Run(() => planner.PlanAsync(graph, selected, _cancellation.Token)).GetAwaiter().GetResult(); }
+                finally
+                {
+                    progress.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(progress);
+                }
                 foreach (var warning in planner.Warnings) ErrorRecords.WriteImageWarning(this, warning);
                 foreach (var status in plan)
                 {

@@ -26,7 +26,7 @@ namespace ImageTools.Commands
             var root = TreePaths.ResolveSingle(cmdlet, path);
             var graph = Load(cmdlet, root, cancellationToken);
             var selected = NameSelection.Select(graph, names, false, false, out var unmatched);
-            foreach (var name in unmatched) cmdlet.WriteError(ErrorRecords.ImageNotFound(name, root));
+            foreach (var name in unmatched) ErrorRecords.WriteImageNotFound(cmdlet, name, root);
             return (graph, selected);
         }
 

@@ -20,6 +20,10 @@ namespace ImageTools.Commands
     /// <code>Update-ImageChangelog -Path ./images -Name base -Reason 'New upstream' -Version 2.0.0 -WhatIf</code>
     /// <para>Lists every changelog it would change and the version change, and writes nothing.</para>
     /// </example>
+    /// <example>
+    /// <code>Get-ImageGraph ./images -Name 'php*' | Update-ImageChangelog -Reason 'Rebuild for CVE-2026-0002' | Format-Table Name, OldVersion, NewVersion</code>
+    /// <para>Bumps every image whose name starts with php and cascades to their dependents, from images piped in.</para>
+    /// </example>
     [Cmdlet(VerbsData.Update, "ImageChangelog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = ByNameSet)]
     [OutputType(typeof(ChangelogUpdate))]
