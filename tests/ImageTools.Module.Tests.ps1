@@ -5,7 +5,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $manifest = Get-LaidOutManifest
     $module = Import-LaidOutModule
-    $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog'
+    $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan'
 }
 
 AfterAll {
@@ -13,7 +13,7 @@ AfterAll {
 }
 
 Describe 'The ImageTools module' {
-    It 'has a valid manifest that exports exactly the five cmdlets' {
+    It 'has a valid manifest that exports exactly the six cmdlets' {
         $info = Test-ModuleManifest $manifest
         $info.Version | Should -Not -Be ([version]'0.0.0') -Because 'build.ps1 stamps the version'
         $info.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
@@ -23,7 +23,7 @@ Describe 'The ImageTools module' {
     }
 
     It 'has offline help with examples for <_>, and a description for every parameter' -ForEach @(
-        'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog') {
+        'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeLike "$_*" -Because 'generated help replaces the bare syntax'
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
