@@ -19,7 +19,8 @@ rm -rf "$work" && mkdir -p "$work"
 gen() { dotnet run -c Release --project "$repo/tests/ImageTools.Benchmarks" -- dockerpkg-tree --images "$1" --out "$2" --registry "$IMAGETOOLS_TEST_REGISTRY" >/dev/null; }
 limit=${throttle:+-ThrottleLimit $throttle}
 pipeline() { echo "Import-Module '$module'; \$ErrorActionPreference='Stop'; Get-ImageGraph '$1' | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild -NoCache $limit | Publish-Image | Out-Null"; }
-noop() { echo "Import-Module '$module'; \$ErrorActionPreference='Stop'; \$s = @(Get-ImageGraph '$1' | Test-ImageNeedsRebuild | Where-Object NeedsRebuild); if (\$s.Count) { throw \"\$(\$s.Count) images need a rebuild\" }"; }
+# hyperfine runs its command through sh: single quotes keep the PowerShell text (and its $) as it is.
+noop() { echo "Import-Module \"$module\"; \$ErrorActionPreference = \"Stop\"; \$s = @(Get-ImageGraph \"$1\" | Test-ImageNeedsRebuild | Where-Object NeedsRebuild); if (\$s.Count) { throw \"\$(\$s.Count) images need a rebuild\" }"; }
 
 # The seed, on loopback: the rebuild check asks its registry whether it changed.
 docker tag busybox:1.36 "$IMAGETOOLS_TEST_REGISTRY/seed/busybox:1.36"
@@ -39,5 +40,5 @@ for n in $noop_images; do
   echo "== publishing $n images once (not timed)"
   "$pwsh" -NoProfile -Command "$(pipeline "$t")"
   echo "== no-op run, $n images, whole process"
-  hyperfine --warmup 1 --runs "${NOOP_RUNS:-7}" --export-markdown "$work/noop-$n.md" "$pwsh -NoProfile -Command \"$(noop "$t")\""
+  hyperfine --warmup 1 --runs "${NOOP_RUNS:-7}" --export-markdown "$work/noop-$n.md" "$pwsh -NoProfile -Command '$(noop "$t")'"
 done
