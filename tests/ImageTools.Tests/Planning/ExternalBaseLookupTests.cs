@@ -26,7 +26,7 @@ namespace ImageTools.Tests.Planning
         }
 
         [Fact]
-        public void Twenty_images_on_two_external_bases_ask_for_each_base_once()
+        public async System.Threading.Tasks.Task Twenty_images_on_two_external_bases_ask_for_each_base_once()
         {
             using var tree = new TestTree();
             for (var i = 0; i < 20; i++)
@@ -34,8 +34,8 @@ namespace ImageTools.Tests.Planning
             var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
             var source = new CountingSource();
 
-            new RebuildPlanner(source, new BuildInputDigester(), new RebuildOptions())
-                .PlanAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult();
+            await new RebuildPlanner(source, new BuildInputDigester(), new RebuildOptions())
+                .PlanAsync(graph, graph.Nodes, CancellationToken.None);
 
             Assert.Equal(1, source.Calls["busybox:1.36"]);
             Assert.Equal(1, source.Calls["debian:bookworm"]);
