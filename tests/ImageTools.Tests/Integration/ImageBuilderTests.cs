@@ -37,6 +37,8 @@ namespace ImageTools.Tests.Integration
         private static bool Exists(string reference) =>
             DockerServices.Run("docker", new[] { "image", "inspect", reference }, null, check: false).ExitCode == 0;
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
@@ -63,6 +65,8 @@ namespace ImageTools.Tests.Integration
             Assert.Equal("platform", Engine().InspectAsync("runtime:1.0.0", CancellationToken.None).Result!.Labels["org.example.team"]);
             Assert.Equal("hi from runtime", Run("worker:0.3.0", "cat", "/etc/imagetools/runtime"));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void A_failing_image_skips_its_dependents_and_spares_independent_branches()
@@ -91,6 +95,8 @@ namespace ImageTools.Tests.Integration
             Assert.DoesNotContain($"about to fail {s}", containers);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void A_failing_verification_fails_the_image_and_moves_no_tag()
         {
@@ -115,6 +121,8 @@ namespace ImageTools.Tests.Integration
             Assert.Equal($"Not built: 'v{s}-bad', which it builds on, failed.", results["child"].Error);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void A_child_builds_on_the_parent_just_built()
         {
@@ -131,6 +139,8 @@ namespace ImageTools.Tests.Integration
             Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
             Assert.Equal("two", Run($"c{s}-child", "cat", "/copied"));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void Stopping_a_run_ends_the_build_promptly_and_moves_no_tag()
@@ -154,6 +164,8 @@ namespace ImageTools.Tests.Integration
             Assert.False(Exists($"s{s}-slow:latest"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void Bad_input_fails_with_a_clear_error_and_quoted_build_args_arrive_intact()
         {
@@ -175,6 +187,8 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(tricky, Run($"b{s}-args", "cat", "/value"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public async System.Threading.Tasks.Task An_unreachable_engine_is_one_clear_error()
         {
@@ -187,6 +201,8 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("Start it, or point DOCKER_HOST/DOCKER_CONTEXT", error.Message);
             Assert.DoesNotContain("?.", error.Message);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public async System.Threading.Tasks.Task A_builder_the_CLI_cannot_use_stops_the_run_before_any_build()
@@ -205,6 +221,8 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("imagetools-no-such-builder", error.Message);
             Assert.Null(await engine.InspectAsync($"b{s}-lone:latest", CancellationToken.None));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void Builds_and_verifies_on_the_engine_of_the_docker_context_DOCKER_CONTEXT_names()

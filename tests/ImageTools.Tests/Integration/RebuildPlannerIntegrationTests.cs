@@ -47,6 +47,8 @@ namespace ImageTools.Tests.Integration
             return tree;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void After_a_build_everything_is_up_to_date_and_each_change_gives_its_reason()
         {
@@ -80,6 +82,8 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["worker"].Reasons);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void After_a_changelog_update_the_bumped_images_are_NotPublished_under_their_new_tags()
         {
@@ -100,6 +104,8 @@ namespace ImageTools.Tests.Integration
             Assert.Contains(RebuildReason.NotPublished, plan["app-web"].Reasons);
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["runtime"].Reasons);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void With_a_registry_the_verdicts_come_from_what_is_pushed_there()
@@ -140,6 +146,8 @@ namespace ImageTools.Tests.Integration
             Assert.False(rebased["base"].NeedsRebuild);
             Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["app"].Reasons);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void An_image_not_built_by_ImageTools_is_NoBuildMetadata()

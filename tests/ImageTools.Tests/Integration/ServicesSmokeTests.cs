@@ -8,6 +8,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class ServicesSmokeTests
     {
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void The_engine_answers()
         {
@@ -15,6 +16,8 @@ namespace ImageTools.Tests.Integration
 
             Assert.Matches(@"^\d+\.\d+", version.Trim());
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void The_services_are_on_loopback_only()
@@ -27,6 +30,8 @@ namespace ImageTools.Tests.Integration
                 $"IMAGETOOLS_TEST_REGISTRY must be a loopback address, not {DockerServices.RegistryAddress}");
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [DockerFact]
         public void The_registry_answers_the_distribution_API()
         {
@@ -38,6 +43,8 @@ namespace ImageTools.Tests.Integration
             Assert.True(response.IsSuccessStatusCode, $"GET /v2/ answered {(int)response.StatusCode}");
             Assert.Contains("registry/2.0", string.Join(",", response.Headers.GetValues("Docker-Distribution-API-Version")));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [DockerFact]
         public void An_image_survives_a_push_and_pull_round_trip()

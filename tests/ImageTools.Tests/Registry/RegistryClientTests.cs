@@ -52,6 +52,8 @@ namespace ImageTools.Tests.Registry
             return client;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Pings_an_anonymous_registry_over_plain_HTTP_on_loopback()
         {
@@ -64,6 +66,8 @@ namespace ImageTools.Tests.Registry
             Assert.Null(ping.AuthScheme);
             Assert.False(ping.Authenticated);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task Gets_a_pushed_manifest_with_its_exact_bytes_digest_and_labels()
@@ -92,6 +96,8 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("amd64", config.Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task A_missing_tag_or_repository_is_null_and_asked_only_once()
         {
@@ -105,6 +111,8 @@ namespace ImageTools.Tests.Registry
             Assert.Null(await client.HeadManifestAsync("team/absent", "latest"));
             Assert.Equal(3, counter.Count); // 404 is an answer, never retried
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task Config_is_fetched_once_then_served_from_the_disk_cache_even_by_a_new_client()
@@ -131,6 +139,8 @@ namespace ImageTools.Tests.Registry
             Assert.Empty(Directory.GetFiles(_cache, "*.tmp", SearchOption.AllDirectories));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task A_damaged_cache_entry_is_fetched_again()
         {
@@ -148,6 +158,8 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("amd64", config.Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Lists_every_tag_of_a_repository()
         {
@@ -163,6 +175,8 @@ namespace ImageTools.Tests.Registry
             // distribution 2.8 answers tag lists in one page whatever n says; paging is tested against a fake registry.
             Assert.Empty(await client.ListTagsAsync("team/never-pushed"));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task Resolves_the_platform_of_a_two_platform_index()
@@ -189,6 +203,8 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("arm64", (await client.GetConfigAsync("team/multi", child!.Config!.Digest)).Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Checks_blobs_and_mounts_them_across_repositories()
         {
@@ -201,6 +217,8 @@ namespace ImageTools.Tests.Registry
             Assert.True(await client.BlobExistsAsync("team/target", pushed.ConfigDigest));
             Assert.False(await client.MountBlobAsync("team/target2", Digests.Sha256(new byte[] { 1, 2, 3 }), "team/source"));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task Uploads_a_blob_in_chunks_and_the_registry_checks_its_digest()
@@ -220,6 +238,8 @@ namespace ImageTools.Tests.Registry
             Assert.False(await client.BlobExistsAsync("team/chunks", wrong));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Tags_an_existing_manifest_by_PUT_of_its_exact_bytes()
         {
@@ -232,6 +252,8 @@ namespace ImageTools.Tests.Registry
             Assert.Equal(pushed.ManifestDigest, digest);
             Assert.Equal(pushed.ManifestDigest, (await client.HeadManifestAsync("team/retag", "latest"))!.Digest);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task A_registry_refusal_names_the_registry_code()

@@ -33,6 +33,8 @@ namespace ImageTools.Tests.Registry
             return client;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Two_503_answers_are_retried_and_the_third_attempt_succeeds()
         {
@@ -50,6 +52,8 @@ namespace ImageTools.Tests.Registry
             Assert.Contains("503", retries[0].Message);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Dropped_connections_are_retried()
         {
@@ -64,6 +68,8 @@ namespace ImageTools.Tests.Registry
             // how many of the drops reach the retry policy varies; persistent drops show the policy's part.
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task Persistent_dropped_connections_are_retried_then_reported_as_unreachable()
         {
@@ -77,6 +83,8 @@ namespace ImageTools.Tests.Registry
             Assert.True(2 == _progress.Events.Count(e => e.Kind == RegistryEventKind.Retry), string.Join("\n", _progress.Messages));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+
         [RegistryFact]
         public async Task A_429_waits_as_long_as_Retry_After_asks()
         {
@@ -89,6 +97,8 @@ namespace ImageTools.Tests.Registry
             Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(950), $"waited only {clock.ElapsedMilliseconds} ms");
             Assert.Equal(TimeSpan.FromSeconds(1), _progress.Events.Single(e => e.Kind == RegistryEventKind.Retry).Delay);
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
 
         [RegistryFact]
         public async Task Persistent_503_gives_up_after_the_configured_attempts_with_a_clear_error()
