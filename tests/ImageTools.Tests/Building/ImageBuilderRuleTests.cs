@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using ImageTools.Building;
 using ImageTools.Definitions;
 using ImageTools.Graph;
+using ImageTools.Provenance;
 using ImageTools.Tests.Fakes;
 using Xunit;
 
@@ -130,7 +131,7 @@ namespace ImageTools.Tests.Building
                 string.Join("\n", calls));
             Assert.Equal(results["base"].ImageId, engine.TagTarget("base:1.0.0"));
             // The child's parents label records the parent this run built.
-            Assert.Contains(results["base"].ImageId!, engine.LabelsOf(results["child"].ImageId!)[Provenance.ImageLabels.Parents]);
+            Assert.Contains(results["base"].ImageId!, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
         }
 
         private static void TestScript(TestTree tree, string image, string body)
@@ -223,7 +224,7 @@ namespace ImageTools.Tests.Building
             Assert.DoesNotContain("base:1.0.0", engine.Tagged);
             Assert.DoesNotContain("child:2.0.0", engine.Tagged);
             Assert.Equal(released, engine.TagTarget("base:1.0.0"));
-            Assert.Equal("1.0.0-20261122", engine.LabelsOf(results["base"].ImageId!)[Provenance.ImageLabels.Version]);
+            Assert.Equal("1.0.0-20261122", engine.LabelsOf(results["base"].ImageId!)[ImageLabels.Version]);
         }
 
         [Fact]
