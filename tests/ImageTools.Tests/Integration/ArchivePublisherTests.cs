@@ -29,7 +29,6 @@ namespace ImageTools.Tests.Integration
         private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N").Substring(0, 8);
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_archive_round_trips_through_docker_load_and_a_second_run_is_a_no_op()
         {
@@ -60,7 +59,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_interrupted_run_is_resumed_and_a_changed_image_is_archived_again()
         {
@@ -85,7 +83,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Two_concurrent_runs_never_write_the_same_image_twice()
         {
@@ -102,7 +99,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_image_whose_tag_moved_since_the_build_is_not_archived()
         {

@@ -39,7 +39,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_listing_that_cannot_be_rewritten_fails_no_image_and_says_so()
         {
@@ -74,7 +73,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Archiving_to_a_full_disk_fails_the_image_clearly_leaves_no_partial_file_and_keeps_the_listing()
         {

@@ -92,7 +92,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_image_whose_platform_its_in_tree_parent_does_not_have_fails_and_moves_no_tag()
         {

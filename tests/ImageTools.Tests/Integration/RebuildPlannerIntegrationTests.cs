@@ -48,7 +48,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void After_a_build_everything_is_up_to_date_and_each_change_gives_its_reason()
         {
@@ -83,7 +82,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void After_a_changelog_update_the_bumped_images_are_NotPublished_under_their_new_tags()
         {
@@ -106,7 +104,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void With_a_registry_the_verdicts_come_from_what_is_pushed_there()
         {
@@ -148,7 +145,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_image_not_built_by_ImageTools_is_NoBuildMetadata()
         {

@@ -43,7 +43,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Pushes_version_tags_then_moves_latest_and_extra_tags_and_a_rerun_is_a_no_op()
         {
@@ -69,7 +68,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_nightly_build_is_tagged_and_published_under_its_suffixed_version_only()
         {
@@ -91,7 +89,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Different_content_under_an_existing_version_is_refused_unless_overwriting_is_allowed()
         {
@@ -114,7 +111,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerTheory]
         [InlineData(MediaTypes.OciIndex, MediaTypes.OciManifest)]
         [InlineData(MediaTypes.DockerManifestList, MediaTypes.DockerManifest)]
@@ -160,7 +156,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_image_built_for_another_platform_than_the_hosts_takes_its_own_entry_in_the_index()
         {
@@ -195,7 +190,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_registry_that_is_down_fails_every_image_with_a_clear_error()
         {
@@ -327,7 +321,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void When_one_image_fails_no_floating_tag_moves()
         {

@@ -18,7 +18,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void The_services_are_on_loopback_only()
         {
@@ -31,7 +30,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void The_registry_answers_the_distribution_API()
         {
@@ -45,7 +43,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void An_image_survives_a_push_and_pull_round_trip()
         {

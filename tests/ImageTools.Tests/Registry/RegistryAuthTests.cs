@@ -66,7 +66,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Basic_auth_with_the_right_password_pushes_and_pulls()
         {
@@ -86,7 +85,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Basic_auth_with_a_wrong_password_is_a_clear_error_without_the_password()
         {
@@ -106,7 +104,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Basic_auth_without_credentials_says_how_to_give_them()
         {
@@ -120,7 +117,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Bearer_tokens_are_requested_per_scope_and_reused()
         {
@@ -150,7 +146,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Anonymous_bearer_tokens_pull_but_cannot_push()
         {
@@ -167,7 +162,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_refused_token_request_is_an_authentication_error_without_the_password()
         {
@@ -183,7 +177,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task An_identity_token_from_docker_config_is_exchanged_as_a_refresh_token()
         {
@@ -198,7 +191,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Docker_config_auths_entry_logs_in_with_basic_auth()
         {
@@ -214,7 +206,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_credential_helper_named_in_credHelpers_supplies_the_login()
         {
@@ -232,7 +223,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_helper_without_credentials_or_missing_means_anonymous_with_a_note()
         {
@@ -251,7 +241,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task TLS_with_the_CA_bundle_works_and_without_it_is_a_clear_TLS_error()
         {

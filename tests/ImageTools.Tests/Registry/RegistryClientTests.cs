@@ -53,7 +53,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Pings_an_anonymous_registry_over_plain_HTTP_on_loopback()
         {
@@ -68,7 +67,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Gets_a_pushed_manifest_with_its_exact_bytes_digest_and_labels()
         {
@@ -97,7 +95,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_missing_tag_or_repository_is_null_and_asked_only_once()
         {
@@ -113,7 +110,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Config_is_fetched_once_then_served_from_the_disk_cache_even_by_a_new_client()
         {
@@ -140,7 +136,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_damaged_cache_entry_is_fetched_again()
         {
@@ -159,7 +154,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Lists_every_tag_of_a_repository()
         {
@@ -177,7 +171,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Resolves_the_platform_of_a_two_platform_index()
         {
@@ -204,7 +197,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Checks_blobs_and_mounts_them_across_repositories()
         {
@@ -219,7 +211,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Uploads_a_blob_in_chunks_and_the_registry_checks_its_digest()
         {
@@ -239,7 +230,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Tags_an_existing_manifest_by_PUT_of_its_exact_bytes()
         {
@@ -254,7 +244,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_registry_refusal_names_the_registry_code()
         {

@@ -34,7 +34,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Two_503_answers_are_retried_and_the_third_attempt_succeeds()
         {
@@ -53,7 +52,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Dropped_connections_are_retried()
         {
@@ -69,7 +67,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Persistent_dropped_connections_are_retried_then_reported_as_unreachable()
         {
@@ -84,7 +81,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task A_429_waits_as_long_as_Retry_After_asks()
         {
@@ -99,7 +95,6 @@ namespace ImageTools.Tests.Registry
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [RegistryFact]
         public async Task Persistent_503_gives_up_after_the_configured_attempts_with_a_clear_error()
         {
