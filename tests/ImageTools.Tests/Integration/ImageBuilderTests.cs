@@ -15,16 +15,26 @@ using Xunit;
 namespace ImageTools.Tests.Integration
 {
     [Collection(DockerCollection.Name)]
-    public class ImageBuilderTests
+    public class ImageBuilderTests : IDisposable
     {
+        // Every result of this test's builds, so Dispose can untag all it made: tests share one engine.
+        private readonly ConcurrentQueue<BuildResult> _built = new ConcurrentQueue<BuildResult>();
+
+        public void Dispose()
+        {
+            if (DockerServices.Configured) RemoveTags(_built);
+        }
+
         private static DockerCliEngine Engine() => DockerServices.Engine();
 
-        private static IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
+        private IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
             CancellationToken cancellationToken = default, IProgress<BuildEvent>? progress = null)
         {
             DockerServices.Require();
-            return new ImageBuilder(Engine(), options ?? new BuildOptions { ThrottleLimit = 2 }, progress)
+            var results = new ImageBuilder(Engine(), options ?? new BuildOptions { ThrottleLimit = 2 }, progress)
                 .BuildAsync(graph, selection ?? graph.Nodes, cancellationToken).GetAwaiter().GetResult();
+            foreach (var result in results) _built.Enqueue(result);
+            return results;
         }
 
         private static ImageGraph GraphOf(string root) => ImageGraph.Build(TreeScanner.Scan(root));
@@ -34,11 +44,23 @@ namespace ImageTools.Tests.Integration
         private static string Run(string image, params string[] command) =>
             DockerServices.Docker(new[] { "run", "--rm", "--pull", "never", "--network", "none", image }.Concat(command).ToArray()).Trim();
 
+        private static string LogOf(string directory)
+        {
+            try { return string.Concat(Directory.GetFiles(directory, "*.log").Select(f => { using var r = new StreamReader(new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)); return r.ReadToEnd(); })); }
+            catch (IOException) { return ""; }
+        }
+
+        /// <summary>Untags what a test built, so the shared engine holds no tags of it afterwards.</summary>
+        private static void RemoveTags(IEnumerable<BuildResult> results)
+        {
+            foreach (var tag in results.SelectMany(r => r.Tags).Distinct(StringComparer.Ordinal))
+                DockerServices.Run("docker", new[] { "image", "rm", tag }, null, check: false);
+        }
+
         private static bool Exists(string reference) =>
             DockerServices.Run("docker", new[] { "image", "inspect", reference }, null, check: false).ExitCode == 0;
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
@@ -46,7 +68,11 @@ namespace ImageTools.Tests.Integration
             var events = new ConcurrentQueue<BuildEvent>();
 
             var results = Build(graph, options: new BuildOptions { ThrottleLimit = 3 }, progress: new SyncProgress(events.Enqueue));
+            AssertExamplesBuilt(results, events);
+        }
 
+        private static void AssertExamplesBuilt(IReadOnlyList<BuildResult> results, ConcurrentQueue<BuildEvent> events)
+        {
             Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
             Assert.True(results.Single(r => r.Name == "base").Verified);
             Assert.True(results.Single(r => r.Name == "worker").Verified);
@@ -67,7 +93,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_failing_image_skips_its_dependents_and_spares_independent_branches()
         {
@@ -96,7 +121,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_failing_verification_fails_the_image_and_moves_no_tag()
         {
@@ -122,7 +146,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void A_child_builds_on_the_parent_just_built()
         {
@@ -141,7 +164,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Stopping_a_run_ends_the_build_promptly_and_moves_no_tag()
         {
@@ -149,13 +171,18 @@ namespace ImageTools.Tests.Integration
             using var tree = new TestTree().Image("slow", "FROM busybox:1.36\nRUN sleep 60\n").Write("slow/image.yaml", $"name: s{s}-slow\n");
             using var stop = new CancellationTokenSource();
             var started = new ManualResetEventSlim();
-            var watch = Stopwatch.StartNew();
             var progress = new SyncProgress(e => { if (e.Message.StartsWith("Building", StringComparison.Ordinal)) started.Set(); });
+            var logs = Path.Combine(tree.Root, "logs");
 
-            var run = System.Threading.Tasks.Task.Run(() => Build(GraphOf(tree.Root), cancellationToken: stop.Token, progress: progress));
-            Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
-            Thread.Sleep(2000);
+            var run = System.Threading.Tasks.Task.Run(() => Build(GraphOf(tree.Root), cancellationToken: stop.Token, progress: progress,
+                options: new BuildOptions { LogDirectory = logs }));
+            Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "The build never started.");
+            // Stop only once the engine is inside the slow step, as the log shows, so the stop interrupts a real build.
+            var inSlowStep = SpinWait.SpinUntil(() => LogOf(logs).Contains("sleep 60", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+            Assert.True(inSlowStep, "The build never reached its slow step: " + LogOf(logs));
+            var watch = Stopwatch.StartNew();
             stop.Cancel();
+            Assert.True(run.Wait(TimeSpan.FromSeconds(120)), "The run did not end after the stop.");
             var result = run.Result.Single();
 
             Assert.Equal(BuildStatus.Skipped, result.Status);
@@ -165,7 +192,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Bad_input_fails_with_a_clear_error_and_quoted_build_args_arrive_intact()
         {
@@ -188,7 +214,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public async System.Threading.Tasks.Task An_unreachable_engine_is_one_clear_error()
         {
@@ -203,7 +228,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public async System.Threading.Tasks.Task A_builder_the_CLI_cannot_use_stops_the_run_before_any_build()
         {
@@ -223,7 +247,6 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
-
         [DockerFact]
         public void Builds_and_verifies_on_the_engine_of_the_docker_context_DOCKER_CONTEXT_names()
         {
