@@ -268,6 +268,7 @@ namespace ImageTools.Tests.Integration
 
             var result = new ImageBuilder(new DockerCliEngine(environment: environment), new BuildOptions())
                 .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Single();
+            _built.Enqueue(result);
 
             Assert.True(result.Status == BuildStatus.Built, $"{result.Status}: {result.Error}");
             Assert.True(result.Verified);
