@@ -26,12 +26,10 @@ namespace ImageTools.Commands
     [Cmdlet(VerbsCommon.Get, "ImageGraph", DefaultParameterSetName = NodesSet)]
     [OutputType(typeof(ImageNode), ParameterSetName = new[] { NodesSet })]
     [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
-    public sealed class GetImageGraphCommand : PSCmdlet
+    public sealed class GetImageGraphCommand : ImageToolsCmdlet
     {
         public const string NodesSet = "Nodes";
         public const string TextSet = "Text";
-
-        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
 
         /// <summary>The root of the image tree.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -66,12 +64,12 @@ namespace ImageTools.Commands
                 try
                 {
                     WriteVerbose($"Scanning image tree {root}");
-                    graph = TreeSelection.Load(this, root, _cancellation.Token);
+                    graph = TreeSelection.Load(this, root, StopToken);
                     WriteVerbose($"Found {graph.Nodes.Count} images in {graph.Nodes.Select(n => n.Level).DefaultIfEmpty(-1).Max() + 1} levels");
                 }
                 catch (ImageToolsException e)
                 {
-                    ErrorRecords.ThrowTerminating(this, e);
+                    ThrowTerminating(e);
                     return;
                 }
                 catch (OperationCanceledException)
@@ -88,12 +86,10 @@ namespace ImageTools.Commands
             }
         }
 
-        protected override void StopProcessing() => _cancellation.Cancel();
-
         private IReadOnlyList<string> ResolveRoots()
         {
             try { return TreePaths.Resolve(this, Path); }
-            catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
+            catch (ImageToolsException e) { ThrowTerminating(e); }
             return Array.Empty<string>();
         }
     }

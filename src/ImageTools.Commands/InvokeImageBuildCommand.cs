@@ -29,13 +29,11 @@ namespace ImageTools.Commands
     [Cmdlet(VerbsLifecycle.Invoke, "ImageBuild", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = ByNodeSet)]
     [OutputType(typeof(BuildResult))]
-    public sealed class InvokeImageBuildCommand : PSCmdlet
+    public sealed class InvokeImageBuildCommand : ImageToolsCmdlet
     {
         public const string ByNodeSet = "ByNode";
         public const string ByStatusSet = "ByStatus";
         public const string ByPathSet = "ByPath";
-
-        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
         private readonly List<ImageNode> _upToDate = new List<ImageNode>();
 
@@ -104,10 +102,10 @@ namespace ImageTools.Commands
         {
             ImageGraph graph;
             IReadOnlyList<ImageNode> selected;
-            try { (graph, selected) = ParameterSetName == ByPathSet ? TreeSelection.FromPath(this, Path, Name, _cancellation.Token) : TreeSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
+            try { (graph, selected) = ParameterSetName == ByPathSet ? TreeSelection.FromPath(this, Path, Name, StopToken) : TreeSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
             catch (ImageToolsException e)
             {
-                ErrorRecords.ThrowTerminating(this, e);
+                ThrowTerminating(e);
                 return;
             }
             catch (OperationCanceledException)
@@ -135,8 +133,6 @@ namespace ImageTools.Commands
             RunBuild(graph, approved, options);
         }
 
-        protected override void StopProcessing() => _cancellation.Cancel();
-
         /// <summary>Worker threads only queue events; this thread writes them, as PowerShell requires.</summary>
         private void RunBuild(ImageGraph graph, IReadOnlyList<ImageNode> nodes, BuildOptions options)
         {
@@ -146,7 +142,7 @@ namespace ImageTools.Commands
             var started = DateTime.UtcNow;
             var build = Task.Run(async () =>
             {
-                try { return await builder.BuildAsync(graph, nodes, _cancellation.Token).ConfigureAwait(false); }
+                try { return await builder.BuildAsync(graph, nodes, StopToken).ConfigureAwait(false); }
                 finally { events.CompleteAdding(); }
             });
 
@@ -170,7 +166,7 @@ namespace ImageTools.Commands
                 // in the background after the command had failed.
                 if (!drained)
                 {
-                    _cancellation.Cancel();
+                    CancelRun();
                     try { build.GetAwaiter().GetResult(); }
                     catch (Exception) { }
                 }
@@ -181,7 +177,7 @@ namespace ImageTools.Commands
             try { results = build.GetAwaiter().GetResult(); }
             catch (ImageToolsException e)
             {
-                ErrorRecords.ThrowTerminating(this, e);
+                ThrowTerminating(e);
                 return;
             }
             catch (OperationCanceledException) { return; }
@@ -199,7 +195,7 @@ namespace ImageTools.Commands
                         new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name));
                     break;
                 case BuildStatus.Skipped:
-                    ErrorRecords.WriteImageWarning(this, $"{result.Reference}: skipped. {result.Error}");
+                    WriteImageWarning($"{result.Reference}: skipped. {result.Error}");
                     break;
                 default:
                     WriteVerbose($"{result.Reference}: {result.Status} in {result.Duration.TotalSeconds:F1}s ({result.ImageId})");

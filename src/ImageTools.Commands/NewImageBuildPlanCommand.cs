@@ -24,7 +24,7 @@ namespace ImageTools.Commands
     /// </example>
     [Cmdlet(VerbsCommon.New, "ImageBuildPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(BuildPlanLeg))]
-    public sealed class NewImageBuildPlanCommand : PSCmdlet
+    public sealed class NewImageBuildPlanCommand : ImageToolsCmdlet
     {
         /// <summary>Rebuild statuses from Test-ImageNeedsRebuild; those that need no rebuild are recorded as up-to-date parents.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]

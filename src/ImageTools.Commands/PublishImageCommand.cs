@@ -31,12 +31,10 @@ namespace ImageTools.Commands
     /// </example>
     [Cmdlet(VerbsData.Publish, "Image", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ByResultSet)]
     [OutputType(typeof(PublishResult))]
-    public sealed class PublishImageCommand : PSCmdlet
+    public sealed class PublishImageCommand : ImageToolsCmdlet
     {
         public const string ByResultSet = "ByResult";
         public const string ByNodeSet = "ByNode";
-
-        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
 
@@ -90,8 +88,6 @@ namespace ImageTools.Commands
             else _nodes.AddRange(Node);
         }
 
-        protected override void StopProcessing() => _cancellation.Cancel();
-
         protected override void EndProcessing()
         {
             var engine = new DockerCliEngine();
@@ -103,15 +99,15 @@ namespace ImageTools.Commands
                     if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
                     else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
                     else
-                        ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.InvalidOperation,
+                        WriteImageError(new ImageToolsException("ImageNotBuilt", FaultKind.InvalidOperation,
                             $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}", imageName: result.Name));
                 }
                 foreach (var node in _nodes)
                 {
-                    var local = Task.Run(() => engine.InspectAsync(node.Reference, _cancellation.Token)).GetAwaiter().GetResult();
+                    var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
-                        ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
+                        WriteImageError(new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
                             $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
                 }
                 if (images.Count == 0) return;
@@ -129,15 +125,15 @@ namespace ImageTools.Commands
                 {
                     WriteObject(result);
                     if (result.Status == PublishStatus.Failed)
-                        ErrorRecords.WriteImageError(this, new ImageToolsException(result.ErrorId ?? "PublishFailed", FaultKind.InvalidOperation,
+                        WriteImageError(new ImageToolsException(result.ErrorId ?? "PublishFailed", FaultKind.InvalidOperation,
                             result.Error ?? "Publishing failed.", imageName: result.Name));
                     else if (result.Error != null)
-                        ErrorRecords.WriteImageWarning(this, $"{result.Reference}: {result.Status}. {result.Error}");
+                        WriteImageWarning($"{result.Reference}: {result.Status}. {result.Error}");
                     else
                         WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
                 }
             }
-            catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
+            catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
         }
 
@@ -146,7 +142,7 @@ namespace ImageTools.Commands
             var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, _cancellation.Token)).GetAwaiter().GetResult();
+            return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, StopToken)).GetAwaiter().GetResult();
         }
 
         private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images)
@@ -161,12 +157,12 @@ namespace ImageTools.Commands
             return Task.Run(async () =>
             {
                 using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
-                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: _cancellation.Token).ConfigureAwait(false);
+                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: StopToken).ConfigureAwait(false);
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
                 var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
-                return await publisher.PublishAsync(approved, _cancellation.Token).ConfigureAwait(false);
+                return await publisher.PublishAsync(approved, StopToken).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }
     }

@@ -27,12 +27,10 @@ namespace ImageTools.Commands
     /// </example>
     [Cmdlet(VerbsDiagnostic.Test, "ImageNeedsRebuild", DefaultParameterSetName = ByNodeSet)]
     [OutputType(typeof(RebuildStatus))]
-    public sealed class TestImageNeedsRebuildCommand : PSCmdlet
+    public sealed class TestImageNeedsRebuildCommand : ImageToolsCmdlet
     {
         public const string ByNodeSet = "ByNode";
         public const string ByPathSet = "ByPath";
-
-        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
 
         /// <summary>Images from Get-ImageGraph.</summary>
@@ -92,7 +90,7 @@ namespace ImageTools.Commands
         {
             try
             {
-                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, _cancellation.Token);
+                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, StopToken);
                 if (selected.Count == 0) return;
                 var source = SourceFor(graph);
                 var forced = ForceName == null ? new string[0]
@@ -110,28 +108,26 @@ namespace ImageTools.Commands
                 var progress = new ProgressRecord(1, "Test-ImageNeedsRebuild", $"Comparing {selected.Count} images with {source.Description}");
                 WriteProgress(progress);
                 IReadOnlyList<RebuildStatus> plan;
-                try { plan = Task.Run(() => planner.PlanAsync(graph, selected, _cancellation.Token)).GetAwaiter().GetResult(); }
+                try { plan = Task.Run(() => planner.PlanAsync(graph, selected, StopToken)).GetAwaiter().GetResult(); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
                     WriteProgress(progress);
                 }
-                foreach (var warning in planner.Warnings) ErrorRecords.WriteImageWarning(this, warning);
+                foreach (var warning in planner.Warnings) WriteImageWarning(warning);
                 foreach (var status in plan)
                 {
                     WriteVerbose(status.NeedsRebuild
                         ? $"{status.Reference}: needs a rebuild. {string.Join(" ", status.Details)}"
                         : $"{status.Reference}: up to date (inputs {status.InputsDigest}).");
                     if (status.VersionBumpNeeded)
-                        ErrorRecords.WriteImageWarning(this, $"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
+                        WriteImageWarning($"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
                     WriteObject(status);
                 }
             }
-            catch (ImageToolsException e) { ErrorRecords.ThrowTerminating(this, e); }
+            catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
         }
-
-        protected override void StopProcessing() => _cancellation.Cancel();
 
         private IPublishedImageSource SourceFor(ImageGraph graph)
         {

@@ -27,7 +27,7 @@ namespace ImageTools.Commands
     [Cmdlet(VerbsData.Update, "ImageChangelog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
         DefaultParameterSetName = ByNameSet)]
     [OutputType(typeof(ChangelogUpdate))]
-    public sealed class UpdateImageChangelogCommand : PSCmdlet
+    public sealed class UpdateImageChangelogCommand : ImageToolsCmdlet
     {
         public const string ByNameSet = "ByName";
         public const string ByNodeSet = "ByNode";
@@ -80,21 +80,18 @@ namespace ImageTools.Commands
         public string Urgency { get; set; } = "high";
 
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
-        private readonly System.Threading.CancellationTokenSource _cancellation = new System.Threading.CancellationTokenSource();
 
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
         }
 
-        protected override void StopProcessing() => _cancellation.Cancel();
-
         protected override void EndProcessing()
         {
             ChangelogUpdatePlan plan;
             try
             {
-                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, _cancellation.Token);
+                var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, StopToken);
                 if (selected.Count == 0) return;
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
@@ -106,7 +103,7 @@ namespace ImageTools.Commands
             }
             catch (ImageToolsException e)
             {
-                ErrorRecords.ThrowTerminating(this, e);
+                ThrowTerminating(e);
                 return;
             }
             catch (OperationCanceledException)
@@ -114,7 +111,7 @@ namespace ImageTools.Commands
                 return;
             }
 
-            foreach (var warning in plan.Warnings) ErrorRecords.WriteImageWarning(this, warning.ToString(), warning.FilePath, warning.Line);
+            foreach (var warning in plan.Warnings) WriteImageWarning(warning.ToString(), warning.FilePath, warning.Line);
             // All or nothing: one declined file would leave the cascade half-done, so ask per file, then write all.
             var approved = plan.Updates.Where(u => ShouldProcess(u.Path,
                 $"Add changelog entry {u.OldVersion ?? "(new file)"} → {u.NewVersion}{(u.Cascaded ? " (cascaded)" : "")}")).ToList();

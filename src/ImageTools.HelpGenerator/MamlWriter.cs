@@ -74,7 +74,8 @@ namespace ImageTools.HelpGenerator
                 .Where(p => p.Attributes.Count > 0)
                 .Select(p =>
                 {
-                    members.TryGetValue($"P:{type.FullName}.{p.Property.Name}", out var doc);
+                    // A parameter a base cmdlet declares is documented under that class.
+                    members.TryGetValue($"P:{p.Property.DeclaringType!.FullName}.{p.Property.Name}", out var doc);
                     return new ParameterHelp
                     {
                         Name = p.Property.Name,

@@ -47,6 +47,8 @@ namespace ImageTools.Tests.Commands
     /// in its own process: Assembly.LoadFrom into the default load context, the public types listed,
     /// the module initializer, the cmdlets' parameter types, then a scan of examples/ through the engine.
     /// </summary>
+    // Publishes the module and runs the isolation host as a child process.
+    [Trait(TestCategory.Name, TestCategory.Integration)]
     public class DependencyIsolationTests : IClassFixture<PublishedModule>
     {
         private readonly PublishedModule _module;

@@ -3,6 +3,7 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engine;
+using ImageTools.Tests.Fakes;
 using Xunit;
 
 namespace ImageTools.Tests.Engine
@@ -27,11 +28,10 @@ namespace ImageTools.Tests.Engine
             return new DockerCliEngine(_bin.PathOf("docker"));
         }
 
-        [Fact]
+        // The stand-in CLI is a shell script.
+        [UnixFact]
         public async Task An_engine_with_the_containerd_image_store_is_one_clear_error()
         {
-            if (OperatingSystem.IsWindows()) return; // the stand-in CLI is a shell script
-
             var error = await Assert.ThrowsAsync<ImageToolsException>(() =>
                 EngineAnswering("[[\"driver-type\",\"io.containerd.snapshotter.v1\"]]").GetVersionAsync(CancellationToken.None));
 
@@ -40,13 +40,11 @@ namespace ImageTools.Tests.Engine
             Assert.Contains("\"containerd-snapshotter\": false", error.Message);
         }
 
-        [Theory]
+        [UnixTheory]
         [InlineData("null")]
         [InlineData("[[\"Backing Filesystem\",\"extfs\"],[\"Supports d_type\",\"true\"]]")]
         public async Task An_engine_with_the_classic_image_store_passes(string driverStatusJson)
         {
-            if (OperatingSystem.IsWindows()) return;
-
             Assert.Equal("29.0.1", await EngineAnswering(driverStatusJson).GetVersionAsync(CancellationToken.None));
         }
     }

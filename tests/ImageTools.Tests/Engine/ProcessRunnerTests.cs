@@ -6,6 +6,8 @@ using Xunit;
 
 namespace ImageTools.Tests.Engine
 {
+    // Runs child processes (sh, sleep trees) and times them.
+    [Trait(TestCategory.Name, TestCategory.Integration)]
     public class ProcessRunnerTests
     {
         [Theory]

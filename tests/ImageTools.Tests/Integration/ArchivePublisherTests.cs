@@ -28,6 +28,7 @@ namespace ImageTools.Tests.Integration
 
         private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N").Substring(0, 8);
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_archive_round_trips_through_docker_load_and_a_second_run_is_a_no_op()
         {
@@ -57,6 +58,7 @@ namespace ImageTools.Tests.Integration
             Assert.Single(ArchivePublisher.List(archive));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_interrupted_run_is_resumed_and_a_changed_image_is_archived_again()
         {
@@ -80,6 +82,7 @@ namespace ImageTools.Tests.Integration
             Assert.True(new FileInfo(again.Path!).Length > 1_000_000);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Two_concurrent_runs_never_write_the_same_image_twice()
         {
@@ -95,6 +98,7 @@ namespace ImageTools.Tests.Integration
             Assert.Empty(Directory.GetFiles(archive, "*.partial-*"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_whose_tag_moved_since_the_build_is_not_archived()
         {

@@ -35,6 +35,7 @@ namespace ImageTools.Tests.Integration
         private static MatchCollection Steps(BuildResult result) => StepLine.Matches(File.ReadAllText(result.LogPath!));
 
         [DockerFact]
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         public void A_build_adds_one_step_to_the_Dockerfiles_own_and_the_labels_are_on_the_image()
         {
             var s = Guid.NewGuid().ToString("N").Substring(0, 8);
@@ -59,6 +60,7 @@ namespace ImageTools.Tests.Integration
         }
 
         [DockerFact]
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         public void A_target_stage_in_the_middle_gets_the_labels_and_later_stages_are_not_built()
         {
             var s = Guid.NewGuid().ToString("N").Substring(0, 8);

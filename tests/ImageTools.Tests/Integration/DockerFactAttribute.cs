@@ -3,15 +3,15 @@ using Xunit;
 namespace ImageTools.Tests.Integration
 {
     /// <summary>
-    /// A test that needs the real Docker engine and registry. It is skipped only on a developer
-    /// machine without the services; with CI=true it always runs, so missing services fail loudly
-    /// (DockerServices.Require) instead of passing as skipped.
+    /// A test that needs the real Docker engine and registry. It is skipped only where the services
+    /// are missing and not promised (<see cref="ServicePromise"/>); where they are promised it always
+    /// runs, so missing services fail loudly (DockerServices.Require) instead of passing as skipped.
     /// </summary>
     public sealed class DockerFactAttribute : FactAttribute
     {
         public DockerFactAttribute()
         {
-            if (!DockerServices.Configured && !DockerServices.InCi) Skip = DockerServices.NotStartedMessage;
+            Skip = ServicePromise.SkipUnless(DockerServices.Configured, DockerServices.NotStartedMessage);
         }
     }
 
@@ -20,7 +20,7 @@ namespace ImageTools.Tests.Integration
     {
         public DockerTheoryAttribute()
         {
-            if (!DockerServices.Configured && !DockerServices.InCi) Skip = DockerServices.NotStartedMessage;
+            Skip = ServicePromise.SkipUnless(DockerServices.Configured, DockerServices.NotStartedMessage);
         }
     }
 

@@ -16,13 +16,12 @@ namespace ImageTools.Tests.Integration
         public static string? DockerHost { get; } = Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_DOCKER_HOST");
         public static string? RegistryAddress { get; } = Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_REGISTRY");
         public static bool Configured => !string.IsNullOrEmpty(DockerHost) && !string.IsNullOrEmpty(RegistryAddress);
-        public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
         public const string NotStartedMessage =
             "The Docker engine and registry for integration tests were not started: IMAGETOOLS_TEST_DOCKER_HOST and " +
             "IMAGETOOLS_TEST_REGISTRY are not set. Run tests/services/start.sh DIR and source DIR/env (as .ci/run does).";
 
-        /// <summary>Fails the calling test when services are missing (only reached in CI: elsewhere the test was skipped).</summary>
+        /// <summary>Fails the calling test when services are missing (only reached when services are promised, see ServicePromise: elsewhere the test was skipped).</summary>
         public static void Require()
         {
             if (!Configured) throw new InvalidOperationException(NotStartedMessage);

@@ -16,6 +16,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class FullDiskTests
     {
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [TinyDiskFact]
         public void A_changelog_update_on_a_full_disk_fails_clearly_and_changes_no_file()
         {
@@ -37,6 +38,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(before, Directory.GetFiles(tree.Root, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_listing_that_cannot_be_rewritten_fails_no_image_and_says_so()
         {
@@ -70,6 +72,7 @@ namespace ImageTools.Tests.Integration
             return (graph, built.ImageId!);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Archiving_to_a_full_disk_fails_the_image_clearly_leaves_no_partial_file_and_keeps_the_listing()
         {

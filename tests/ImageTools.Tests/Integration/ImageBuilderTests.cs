@@ -16,16 +16,26 @@ using Xunit;
 namespace ImageTools.Tests.Integration
 {
     [Collection(DockerCollection.Name)]
-    public class ImageBuilderTests
+    public class ImageBuilderTests : IDisposable
     {
+        // Every result of this test's builds, so Dispose can untag all it made: tests share one engine.
+        private readonly ConcurrentQueue<BuildResult> _built = new ConcurrentQueue<BuildResult>();
+
+        public void Dispose()
+        {
+            if (DockerServices.Configured) RemoveTags(_built);
+        }
+
         private static DockerCliEngine Engine() => DockerServices.Engine();
 
-        private static IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
+        private IReadOnlyList<BuildResult> Build(ImageGraph graph, IEnumerable<ImageNode>? selection = null, BuildOptions? options = null,
             CancellationToken cancellationToken = default, IProgress<BuildEvent>? progress = null)
         {
             DockerServices.Require();
-            return new ImageBuilder(Engine(), options ?? new BuildOptions { ThrottleLimit = 2 }, progress)
+            var results = new ImageBuilder(Engine(), options ?? new BuildOptions { ThrottleLimit = 2 }, progress)
                 .BuildAsync(graph, selection ?? graph.Nodes, cancellationToken).GetAwaiter().GetResult();
+            foreach (var result in results) _built.Enqueue(result);
+            return results;
         }
 
         private static ImageGraph GraphOf(string root) => ImageGraph.Build(TreeScanner.Scan(root));
@@ -35,9 +45,23 @@ namespace ImageTools.Tests.Integration
         private static string Run(string image, params string[] command) =>
             DockerServices.Docker(new[] { "run", "--rm", "--pull", "never", "--network", "none", image }.Concat(command).ToArray()).Trim();
 
+        private static string LogOf(string directory)
+        {
+            try { return string.Concat(Directory.GetFiles(directory, "*.log").Select(f => { using var r = new StreamReader(new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)); return r.ReadToEnd(); })); }
+            catch (IOException) { return ""; }
+        }
+
+        /// <summary>Untags what a test built, so the shared engine holds no tags of it afterwards.</summary>
+        private static void RemoveTags(IEnumerable<BuildResult> results)
+        {
+            foreach (var tag in results.SelectMany(r => r.Tags).Distinct(StringComparer.Ordinal))
+                DockerServices.Run("docker", new[] { "image", "rm", tag }, null, check: false);
+        }
+
         private static bool Exists(string reference) =>
             DockerServices.Run("docker", new[] { "image", "inspect", reference }, null, check: false).ExitCode == 0;
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
@@ -45,7 +69,11 @@ namespace ImageTools.Tests.Integration
             var events = new ConcurrentQueue<BuildEvent>();
 
             var results = Build(graph, options: new BuildOptions { ThrottleLimit = 3 }, progress: new SyncProgress(events.Enqueue));
+            AssertExamplesBuilt(results, events);
+        }
 
+        private static void AssertExamplesBuilt(IReadOnlyList<BuildResult> results, ConcurrentQueue<BuildEvent> events)
+        {
             Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
             Assert.True(results.Single(r => r.Name == "base").Verified);
             Assert.True(results.Single(r => r.Name == "worker").Verified);
@@ -65,6 +93,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal("hi from runtime", Run("worker:0.3.0", "cat", "/etc/imagetools/runtime"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_failing_image_skips_its_dependents_and_spares_independent_branches()
         {
@@ -92,6 +121,7 @@ namespace ImageTools.Tests.Integration
             Assert.DoesNotContain($"about to fail {s}", containers);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_failing_verification_fails_the_image_and_moves_no_tag()
         {
@@ -116,6 +146,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal($"Not built: 'v{s}-bad', which it builds on, failed.", results["child"].Error);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_child_builds_on_the_parent_just_built()
         {
@@ -133,6 +164,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal("two", Run($"c{s}-child", "cat", "/copied"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Stopping_a_run_ends_the_build_promptly_and_moves_no_tag()
         {
@@ -140,13 +172,18 @@ namespace ImageTools.Tests.Integration
             using var tree = new TestTree().Image("slow", "FROM busybox:1.36\nRUN sleep 60\n").Write("slow/image.yaml", $"name: s{s}-slow\n");
             using var stop = new CancellationTokenSource();
             var started = new ManualResetEventSlim();
-            var watch = Stopwatch.StartNew();
             var progress = new SyncProgress(e => { if (e.Message.StartsWith("Building", StringComparison.Ordinal)) started.Set(); });
+            var logs = Path.Combine(tree.Root, "logs");
 
-            var run = System.Threading.Tasks.Task.Run(() => Build(GraphOf(tree.Root), cancellationToken: stop.Token, progress: progress));
-            Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
-            Thread.Sleep(2000);
+            var run = System.Threading.Tasks.Task.Run(() => Build(GraphOf(tree.Root), cancellationToken: stop.Token, progress: progress,
+                options: new BuildOptions { LogDirectory = logs }));
+            Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "The build never started.");
+            // Stop only once the engine is inside the slow step, as the log shows, so the stop interrupts a real build.
+            var inSlowStep = SpinWait.SpinUntil(() => LogOf(logs).Contains("sleep 60", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+            Assert.True(inSlowStep, "The build never reached its slow step: " + LogOf(logs));
+            var watch = Stopwatch.StartNew();
             stop.Cancel();
+            Assert.True(run.Wait(TimeSpan.FromSeconds(120)), "The run did not end after the stop.");
             var result = run.Result.Single();
 
             Assert.Equal(BuildStatus.Skipped, result.Status);
@@ -155,6 +192,7 @@ namespace ImageTools.Tests.Integration
             Assert.False(Exists($"s{s}-slow:latest"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Bad_input_fails_with_a_clear_error_and_quoted_build_args_arrive_intact()
         {
@@ -176,6 +214,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(tricky, Run($"b{s}-args", "cat", "/value"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public async System.Threading.Tasks.Task An_unreachable_engine_is_one_clear_error()
         {
@@ -189,6 +228,7 @@ namespace ImageTools.Tests.Integration
             Assert.DoesNotContain("?.", error.Message);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public async System.Threading.Tasks.Task A_builder_the_CLI_cannot_use_stops_the_run_before_any_build()
         {
@@ -207,6 +247,7 @@ namespace ImageTools.Tests.Integration
             Assert.Null(await engine.InspectAsync($"b{s}-lone:latest", CancellationToken.None));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Builds_and_verifies_on_the_engine_of_the_docker_context_DOCKER_CONTEXT_names()
         {
@@ -228,6 +269,7 @@ namespace ImageTools.Tests.Integration
 
             var result = new ImageBuilder(new DockerCliEngine(environment: environment), new BuildOptions())
                 .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Single();
+            _built.Enqueue(result);
 
             Assert.True(result.Status == BuildStatus.Built, $"{result.Status}: {result.Error}");
             Assert.True(result.Verified);

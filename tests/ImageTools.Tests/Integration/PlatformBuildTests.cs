@@ -62,6 +62,7 @@ namespace ImageTools.Tests.Integration
 
         // The classic builder builds on a local copy of the base as it is, whatever --platform says: the
         // image would come out for the host, tagged and published as if it were for the other platform.
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_for_another_platform_builds_on_its_external_bases_entry_for_that_platform()
         {
@@ -91,6 +92,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(Foreign.ToString(), PlatformOf(baseReference).ToString());
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_whose_platform_its_in_tree_parent_does_not_have_fails_and_moves_no_tag()
         {

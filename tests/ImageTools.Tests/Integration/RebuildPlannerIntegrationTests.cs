@@ -47,6 +47,7 @@ namespace ImageTools.Tests.Integration
             return tree;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void After_a_build_everything_is_up_to_date_and_each_change_gives_its_reason()
         {
@@ -80,6 +81,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, rebased["worker"].Reasons);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void After_a_changelog_update_the_bumped_images_are_NotPublished_under_their_new_tags()
         {
@@ -101,6 +103,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(new[] { RebuildReason.ParentRebuilt }, plan["runtime"].Reasons);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void With_a_registry_the_verdicts_come_from_what_is_pushed_there()
         {
@@ -141,6 +144,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(new[] { RebuildReason.BaseChanged }, rebased["app"].Reasons);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_not_built_by_ImageTools_is_NoBuildMetadata()
         {

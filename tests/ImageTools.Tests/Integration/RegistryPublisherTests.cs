@@ -43,6 +43,7 @@ namespace ImageTools.Tests.Integration
             return client.HeadManifestAsync(repository, tag).GetAwaiter().GetResult()?.Digest;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Pushes_version_tags_then_moves_latest_and_extra_tags_and_a_rerun_is_a_no_op()
         {
@@ -67,6 +68,7 @@ namespace ImageTools.Tests.Integration
             Assert.NotEqual(first["alpha"].Digest, first["alpha"].ManifestDigest);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_nightly_build_is_tagged_and_published_under_its_suffixed_version_only()
         {
@@ -87,6 +89,7 @@ namespace ImageTools.Tests.Integration
             Assert.Null(DigestOf($"{ns}/alpha", "1.0"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Different_content_under_an_existing_version_is_refused_unless_overwriting_is_allowed()
         {
@@ -108,6 +111,7 @@ namespace ImageTools.Tests.Integration
             Assert.NotEqual(published, DigestOf($"{ns}/alpha", "1.0"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerTheory]
         [InlineData(MediaTypes.OciIndex, MediaTypes.OciManifest)]
         [InlineData(MediaTypes.DockerManifestList, MediaTypes.DockerManifest)]
@@ -152,6 +156,7 @@ namespace ImageTools.Tests.Integration
             Assert.Equal(alpha, engine.InspectAsync(byDigest, CancellationToken.None).GetAwaiter().GetResult()!.Id);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_built_for_another_platform_than_the_hosts_takes_its_own_entry_in_the_index()
         {
@@ -185,6 +190,7 @@ namespace ImageTools.Tests.Integration
             Assert.NotEqual(image.ImageId, source.FindAsync(image.Reference, null, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_registry_that_is_down_fails_every_image_with_a_clear_error()
         {
@@ -224,6 +230,7 @@ namespace ImageTools.Tests.Integration
 
         // docker itself shrugs off a 503 to its first request, but not a dropped connection: the push
         // fails, and the publisher's own retry is what gets the image there.
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_push_cut_off_by_a_dropped_connection_is_tried_again()
         {
@@ -239,6 +246,7 @@ namespace ImageTools.Tests.Integration
         }
 
         // docker answers a 401 without credentials with "no basic auth credentials": permanent.
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_push_the_registry_refuses_is_not_tried_again()
         {
@@ -259,6 +267,7 @@ namespace ImageTools.Tests.Integration
         /// connection, no daemon restart). The entry is scoped to this test's random loopback port and
         /// removed afterwards; writing it needs root, which CI has.
         /// </summary>
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void Publishes_with_credentials_to_a_registry_with_Basic_auth_over_TLS_with_a_self_signed_CA()
         {
@@ -312,6 +321,7 @@ namespace ImageTools.Tests.Integration
             return new ManifestDescriptor(MediaTypes.OciManifest, digest, manifest.Length, new ImagePlatform("linux", architecture, variant));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void When_one_image_fails_no_floating_tag_moves()
         {
@@ -342,6 +352,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class TemporaryDockerConfigTests
     {
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_login_in_a_temporary_config_lets_docker_push_to_a_registry_with_Basic_auth()
         {

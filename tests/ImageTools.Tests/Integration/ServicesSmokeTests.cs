@@ -8,6 +8,7 @@ namespace ImageTools.Tests.Integration
     [Collection(DockerCollection.Name)]
     public class ServicesSmokeTests
     {
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void The_engine_answers()
         {
@@ -16,6 +17,7 @@ namespace ImageTools.Tests.Integration
             Assert.Matches(@"^\d+\.\d+", version.Trim());
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void The_services_are_on_loopback_only()
         {
@@ -27,6 +29,7 @@ namespace ImageTools.Tests.Integration
                 $"IMAGETOOLS_TEST_REGISTRY must be a loopback address, not {DockerServices.RegistryAddress}");
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void The_registry_answers_the_distribution_API()
         {
@@ -39,6 +42,7 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("registry/2.0", string.Join(",", response.Headers.GetValues("Docker-Distribution-API-Version")));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_survives_a_push_and_pull_round_trip()
         {

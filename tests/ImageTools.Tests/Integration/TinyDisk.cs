@@ -26,9 +26,9 @@ namespace ImageTools.Tests.Integration
 
         public string Root { get; }
 
-        /// <summary>Why these tests cannot run here, or null. In CI they always run (and fail if they cannot).</summary>
+        /// <summary>Why these tests cannot run here, or null. Where services are promised they always run (and fail if they cannot).</summary>
         public static string? Unavailable =>
-            DockerServices.InCi ? null
+            ServicePromise.Promised ? null
             : !OperatingSystem.IsLinux() ? "A real full disk is made with a tmpfs mount, which needs Linux."
             : Environment.UserName != "root" ? "A real full disk is made with a tmpfs mount, which needs root (as CI has)."
             : null;

@@ -30,22 +30,49 @@ namespace ImageTools.Tests.Planning
             .Image("top", "FROM mid\n")
             .Image("other", "FROM base\n");
 
+        /// <summary>The inputs digests of <see cref="Tree"/>'s images (scheme imagetools-inputs-v1); mid and other have the same inputs.</summary>
+        private static readonly Dictionary<string, string> TreeInputDigests = new Dictionary<string, string>
+        {
+            ["base"] = "sha256:a885ea05d3a6476c53b16b041af0a581a9eea96d5c27764426c55c4e91d42957",
+            ["mid"] = "sha256:550a191fca728953145a7441ba57400ced08d7081e1d8e877268c30f79da2ac8",
+            ["other"] = "sha256:550a191fca728953145a7441ba57400ced08d7081e1d8e877268c30f79da2ac8",
+            ["top"] = "sha256:7b01fc34367600bbd3f3274a286bb5893a2cb4d9148eb65ada9d5872c7ec8a88",
+        };
+
+        /// <summary>The parents label each image of <see cref="Tree"/> was built with: FROM text @ the digest it had.</summary>
+        private static readonly Dictionary<string, string> TreeParentLabels = new Dictionary<string, string>
+        {
+            ["base"] = "busybox:1.36@sha256:busybox1",
+            ["mid"] = "base@sha256:base",
+            ["other"] = "base@sha256:base",
+            ["top"] = "mid@sha256:mid",
+        };
+
+        [Fact]
+        public void The_digester_gives_the_pinned_digests()
+        {
+            using var tree = Tree();
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var digester = new BuildInputDigester();
+
+            Assert.Equal("imagetools-inputs-v1", BuildInputDigester.Scheme);
+            Assert.Equal(TreeInputDigests, graph.Nodes.ToDictionary(n => n.Name, n => digester.Compute(n.Definition)));
+        }
+
         private static (ImageGraph Graph, Catalogue Catalogue) PublishedAsBuilt(TestTree tree)
         {
             var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
             var catalogue = new Catalogue();
             catalogue.Images["busybox:1.36"] = new PublishedImage("sha256:busybox1", new Dictionary<string, string>());
-            var digester = new BuildInputDigester();
             foreach (var node in graph.Nodes)
             {
-                var parents = node.Definition.Dockerfile.ImageUses.ToDictionary(u => u.Reference, u =>
-                    graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == u.Reference) ? "sha256:" + graph.Edges.First(e => e.Dependent == node.Name && e.Reference == u.Reference).Dependency : "sha256:busybox1");
+                // Literals, not the planner's own digester and formatter: a digest or label bug must fail these tests.
                 catalogue.Images[node.Reference] = new PublishedImage("sha256:" + node.Name, new Dictionary<string, string>
                 {
                     [ImageLabels.Name] = node.Name,
-                    [ImageLabels.InputsDigest] = digester.Compute(node.Definition),
-                    [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
-                    [ImageLabels.Parents] = ImageLabels.FormatParents(parents),
+                    [ImageLabels.InputsDigest] = TreeInputDigests[node.Name],
+                    [ImageLabels.InputsScheme] = "imagetools-inputs-v1",
+                    [ImageLabels.Parents] = TreeParentLabels[node.Name],
                 });
             }
             return (graph, catalogue);

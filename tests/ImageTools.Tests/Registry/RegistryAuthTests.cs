@@ -65,6 +65,7 @@ namespace ImageTools.Tests.Registry
             foreach (var text in texts) Assert.DoesNotContain(encoded, text);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Basic_auth_with_the_right_password_pushes_and_pulls()
         {
@@ -83,6 +84,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(RegistryServer.Password, credentials, client);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Basic_auth_with_a_wrong_password_is_a_clear_error_without_the_password()
         {
@@ -101,6 +103,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(wrong, error, error.ToString(), error.InnerException, credentials);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Basic_auth_without_credentials_says_how_to_give_them()
         {
@@ -113,6 +116,7 @@ namespace ImageTools.Tests.Registry
             Assert.Contains("docker login", error.Message);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Bearer_tokens_are_requested_per_scope_and_reused()
         {
@@ -141,6 +145,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(RegistryServer.Password, credentials, client);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Anonymous_bearer_tokens_pull_but_cannot_push()
         {
@@ -156,6 +161,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("RegistryCredentialsRequired", error.ErrorId);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_refused_token_request_is_an_authentication_error_without_the_password()
         {
@@ -170,6 +176,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(wrong, error, error.ToString(), credentials);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task An_identity_token_from_docker_config_is_exchanged_as_a_refresh_token()
         {
@@ -183,6 +190,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(tokens.RefreshToken);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Docker_config_auths_entry_logs_in_with_basic_auth()
         {
@@ -197,6 +205,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(RegistryServer.Password);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_credential_helper_named_in_credHelpers_supplies_the_login()
         {
@@ -213,6 +222,7 @@ namespace ImageTools.Tests.Registry
             AssertSecretNowhere(RegistryServer.Password, source);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_helper_without_credentials_or_missing_means_anonymous_with_a_note()
         {
@@ -230,6 +240,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("https://index.docker.io/v1/", DockerConfigCredentialSource.KeyFor("docker.io"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task TLS_with_the_CA_bundle_works_and_without_it_is_a_clear_TLS_error()
         {

@@ -53,6 +53,7 @@ namespace ImageTools.Tests.Registry
             return client;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Pings_an_anonymous_registry_over_plain_HTTP_on_loopback()
         {
@@ -66,6 +67,7 @@ namespace ImageTools.Tests.Registry
             Assert.False(ping.Authenticated);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Gets_a_pushed_manifest_with_its_exact_bytes_digest_and_labels()
         {
@@ -93,6 +95,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("amd64", config.Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_missing_tag_or_repository_is_null_and_asked_only_once()
         {
@@ -107,6 +110,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal(3, counter.Count); // 404 is an answer, never retried
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Config_is_fetched_once_then_served_from_the_disk_cache_even_by_a_new_client()
         {
@@ -132,6 +136,7 @@ namespace ImageTools.Tests.Registry
             Assert.Empty(Directory.GetFiles(_cache, "*.tmp", SearchOption.AllDirectories));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_damaged_cache_entry_is_fetched_again()
         {
@@ -149,6 +154,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("amd64", config.Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Lists_every_tag_of_a_repository()
         {
@@ -165,6 +171,7 @@ namespace ImageTools.Tests.Registry
             Assert.Empty(await client.ListTagsAsync("team/never-pushed"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Resolves_the_platform_of_a_two_platform_index()
         {
@@ -190,6 +197,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal("arm64", (await client.GetConfigAsync("team/multi", child!.Config!.Digest)).Architecture);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Checks_blobs_and_mounts_them_across_repositories()
         {
@@ -203,6 +211,7 @@ namespace ImageTools.Tests.Registry
             Assert.False(await client.MountBlobAsync("team/target2", Digests.Sha256(new byte[] { 1, 2, 3 }), "team/source"));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Uploads_a_blob_in_chunks_and_the_registry_checks_its_digest()
         {
@@ -221,6 +230,7 @@ namespace ImageTools.Tests.Registry
             Assert.False(await client.BlobExistsAsync("team/chunks", wrong));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Tags_an_existing_manifest_by_PUT_of_its_exact_bytes()
         {
@@ -234,6 +244,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal(pushed.ManifestDigest, (await client.HeadManifestAsync("team/retag", "latest"))!.Digest);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_registry_refusal_names_the_registry_code()
         {

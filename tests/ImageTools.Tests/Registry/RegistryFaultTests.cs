@@ -34,6 +34,7 @@ namespace ImageTools.Tests.Registry
             return client;
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Two_503_answers_are_retried_and_the_third_attempt_succeeds()
         {
@@ -51,6 +52,7 @@ namespace ImageTools.Tests.Registry
             Assert.Contains("503", retries[0].Message);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Dropped_connections_are_retried()
         {
@@ -65,6 +67,7 @@ namespace ImageTools.Tests.Registry
             // how many of the drops reach the retry policy varies; persistent drops show the policy's part.
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Persistent_dropped_connections_are_retried_then_reported_as_unreachable()
         {
@@ -78,6 +81,7 @@ namespace ImageTools.Tests.Registry
             Assert.True(2 == _progress.Events.Count(e => e.Kind == RegistryEventKind.Retry), string.Join("\n", _progress.Messages));
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task A_429_waits_as_long_as_Retry_After_asks()
         {
@@ -91,6 +95,7 @@ namespace ImageTools.Tests.Registry
             Assert.Equal(TimeSpan.FromSeconds(1), _progress.Events.Single(e => e.Kind == RegistryEventKind.Retry).Delay);
         }
 
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [RegistryFact]
         public async Task Persistent_503_gives_up_after_the_configured_attempts_with_a_clear_error()
         {

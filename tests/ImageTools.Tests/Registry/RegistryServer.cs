@@ -14,14 +14,14 @@ namespace ImageTools.Tests.Registry
 {
     /// <summary>
     /// A test that needs the real registry program (docker-registry, distribution 2.8). Skipped only
-    /// on a machine without it; with CI=true it runs and fails loudly when the program is missing.
+    /// on a machine without it where services are not promised (ServicePromise); else it runs and fails loudly when the program is missing.
     /// </summary>
     public sealed class RegistryFactAttribute : FactAttribute
     {
         public RegistryFactAttribute()
         {
-            if (RegistryServer.Program == null && !RegistryServer.InCi)
-                Skip = "docker-registry is not installed (apt-get install docker-registry apache2-utils); with CI=true this test fails instead.";
+            Skip = ServicePromise.SkipUnless(RegistryServer.Program != null,
+                "docker-registry is not installed (apt-get install docker-registry apache2-utils); where services are promised (CI, TF_BUILD) this test fails instead.");
         }
     }
 
@@ -41,7 +41,6 @@ namespace ImageTools.Tests.Registry
         private readonly StringBuilder _log = new StringBuilder();
 
         public static string? Program { get; } = FindOnPath("docker-registry");
-        public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
         public string Directory { get; }
         public int Port { get; }

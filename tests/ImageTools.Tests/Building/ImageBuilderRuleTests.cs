@@ -1,0 +1,247 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Building;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Provenance;
+using ImageTools.Tests.Fakes;
+using Xunit;
+
+namespace ImageTools.Tests.Building
+{
+    /// <summary>
+    /// The scheduler's rules on the in-memory engine: each runs in milliseconds. The real-engine
+    /// versions of the same stories are in Integration/ImageBuilderTests.
+    /// </summary>
+    public class ImageBuilderRuleTests
+    {
+        // Generous: only reached when a rule is broken and a wait would otherwise hang.
+        private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+        private static ImageGraph GraphOf(TestTree tree) => ImageGraph.Build(TreeScanner.Scan(tree.Root));
+
+        private static Task<IReadOnlyList<BuildResult>> BuildAsync(FakeContainerEngine engine, TestTree tree, ImageGraph graph, int throttle = 2,
+            string? tagSuffix = null, CancellationToken cancellationToken = default) =>
+            new ImageBuilder(engine, new BuildOptions { ThrottleLimit = throttle, TagSuffix = tagSuffix, LogDirectory = tree.PathOf("logs") })
+                .BuildAsync(graph, graph.Nodes, cancellationToken);
+
+        private static TestTree Image(TestTree tree, string name, string from, string? version = null)
+        {
+            tree.Image(name, $"FROM {from}\n").Write(name + "/image.yaml", $"name: {name}\n");
+            if (version != null) tree.Write(name + "/changelog", TestTree.Changelog(name, version));
+            return tree;
+        }
+
+        [Fact]
+        public async Task A_failed_parent_skips_its_dependents_with_the_reason_and_independent_branches_go_on()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36");
+            Image(tree, "mid", "base");
+            Image(tree, "leaf", "mid");
+            Image(tree, "sibling", "base");
+            Image(tree, "other", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.FailBuild("mid");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal(BuildStatus.Failed, results["mid"].Status);
+            Assert.Equal("BuildFailed", results["mid"].ErrorId);
+            Assert.Equal(BuildStatus.Skipped, results["leaf"].Status);
+            Assert.Equal("DependencyFailed", results["leaf"].ErrorId);
+            Assert.Equal("Not built: 'mid', which it builds on, failed.", results["leaf"].Error);
+            Assert.Equal(BuildStatus.Built, results["base"].Status);
+            Assert.Equal(BuildStatus.Built, results["sibling"].Status);
+            Assert.Equal(BuildStatus.Built, results["other"].Status);
+            Assert.DoesNotContain("leaf", engine.Built);
+            Assert.DoesNotContain(engine.Tagged, t => t.StartsWith("mid", StringComparison.Ordinal) || t.StartsWith("leaf", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public async Task A_skipped_grandchild_names_the_parent_that_was_skipped()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36");
+            Image(tree, "mid", "base");
+            Image(tree, "leaf", "mid");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.FailBuild("base");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal("Not built: 'base', which it builds on, failed.", results["mid"].Error);
+            Assert.Equal("Not built: 'mid', which it builds on, was skipped.", results["leaf"].Error);
+            Assert.Equal(new[] { "base" }, engine.Built);
+        }
+
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]
+        [InlineData(3)]
+        public async Task Never_more_builds_at_once_than_the_throttle_limit(int limit)
+        {
+            using var tree = new TestTree();
+            var names = Enumerable.Range(1, 6).Select(i => "img" + i).ToList();
+            foreach (var name in names) Image(tree, name, "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            foreach (var name in names) engine.HoldBuild(name);
+
+            var run = BuildAsync(engine, tree, GraphOf(tree), throttle: limit);
+            // Let builds in one at a time, each only after `limit` are running, so the limit is reached and any excess would be seen.
+            var released = 0;
+            var deadline = DateTime.UtcNow + Bound;
+            while (released < names.Count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"Builds stalled: {released} released, started: {string.Join(", ", engine.Built)}");
+                Assert.False(run.IsCompleted && released < names.Count, "The run ended before every build was let through.");
+                var started = engine.Built.ToList();
+                var running = started.Count - released;
+                if (running == Math.Min(limit, names.Count - released))
+                {
+                    await Task.Delay(20);  // a chance for a build past the limit to start, if the scheduler allowed one
+                    engine.Release(started[released]);
+                    released++;
+                }
+                else await Task.WhenAny(Task.Delay(5), run);
+                Assert.False(run.IsFaulted, run.Exception?.ToString());
+            }
+            var results = await run.WaitAsync(Bound);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal(limit, engine.MaxConcurrentBuilds);
+        }
+
+        [Fact]
+        public async Task A_child_is_not_built_before_its_parent_is_tagged()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", "base:1.0.0");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree), throttle: 4)).ToDictionary(r => r.Name);
+
+            var calls = engine.Calls.ToList();
+            Assert.True(calls.IndexOf("build child") > calls.FindIndex(c => c.StartsWith("tag ", StringComparison.Ordinal) && c.EndsWith(" base:1.0.0", StringComparison.Ordinal)),
+                string.Join("\n", calls));
+            Assert.Equal(results["base"].ImageId, engine.TagTarget("base:1.0.0"));
+            // The child's parents label records the parent this run built.
+            Assert.Contains(results["base"].ImageId!, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
+        }
+
+        private static void TestScript(TestTree tree, string image, string body)
+        {
+            tree.Write(image + "/test.sh", "#!/bin/sh\n" + body);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tree.PathOf(image + "/test.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        // Verification runs test.sh as a process: the one part of these rules the fake cannot script.
+        [UnixFact]
+        public async Task Tags_move_only_after_verification_passed()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            TestScript(tree, "base", "touch \"$(dirname \"$0\")/verified-$1\"\n");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            var verifiedAtTag = new List<bool>();
+            engine.BeforeTag = reference => verifiedAtTag.Add(Directory.GetFiles(tree.PathOf("base"), "verified-*").Length == 1);
+
+            var result = (await BuildAsync(engine, tree, GraphOf(tree))).Single();
+
+            Assert.Equal(BuildStatus.Built, result.Status);
+            Assert.True(result.Verified);
+            Assert.True(File.Exists(tree.PathOf("base/verified-" + result.ImageId)));
+            Assert.Equal(new[] { true }, verifiedAtTag);
+            Assert.Equal(new[] { "base:1.0.0" }, result.Tags);
+        }
+
+        [UnixFact]
+        public async Task A_failed_verification_moves_no_tag_and_skips_dependents()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", "base:1.0.0");
+            TestScript(tree, "base", "echo 'expected /ok' >&2\nexit 3\n");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal(BuildStatus.Failed, results["base"].Status);
+            Assert.Equal("VerifyFailed", results["base"].ErrorId);
+            Assert.Contains("exited with 3", results["base"].Error);
+            Assert.NotNull(results["base"].ImageId);
+            Assert.Empty(engine.Tagged);
+            Assert.Equal(BuildStatus.Skipped, results["child"].Status);
+            Assert.Equal(new[] { "base" }, engine.Built);
+        }
+
+        [Fact]
+        public async Task A_stop_during_a_build_leaves_no_tag_and_skips_the_rest_as_stopped()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36");
+            Image(tree, "child", "base");
+            Image(tree, "other", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.HoldBuild("base");
+            engine.HoldBuild("other");
+            using var stop = new CancellationTokenSource();
+
+            var run = BuildAsync(engine, tree, GraphOf(tree), throttle: 2, cancellationToken: stop.Token);
+            await Task.WhenAll(engine.BuildStarted("base"), engine.BuildStarted("other")).WaitAsync(Bound);
+            stop.Cancel();
+            var results = (await run.WaitAsync(Bound)).ToDictionary(r => r.Name);
+
+            Assert.All(results.Values, r => Assert.Equal(BuildStatus.Skipped, r.Status));
+            Assert.All(results.Values, r => Assert.Empty(r.Tags));
+            Assert.Equal("Stopped", results["base"].ErrorId);
+            Assert.Equal("Stopped", results["other"].ErrorId);
+            Assert.Empty(engine.Tagged);
+            Assert.DoesNotContain("child", engine.Built);
+        }
+
+        [Theory]
+        [InlineData("base")]
+        public async Task A_nightly_build_tags_the_suffixed_version_and_never_moves_the_plain_version_tag(string childFrom)
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", childFrom, "2.0.0");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            var released = engine.Hold("base:1.0.0");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree), tagSuffix: "-20261122")).ToDictionary(r => r.Name);
+
+            Assert.All(results.Values, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal("base:1.0.0-20261122", results["base"].Reference);
+            Assert.Contains("base:1.0.0-20261122", engine.Tagged);
+            Assert.Contains("child:2.0.0-20261122", engine.Tagged);
+            Assert.DoesNotContain("base:1.0.0", engine.Tagged);
+            Assert.DoesNotContain("child:2.0.0", engine.Tagged);
+            Assert.Equal(released, engine.TagTarget("base:1.0.0"));
+            Assert.Equal("1.0.0-20261122", engine.LabelsOf(results["base"].ImageId!)[ImageLabels.Version]);
+        }
+
+        [Fact]
+        public async Task A_tag_that_fails_fails_the_image_and_its_dependents_are_skipped()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", "base:1.0.0");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.FailTag("base:1.0.0");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal(BuildStatus.Failed, results["base"].Status);
+            Assert.Equal("TagFailed", results["base"].ErrorId);
+            Assert.Equal(BuildStatus.Skipped, results["child"].Status);
+            Assert.DoesNotContain("child", engine.Built);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using ImageTools.References;
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Engine;
+
+namespace ImageTools.Tests.Fakes
+{
+    /// <summary>
+    /// An in-memory container engine for the fast tier: it records every call in order, builds
+    /// instantly (or when a test opens the image's gate), and fails where the test scripted it.
+    /// Waits honour cancellation as the real engine does, so stops can be tested without Docker.
+    /// </summary>
+    public sealed class FakeContainerEngine : IContainerEngine
+    {
+        private readonly object _gate = new object();
+        private readonly Dictionary<string, string> _tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _labels = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, string> _buildFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildGates = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildStarted = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, string> _tagFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, (string Message, int Times)> _pushFailures = new ConcurrentDictionary<string, (string, int)>(StringComparer.Ordinal);
+        private readonly List<string> _calls = new List<string>();
+        private int _running;
+        private int _maxRunning;
+
+        public FakeContainerEngine(params string[] heldImages)
+        {
+            foreach (var reference in heldImages) Hold(reference);
+        }
+
+        /// <summary>Every call, in order: "build NAME", "tag ID REF", "push REF", "pull REF", "inspect REF", "remove REF", "save REF".</summary>
+        public IReadOnlyList<string> Calls { get { lock (_gate) return _calls.ToList(); } }
+
+        /// <summary>The references tagged, in order.</summary>
+        public IReadOnlyList<string> Tagged => Calls.Where(c => c.StartsWith("tag ", StringComparison.Ordinal)).Select(c => c.Split(' ')[2]).ToList();
+
+        /// <summary>The image names built (started), in order.</summary>
+        public IReadOnlyList<string> Built => Calls.Where(c => c.StartsWith("build ", StringComparison.Ordinal)).Select(c => c.Substring(6)).ToList();
+
+        /// <summary>The most builds that ran at the same moment.</summary>
+        public int MaxConcurrentBuilds => Volatile.Read(ref _maxRunning);
+
+        /// <summary>Called at each tag (reference), before it is applied; a test checks what must already be true.</summary>
+        public Action<string>? BeforeTag { get; set; }
+
+        /// <summary>Called after each successful push (reference, image id): a fake registry takes the image here.</summary>
+        public Action<string, string>? AfterPush { get; set; }
+
+        public IReadOnlyDictionary<string, string?> ClientEnvironment { get; } = new Dictionary<string, string?>();
+
+        /// <summary>The engine holds an image under this reference (as if pulled or loaded earlier).</summary>
+        public string Hold(string reference)
+        {
+            var id = IdFor("held " + reference);
+            lock (_gate) _tags[reference] = id;
+            return id;
+        }
+
+        /// <summary>The image's build fails with BuildFailed and this message.</summary>
+        public void FailBuild(string imageName, string message = "The command '/bin/sh -c false' returned a non-zero code: 1") =>
+            _buildFailures[imageName] = message;
+
+        /// <summary>The image's build waits until <see cref="Release"/> (or cancellation).</summary>
+        public void HoldBuild(string imageName) => _buildGates[imageName] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release(string imageName) => _buildGates[imageName].TrySetResult(true);
+
+        /// <summary>Completes when the image's build has started.</summary>
+        public Task BuildStarted(string imageName) => Started(imageName).Task;
+
+        public void FailTag(string reference, string message = "tag refused") => _tagFailures[reference] = message;
+
+        /// <summary>The push of <paramref name="reference"/> fails <paramref name="times"/> times (each time, when not given).</summary>
+        public void FailPush(string reference, string message, int times = int.MaxValue) => _pushFailures[reference] = (message, times);
+
+        public string? TagTarget(string reference) { lock (_gate) return _tags.TryGetValue(reference, out var id) ? id : null; }
+
+        public IReadOnlyDictionary<string, string> LabelsOf(string imageId) { lock (_gate) return _labels[imageId]; }
+
+        public int CallCount(string prefix) => Calls.Count(c => c.StartsWith(prefix, StringComparison.Ordinal));
+
+        public Task<string> GetVersionAsync(CancellationToken cancellationToken)
+        {
+            Record("version");
+            return Task.FromResult("fake 1.0");
+        }
+
+        public Task CheckBuilderAsync(string builder, CancellationToken cancellationToken)
+        {
+            Record("builder " + builder);
+            return Task.CompletedTask;
+        }
+
+        public async Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Record("build " + request.ImageName);
+            var running = Interlocked.Increment(ref _running);
+            for (var max = Volatile.Read(ref _maxRunning); running > max; max = Volatile.Read(ref _maxRunning))
+                if (Interlocked.CompareExchange(ref _maxRunning, running, max) == max) break;
+            try
+            {
+                Started(request.ImageName).TrySetResult(true);
+                if (_buildGates.TryGetValue(request.ImageName, out var gate)) await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                else await Task.Yield();
+                if (_buildFailures.TryGetValue(request.ImageName, out var message))
+                    throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation, $"Building '{request.ImageName}' failed: {message}", imageName: request.ImageName);
+                var id = IdFor("built " + request.ImageName + " " + Guid.NewGuid());
+                lock (_gate) _labels[id] = request.Labels;
+                return id;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        }
+
+        public Task TagAsync(string image, string reference, CancellationToken cancellationToken)
+        {
+            Record($"tag {image} {reference}");
+            BeforeTag?.Invoke(reference);
+            if (_tagFailures.TryGetValue(reference, out var message))
+                throw new ImageToolsException("TagFailed", FaultKind.InvalidOperation, $"Tagging {reference} failed: {message}");
+            lock (_gate) _tags[reference] = _tags.TryGetValue(image, out var id) ? id : image;
+            return Task.CompletedTask;
+        }
+
+        public Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Record("inspect " + image);
+            lock (_gate)
+            {
+                var id = _tags.TryGetValue(image, out var tagged) ? tagged : _labels.ContainsKey(image) ? image : null;
+                if (id == null) return Task.FromResult<ImageInspection?>(null);
+                var labels = _labels.TryGetValue(id, out var l) ? l : new Dictionary<string, string>();
+                var repoTags = _tags.Where(t => t.Value == id).Select(t => t.Key).ToList();
+                return Task.FromResult<ImageInspection?>(new ImageInspection(id, labels, repoTags, Array.Empty<string>()));
+            }
+        }
+
+        public Task PullAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
+        {
+            Record("pull " + reference);
+            lock (_gate) if (!_tags.ContainsKey(reference)) _tags[reference] = IdFor("pulled " + reference);
+            return Task.CompletedTask;
+        }
+
+        public async Task PushAsync(string reference, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Record("push " + reference);
+            await Task.Yield();
+            if (_pushFailures.TryGetValue(reference, out var failure) && failure.Times > 0)
+            {
+                _pushFailures[reference] = (failure.Message, failure.Times - 1);
+                throw new ImageToolsException("PushFailed", FaultKind.ResourceUnavailable, $"Pushing {reference} failed: {failure.Message}");
+            }
+            var id = TagTarget(reference) ?? throw new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound, $"No such image: {reference}");
+            AfterPush?.Invoke(reference, id);
+        }
+
+        public Task RemoveAsync(string image, CancellationToken cancellationToken)
+        {
+            Record("remove " + image);
+            lock (_gate) _tags.Remove(image);
+            return Task.CompletedTask;
+        }
+
+        public Task SaveAsync(string reference, string path, CancellationToken cancellationToken)
+        {
+            Record("save " + reference);
+            throw new NotSupportedException("The fake engine does not write archives.");
+        }
+
+        private TaskCompletionSource<bool> Started(string imageName) =>
+            _buildStarted.GetOrAdd(imageName, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        private void Record(string call) { lock (_gate) _calls.Add(call); }
+
+        private static string IdFor(string seed) =>
+            "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(seed))).ToLowerInvariant();
+    }
+}
