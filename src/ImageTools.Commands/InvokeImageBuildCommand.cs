@@ -38,6 +38,7 @@ namespace ImageTools.Commands
         private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
         private readonly List<ImageNode> _upToDate = new List<ImageNode>();
+        private readonly Dictionary<string, Planning.ParentImage> _seenParents = new Dictionary<string, Planning.ParentImage>(StringComparer.Ordinal);
 
         /// <summary>Images from Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
@@ -97,7 +98,11 @@ namespace ImageTools.Commands
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
             if (ParameterSetName != ByStatusSet) return;
-            foreach (var status in Status) (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
+            foreach (var status in Status)
+            {
+                (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
+                foreach (var parent in status.Parents) _seenParents[parent.Name] = parent;
+            }
         }
 
         protected override void EndProcessing()
@@ -131,7 +136,11 @@ namespace ImageTools.Commands
                 LogDirectory = LogPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath),
                 Builder = Builder,
                 TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
+                PublishedParents = _seenParents.Values.ToList(),
             };
+            // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
+            using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(RegistryOptions.For(graph.Tree.Config, null));
+            options.ParentSource = parentSource;
             RunBuild(graph, approved, options);
         }
 
