@@ -13,13 +13,13 @@ using ImageTools.Publishing;
 namespace ImageTools.Commands
 {
     /// <summary>
-    /// Publishes built and verified images: to the tree's registry (version tags first, then latest
-    /// and extra tags only when every image succeeded), or to an archive directory (-ArchivePath)
+    /// Publishes built and verified images: to the tree's registry (every image uploaded by digest first,
+    /// then every tag, only when every image of the run succeeded), or to an archive directory (-ArchivePath)
     /// for air-gapped transfer.
     /// </summary>
     /// <example>
     /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | Publish-Image -Credential (Get-Credential)</code>
-    /// <para>Rebuilds what is stale and pushes it to the tree's registry; latest and extra tags move only if every image was pushed.</para>
+    /// <para>Rebuilds what is stale and pushes it to the tree's registry; no tag moves unless every image of the run was built, verified and uploaded.</para>
     /// </example>
     /// <example>
     /// <code>Get-ImageGraph ./images | Invoke-ImageBuild | Publish-Image -ArchivePath /mnt/transfer/images</code>
@@ -40,7 +40,7 @@ namespace ImageTools.Commands
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
 
-        /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published, Failed and Skipped ones are errors.</summary>
+        /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published; a Failed or Skipped one is an error and holds back every tag of the run (see -NonAtomic).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByResultSet)]
         [ValidateNotNull]
         public BuildResult[] InputObject { get; set; } = null!;
@@ -65,7 +65,10 @@ namespace ImageTools.Commands
         [Parameter]
         public SwitchParameter AllowOverwrite { get; set; }
 
-        /// <summary>Move each image's latest and extra tags as soon as it is pushed, even if other images of the run fail.</summary>
+        /// <summary>
+        /// Publish what succeeded: each image that was built, verified and uploaded gets its tags even if other
+        /// images of the run failed or were skipped. Without it no tag moves unless every image of the run got that far.
+        /// </summary>
         [Parameter]
         public SwitchParameter NonAtomic { get; set; }
 
@@ -98,24 +101,31 @@ namespace ImageTools.Commands
             try
             {
                 var images = new List<ImageToPublish>();
+                // Images of the run that cannot be published: in an atomic publish they hold back every tag.
+                var unpublishable = new List<UnpublishableImage>();
                 foreach (var result in _results)
                 {
                     if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
                     else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
                     else
-                        ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.InvalidOperation,
-                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}", imageName: result.Name));
+                        unpublishable.Add(new UnpublishableImage(result.Node, result.Reference, "ImageNotBuilt",
+                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}"));
                 }
                 foreach (var node in _nodes)
                 {
                     var local = Task.Run(() => engine.InspectAsync(node.Reference, _cancellation.Token)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
-                        ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
-                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
+                        unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
+                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild)."));
                 }
-                if (images.Count == 0) return;
-                var published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images);
+                if (images.Count == 0 || ArchivePath != null)
+                {
+                    foreach (var image in unpublishable)
+                        ErrorRecords.WriteImageError(this, new ImageToolsException(image.ErrorId, FaultKind.InvalidOperation, image.Reason, imageName: image.Node.Name));
+                    if (images.Count == 0) return;
+                }
+                var published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images, unpublishable);
                 foreach (var result in published)
                 {
                     WriteObject(result);
@@ -140,13 +150,13 @@ namespace ImageTools.Commands
             return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, _cancellation.Token)).GetAwaiter().GetResult();
         }
 
-        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images)
+        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
         {
             var config = images[0].Node.Graph.Tree.Config;
             if (config.Registry == null)
                 throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
                     $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
-            var tags = (NonAtomic ? "" : "after every image is pushed, ") + "move latest and extra tags";
+            var tags = (NonAtomic ? "" : "once every image of the run is uploaded, ") + "move its version, latest and extra tags";
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(async () =>
@@ -157,7 +167,7 @@ namespace ImageTools.Commands
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
                 var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
-                return await publisher.PublishAsync(approved, _cancellation.Token).ConfigureAwait(false);
+                return await publisher.PublishAsync(approved, unpublishable, _cancellation.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }
     }
