@@ -55,7 +55,7 @@ namespace ImageTools.Commands
         [ValidateNotNullOrEmpty]
         public string? ArchivePath { get; set; }
 
-        /// <summary>Credentials for the registry (used through a temporary Docker config); else Docker's own configuration.</summary>
+        /// <summary>Credentials for the registry (the registry client uploads and moves tags itself); else Docker's own configuration.</summary>
         [Parameter]
         [Credential]
         [ValidateNotNull]
@@ -161,11 +161,9 @@ namespace ImageTools.Commands
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(async () =>
             {
-                using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
-                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: _cancellation.Token).ConfigureAwait(false);
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
+                var publisher = new RegistryPublisher(new DockerCliEngine(), client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, unpublishable, _cancellation.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
