@@ -105,6 +105,21 @@ namespace ImageTools.Publishing
             return work.Select(w => w.Result).Concat(refused).ToList();
         }
 
+        /// <summary>
+        /// True when the published image and the built one carry the same inputs digest (same scheme) and the
+        /// same parent digests: an equivalent build, which the classic builder still gives another digest.
+        /// </summary>
+        private async Task<bool> IsEquivalentAsync(string repository, string publishedConfig, string imageId, CancellationToken cancellationToken)
+        {
+            var built = await _engine.InspectAsync(imageId, cancellationToken).ConfigureAwait(false);
+            if (built == null || !built.Labels.TryGetValue(Provenance.ImageLabels.InputsDigest, out var inputs)) return false;
+            var published = (await _client.GetConfigAsync(repository, publishedConfig, cancellationToken).ConfigureAwait(false)).Labels;
+            string? Of(IReadOnlyDictionary<string, string> labels, string key) => labels.TryGetValue(key, out var value) ? value : null;
+            return Of(published, Provenance.ImageLabels.InputsDigest) == inputs
+                && Of(published, Provenance.ImageLabels.InputsScheme) == Of(built.Labels, Provenance.ImageLabels.InputsScheme)
+                && Of(published, Provenance.ImageLabels.Parents) == Of(built.Labels, Provenance.ImageLabels.Parents);
+        }
+
         /// <summary>What phase one left for phase two: the uploaded manifest, and what the version tag held.</summary>
         private sealed class Staged
         {
@@ -132,6 +147,15 @@ namespace ImageTools.Publishing
                 var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, image, cancellationToken).ConfigureAwait(false);
                 if (published?.Config?.Digest == imageId)
                 {
+                    result.ManifestDigest = published.Digest;
+                    return new Staged(published, existing, alreadyAtVersion: true);
+                }
+                if (published?.Config != null && node.Version != null && !_options.AllowOverwrite
+                    && await IsEquivalentAsync(repository, published.Config.Digest, imageId, cancellationToken).ConfigureAwait(false))
+                {
+                    // The same inputs on the same parents: a rebuild whose digest differs only by its timestamps.
+                    // The version tag keeps its image; floating tags follow it.
+                    result.Digest = published.Config.Digest;
                     result.ManifestDigest = published.Digest;
                     return new Staged(published, existing, alreadyAtVersion: true);
                 }

@@ -107,6 +107,29 @@ namespace ImageTools.Tests.Integration
             Assert.NotEqual(published, DigestOf($"{ns}/alpha", "1.0"));
         }
 
+        [DockerFact]
+        public void An_equivalent_rebuild_under_an_existing_version_is_already_published()
+        {
+            var ns = $"eqv{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            List<ImageToPublish> BuildAt(DateTimeOffset now) =>
+                new ImageBuilder(DockerServices.Engine(), new BuildOptions { Now = now, NoCache = true })
+                    .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Select(r => new ImageToPublish(r.Node, r.ImageId!)).ToList();
+            var first = BuildAt(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
+            Publish(first);
+            var version = DigestOf($"{ns}/alpha", "1.0");
+
+            var rebuilt = BuildAt(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
+            Assert.NotEqual(first[0].ImageId, rebuilt[0].ImageId);  // same inputs, another digest (the created label)
+            var again = Publish(rebuilt);
+
+            Assert.All(again.Values, r => Assert.True(r.Status == PublishStatus.AlreadyPublished, $"{r.Name}: {r.Status} {r.Error}"));
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "1.0"));
+            Assert.Equal(version, again["alpha"].ManifestDigest);
+            Assert.Equal(first.Single(i => i.Node.Name == "alpha").ImageId, again["alpha"].Digest);
+        }
+
         [DockerTheory]
         [InlineData(MediaTypes.OciIndex, MediaTypes.OciManifest)]
         [InlineData(MediaTypes.DockerManifestList, MediaTypes.DockerManifest)]
