@@ -36,6 +36,7 @@ namespace ImageTools.Commands
         public const string ByPathSet = "ByPath";
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
         private readonly List<ImageNode> _upToDate = new List<ImageNode>();
+        private readonly Dictionary<string, Planning.ParentImage> _seenParents = new Dictionary<string, Planning.ParentImage>(StringComparer.Ordinal);
 
         /// <summary>Images from Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
@@ -95,7 +96,11 @@ namespace ImageTools.Commands
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
             if (ParameterSetName != ByStatusSet) return;
-            foreach (var status in Status) (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
+            foreach (var status in Status)
+            {
+                (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
+                foreach (var parent in status.Parents) _seenParents[parent.Name] = parent;
+            }
         }
 
         protected override void EndProcessing()
@@ -129,7 +134,11 @@ namespace ImageTools.Commands
                 LogDirectory = LogPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath),
                 Builder = Builder,
                 TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
+                PublishedParents = _seenParents.Values.ToList(),
             };
+            // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
+            using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(RegistryOptions.For(graph.Tree.Config, null));
+            options.ParentSource = parentSource;
             RunBuild(graph, approved, options);
         }
 

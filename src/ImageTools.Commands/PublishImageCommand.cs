@@ -13,13 +13,13 @@ using ImageTools.Publishing;
 namespace ImageTools.Commands
 {
     /// <summary>
-    /// Publishes built and verified images: to the tree's registry (version tags first, then latest
-    /// and extra tags only when every image succeeded), or to an archive directory (-ArchivePath)
+    /// Publishes built and verified images: to the tree's registry (every image uploaded by digest first,
+    /// then every tag, only when every image of the run succeeded), or to an archive directory (-ArchivePath)
     /// for air-gapped transfer.
     /// </summary>
     /// <example>
     /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | Publish-Image -Credential (Get-Credential)</code>
-    /// <para>Rebuilds what is stale and pushes it to the tree's registry; latest and extra tags move only if every image was pushed.</para>
+    /// <para>Rebuilds what is stale and pushes it to the tree's registry; no tag moves unless every image of the run was built, verified and uploaded.</para>
     /// </example>
     /// <example>
     /// <code>Get-ImageGraph ./images | Invoke-ImageBuild | Publish-Image -ArchivePath /mnt/transfer/images</code>
@@ -38,7 +38,7 @@ namespace ImageTools.Commands
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
 
-        /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published, Failed and Skipped ones are errors.</summary>
+        /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published; a Failed or Skipped one is an error and holds back every tag of the run (see -NonAtomic).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByResultSet)]
         [ValidateNotNull]
         public BuildResult[] InputObject { get; set; } = null!;
@@ -53,7 +53,7 @@ namespace ImageTools.Commands
         [ValidateNotNullOrEmpty]
         public string? ArchivePath { get; set; }
 
-        /// <summary>Credentials for the registry (used through a temporary Docker config); else Docker's own configuration.</summary>
+        /// <summary>Credentials for the registry (the registry client uploads and moves tags itself); else Docker's own configuration.</summary>
         [Parameter]
         [Credential]
         [ValidateNotNull]
@@ -63,7 +63,10 @@ namespace ImageTools.Commands
         [Parameter]
         public SwitchParameter AllowOverwrite { get; set; }
 
-        /// <summary>Move each image's latest and extra tags as soon as it is pushed, even if other images of the run fail.</summary>
+        /// <summary>
+        /// Publish what succeeded: each image that was built, verified and uploaded gets its tags even if other
+        /// images of the run failed or were skipped. Without it no tag moves unless every image of the run got that far.
+        /// </summary>
         [Parameter]
         public SwitchParameter NonAtomic { get; set; }
 
@@ -94,28 +97,35 @@ namespace ImageTools.Commands
             try
             {
                 var images = new List<ImageToPublish>();
+                // Images of the run that cannot be published: in an atomic publish they hold back every tag.
+                var unpublishable = new List<UnpublishableImage>();
                 foreach (var result in _results)
                 {
                     if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
                     else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
                     else
-                        WriteImageError(new ImageToolsException("ImageNotBuilt", FaultKind.InvalidOperation,
-                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}", imageName: result.Name));
+                        unpublishable.Add(new UnpublishableImage(result.Node, result.Reference, "ImageNotBuilt",
+                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}"));
                 }
                 foreach (var node in _nodes)
                 {
                     var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
-                        WriteImageError(new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
-                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
+                        unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
+                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild)."));
                 }
-                if (images.Count == 0) return;
+                if (images.Count == 0 || ArchivePath != null)
+                {
+                    foreach (var image in unpublishable)
+                        WriteImageError(new ImageToolsException(image.ErrorId, FaultKind.InvalidOperation, image.Reason, imageName: image.Node.Name));
+                    if (images.Count == 0) return;
+                }
                 // The engine reports no per-image progress for a publish; one record says that the work is under way.
                 var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images); }
+                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images, unpublishable); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -145,24 +155,22 @@ namespace ImageTools.Commands
             return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, StopToken)).GetAwaiter().GetResult();
         }
 
-        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images)
+        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
         {
             var config = images[0].Node.Graph.Tree.Config;
             if (config.Registry == null)
                 throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
                     $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
-            var tags = (NonAtomic ? "" : "after every image is pushed, ") + "move latest and extra tags";
+            var tags = (NonAtomic ? "" : "once every image of the run is uploaded, ") + "move its version, latest and extra tags";
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(async () =>
             {
-                using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
-                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: StopToken).ConfigureAwait(false);
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
+                var publisher = new RegistryPublisher(new DockerCliEngine(), client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
-                return await publisher.PublishAsync(approved, StopToken).ConfigureAwait(false);
+                return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
             }).GetAwaiter().GetResult();
         }
     }

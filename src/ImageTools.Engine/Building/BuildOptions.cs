@@ -21,6 +21,16 @@ namespace ImageTools.Building
         public string? TagSuffix { get; set; }
         /// <summary>Digests the build inputs for the inputs label; one per run so its stat cache is shared.</summary>
         public Planning.BuildInputDigester InputDigester { get; set; } = new Planning.BuildInputDigester();
+        /// <summary>
+        /// Parents as the rebuild check saw them (<see cref="Planning.RebuildStatus.Parents"/>). A parent
+        /// of the tree that this run does not rebuild is pulled by exactly this digest.
+        /// </summary>
+        public IReadOnlyCollection<Planning.ParentImage> PublishedParents { get; set; } = new Planning.ParentImage[0];
+        /// <summary>
+        /// Where a parent that is not rebuilt and not in <see cref="PublishedParents"/> is looked up
+        /// (once per run): the registry; null when the tree has none, and the local engine must hold it.
+        /// </summary>
+        public Planning.IPublishedImageSource? ParentSource { get; set; }
         /// <summary>When the build started, for the created label; injectable for tests.</summary>
         public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
     }

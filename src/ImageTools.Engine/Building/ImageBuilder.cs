@@ -72,6 +72,9 @@ namespace ImageTools.Building
             public Lazy<Task<(string? Revision, string? Source)>> Git { get; }
             public Dictionary<string, BuildResult> Results { get; }
             public Dictionary<string, TaskCompletionSource<BuildResult>> Finished { get; }
+            /// <summary>Parents this run does not build, made present once per parent and platform: the image id they got.</summary>
+            public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> ReadyParents { get; } =
+                new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
         }
 
         private async Task BuildOneAsync(ImageNode node, Run run, SemaphoreSlim throttle, CancellationToken cancellationToken)
@@ -120,6 +123,7 @@ namespace ImageTools.Building
             {
                 result.LogPath = Path.Combine(LogDirectory!, node.Name.Replace('/', '_') + ".log");
                 File.WriteAllText(result.LogPath, "");
+                await BindParentsNotRebuiltAsync(node, run, cancellationToken).ConfigureAwait(false);
                 _progress?.Report(new BuildEvent(node.Name, $"Building {node.Reference} (level {node.Level})"));
                 var request = new BuildRequest(node.Name, node.Definition.ContextPath, node.Definition.DockerfileText)
                 {
@@ -159,6 +163,65 @@ namespace ImageTools.Building
             var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix);
             var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
             return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        /// <summary>
+        /// Makes every parent of the tree that this run does not rebuild present under each reference the
+        /// image's Dockerfile uses for it, before the build: pulled from the registry by the manifest digest
+        /// the rebuild check saw (never by tag), else taken from the local engine when there is no registry.
+        /// The daemon then never resolves such a reference itself, on Docker Hub or elsewhere.
+        /// </summary>
+        private async Task BindParentsNotRebuiltAsync(ImageNode node, Run run, CancellationToken cancellationToken)
+        {
+            var uses = run.Graph.Edges.Where(e => e.Dependent == node.Name && e.Reference != null && !run.Finished.ContainsKey(e.Dependency))
+                .GroupBy(e => e.Dependency, StringComparer.Ordinal);
+            foreach (var use in uses)
+            {
+                var parent = run.Graph.Nodes.First(n => n.Name == use.Key);
+                var platform = node.Definition.Platform;
+                var imageId = await run.ReadyParents.GetOrAdd(parent.Name + " " + platform,
+                    _ => new Lazy<Task<string>>(() => FetchParentAsync(node, parent, platform, cancellationToken))).Value.ConfigureAwait(false);
+                foreach (var reference in use.Select(e => e.Reference!).Distinct(StringComparer.Ordinal))
+                {
+                    var local = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                    if (local?.Id != imageId) await _engine.TagAsync(imageId, reference, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        /// <summary>The parent's image id, present in the engine.</summary>
+        private async Task<string> FetchParentAsync(ImageNode child, ImageNode parent, ImagePlatform? platform, CancellationToken cancellationToken)
+        {
+            var seen = _options.PublishedParents.FirstOrDefault(p => p.Name == parent.Name);
+            if (seen == null && _options.ParentSource != null)
+            {
+                var found = await _options.ParentSource.FindAsync(parent.Reference, platform, cancellationToken).ConfigureAwait(false);
+                if (found == null)
+                    throw new ImageToolsException("ParentNotPublished", FaultKind.ObjectNotFound,
+                        $"{child.Name} builds on {parent.Name}, which this run does not build and {_options.ParentSource.Description} does not hold ({parent.Reference}); " +
+                        $"nothing was built. Build {parent.Name} in the same run (select it too), or publish it first.", imageName: child.Name);
+                seen = new Planning.ParentImage(parent.Name, parent.Reference, found.Digest, found.ManifestDigest);
+            }
+            if (seen?.ManifestDigest != null)
+            {
+                // The same place the check looked the parent up; the tag is dropped so nothing can swap the image.
+                var byDigest = ImageReference.Parse(parent.Reference).Name + "@" + seen.ManifestDigest;
+                _progress?.Report(new BuildEvent(child.Name, $"Pulling parent {byDigest}" + (platform == null ? "" : $" for {platform}")));
+                await _engine.PullAsync(byDigest, platform, cancellationToken).ConfigureAwait(false);
+                var pulled = await _engine.InspectAsync(byDigest, cancellationToken).ConfigureAwait(false);
+                if (pulled == null || pulled.Id != seen.Digest)
+                    throw new ImageToolsException("ParentChanged", FaultKind.InvalidOperation,
+                        $"{byDigest} was pulled for {child.Name} but is image {pulled?.Id ?? "(none)"}, not {seen.Digest} as the rebuild check saw; nothing was built. " +
+                        "Run Test-ImageNeedsRebuild again.", imageName: child.Name);
+                return pulled.Id;
+            }
+            var held = await _engine.InspectAsync(parent.Reference, cancellationToken).ConfigureAwait(false);
+            if (held == null)
+                throw new ImageToolsException("ParentMissing", FaultKind.ObjectNotFound,
+                    $"{child.Name} builds on {parent.Name} ({parent.Reference}), which this run does not build and the local engine does not hold; nothing was built. " +
+                    $"Build {parent.Name} in the same run (Invoke-ImageBuild -Name {parent.Name},{child.Name}), or set 'registry' in imagetools.yaml to pull it from there.",
+                    imageName: child.Name);
+            return held.Id;
         }
 
         private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engine;
@@ -19,6 +20,18 @@ namespace ImageTools.Building
     /// </summary>
     internal static class Verifier
     {
+        [DllImport("libc", EntryPoint = "access", SetLastError = true)]
+        private static extern int Access(string path, int mode);
+
+        private const int ExecuteOk = 1;
+
+        private static bool IsExecutable(string path)
+        {
+            try { return Access(path, ExecuteOk) == 0; }
+            catch (DllNotFoundException) { return true; }
+            catch (EntryPointNotFoundException) { return true; }
+        }
+
         /// <summary>True when a check ran and passed, false when there was none; throws VerifyFailed.</summary>
         public static async Task<bool> VerifyAsync(ImageNode node, string imageId, IContainerEngine engine, string? logPath, CancellationToken cancellationToken)
         {
@@ -39,8 +52,10 @@ namespace ImageTools.Building
             }
             else if (image.TestScriptPath != null)
             {
-                program = image.TestScriptPath;
-                arguments = new[] { imageId };
+                // docker-pkg runs a test.sh that lost its exec bit (a checkout on Windows, a zip) through /bin/sh.
+                var runsItself = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) || IsExecutable(image.TestScriptPath);
+                program = runsItself ? image.TestScriptPath : "/bin/sh";
+                arguments = runsItself ? new[] { imageId } : new[] { image.TestScriptPath, imageId };
             }
             else
             {

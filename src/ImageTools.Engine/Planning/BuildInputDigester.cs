@@ -76,6 +76,18 @@ namespace ImageTools.Planning
             Field(image.Target ?? "");
             Field("platforms");
             Field(string.Join(",", image.Platforms.OrderBy(p => p, StringComparer.Ordinal)));
+            // Labels from image.yaml and imagetools.yaml go into the image; the latter is outside the context.
+            // Only when there are any, so digests of images without labels stay what they were under this scheme.
+            if (image.Labels.Count > 0)
+            {
+                Field("labels");
+                Field(image.Labels.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                foreach (var label in image.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+                {
+                    Field(label.Key);
+                    Field(label.Value);
+                }
+            }
             return "sha256:" + Hex(digest.GetHashAndReset());
         }
 

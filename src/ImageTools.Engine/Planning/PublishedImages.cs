@@ -10,14 +10,20 @@ namespace ImageTools.Planning
     /// <summary>An image as found where images are published: its digest and config labels.</summary>
     public sealed class PublishedImage
     {
-        public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels)
+        public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels, string? manifestDigest = null)
         {
             Digest = digest;
             Labels = labels;
+            ManifestDigest = manifestDigest;
         }
 
         /// <summary>The image id, which is the config digest a registry manifest names.</summary>
         public string Digest { get; }
+        /// <summary>
+        /// The digest of the image's own manifest (an index resolved to the platform asked for), what
+        /// <c>repository@digest</c> pulls; null where the place of record is the local engine.
+        /// </summary>
+        public string? ManifestDigest { get; }
         public IReadOnlyDictionary<string, string> Labels { get; }
     }
 

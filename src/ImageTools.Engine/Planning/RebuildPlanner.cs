@@ -90,7 +90,11 @@ namespace ImageTools.Planning
         private RebuildStatus Decide(ImageNode node, ImageGraph graph, IReadOnlyDictionary<string, PublishedImage?> published, string inputs,
             IReadOnlyDictionary<string, string?> externals, IReadOnlyDictionary<string, RebuildStatus> decided)
         {
-            var status = new RebuildStatus(node, inputs);
+            var status = new RebuildStatus(node, inputs)
+            {
+                Parents = graph.DependenciesOf(node).Where(p => published.TryGetValue(p.Name, out var seen) && seen != null)
+                    .Select(p => new ParentImage(p.Name, p.Reference, published[p.Name]!.Digest, published[p.Name]!.ManifestDigest)).ToList(),
+            };
             var named = _options.Forced.Contains(node.Name, StringComparer.Ordinal);
             if (named ^ _options.All)
                 status.Add(RebuildReason.Forced, _options.All ? "Forced: -All." : "Forced by name.");

@@ -43,6 +43,11 @@ namespace ImageTools.Planning
         public string? PublishedDigest { get; internal set; }
         /// <summary>Inputs changed under an unchanged explicit version: publishing needs a new version first.</summary>
         public bool VersionBumpNeeded { get; internal set; }
+        /// <summary>
+        /// Every image of the tree this one builds on, as found where images are published (those not
+        /// published are absent). A build that does not rebuild a parent uses exactly this image of it.
+        /// </summary>
+        public IReadOnlyList<ParentImage> Parents { get; internal set; } = new ParentImage[0];
         public ImageNode Node { get; }
 
         private readonly List<RebuildReason> _reasons = new List<RebuildReason>();

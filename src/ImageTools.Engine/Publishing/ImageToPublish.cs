@@ -26,3 +26,26 @@ namespace ImageTools.Publishing
         public override string ToString() => $"{Reference} ({ImageId})";
     }
 }
+
+namespace ImageTools.Publishing
+{
+    /// <summary>
+    /// An image of the run that cannot be published (its build or verification failed, it was skipped,
+    /// or it is missing locally). In an atomic publish it holds back every tag of the run.
+    /// </summary>
+    public sealed class UnpublishableImage
+    {
+        public UnpublishableImage(ImageNode node, string reference, string errorId, string reason)
+        {
+            Node = node;
+            Reference = reference;
+            ErrorId = errorId;
+            Reason = reason;
+        }
+
+        public ImageNode Node { get; }
+        public string Reference { get; }
+        public string ErrorId { get; }
+        public string Reason { get; }
+    }
+}

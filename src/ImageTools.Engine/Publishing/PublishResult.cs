@@ -12,15 +12,24 @@ namespace ImageTools.Publishing
         Archived,
         /// <summary>Not published; see Error.</summary>
         Failed,
+        /// <summary>
+        /// Uploaded by digest, but no tag moved because another image of the run failed (atomic publish);
+        /// <see cref="PublishResult.HeldBackBy"/> names it. Publishing again after the fix moves the tags.
+        /// </summary>
+        HeldBack,
     }
 
     /// <summary>One image's publishing outcome: what Publish-Image emits.</summary>
     public sealed class PublishResult
     {
-        internal PublishResult(ImageToPublish image, string destination)
+        internal PublishResult(ImageToPublish image, string destination) : this(image.Node, image.Reference, destination)
         {
-            Node = image.Node;
-            Reference = image.Reference;
+        }
+
+        internal PublishResult(ImageNode node, string reference, string destination)
+        {
+            Node = node;
+            Reference = reference;
             Destination = destination;
         }
 
@@ -44,6 +53,8 @@ namespace ImageTools.Publishing
         public int Attempts { get; internal set; }
         public string? Error { get; internal set; }
         public string? ErrorId { get; internal set; }
+        /// <summary>For <see cref="PublishStatus.HeldBack"/>: the images of the run whose failure held this one's tags back.</summary>
+        public string[] HeldBackBy { get; internal set; } = new string[0];
         public ImageNode Node { get; }
 
         public override string ToString() => $"{Reference}: {Status}";

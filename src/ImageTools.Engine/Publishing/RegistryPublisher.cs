@@ -14,7 +14,10 @@ namespace ImageTools.Publishing
 {
     public sealed class RegistryPublishOptions
     {
-        /// <summary>Move floating tags (latest, extra tags) only when every image of the run was published.</summary>
+        /// <summary>
+        /// Move no tag (version, latest, extra) until every image of the run was built, verified and uploaded;
+        /// off: each image that got that far gets its tags whatever happened to the others (-NonAtomic).
+        /// </summary>
         public bool Atomic { get; set; } = true;
         /// <summary>Allow different content under an existing version tag (normally refused: bump the version).</summary>
         public bool AllowOverwrite { get; set; }
@@ -27,11 +30,10 @@ namespace ImageTools.Publishing
     }
 
     /// <summary>
-    /// Publishes to the tree's registry in two phases: every image under its version tag (pushed by
-    /// the engine), then — only when all of them succeeded — the floating tags (latest and extra
-    /// tags) through the registry API, a manifest PUT of the exact bytes, with no pull/push round trip.
-    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced (for a
-    /// version tag, the image is uploaded by digest first, so the index is swapped in one PUT).
+    /// Publishes a run to the tree's registry in two phases: every image uploaded by digest (layers, config,
+    /// manifest; no tag moves), then — only when all of them and every image of the run got that far — the
+    /// tags through the registry API, each a manifest PUT of the exact bytes, with no pull/push round trip.
+    /// A tag that holds a multi-platform index keeps its other platforms: only ours is replaced, in one PUT.
     /// A version tag already holding the same image is not pushed again; one holding other content
     /// is refused, since version tags are immutable.
     /// </summary>
@@ -51,41 +53,90 @@ namespace ImageTools.Publishing
             _options = options;
         }
 
-        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken) =>
+            PublishAsync(images, Array.Empty<UnpublishableImage>(), cancellationToken);
+
+        /// <summary>
+        /// Publishes the run: every image uploaded by digest first (no tag moves), then — only when every image
+        /// of the run, <paramref name="unpublishable"/> included, got that far, unless <see cref="RegistryPublishOptions.Atomic"/>
+        /// is off — every tag, image by image in the order given (dependency order), version tag first.
+        /// Each tag moves in one manifest PUT, so an interrupted run leaves every tag old or new, and a rerun
+        /// finds the uploaded images already under their version tags and moves what is left.
+        /// </summary>
+        public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, IEnumerable<UnpublishableImage> unpublishable,
+            CancellationToken cancellationToken)
         {
             var work = images.Select(i => (Image: i, Result: new PublishResult(i, _client.Registry))).ToList();
+            var refused = unpublishable.Select(u => new PublishResult(u.Node, u.Reference, _client.Registry)
+                { Status = PublishStatus.Failed, ErrorId = u.ErrorId, Error = u.Reason }).ToList();
             if (work.Count > 0) await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
-            var pushed = await Task.WhenAll(work.Select(async item =>
+            var staged = await Task.WhenAll(work.Select(async item =>
             {
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try { return await PublishVersionAsync(item.Image, item.Result, cancellationToken).ConfigureAwait(false); }
+                try { return await StageAsync(item.Image, item.Result, cancellationToken).ConfigureAwait(false); }
                 finally { throttle.Release(); }
             })).ConfigureAwait(false);
 
-            var failed = work.Where(w => w.Result.Status == PublishStatus.Failed).Select(w => w.Image.Node.Name).ToList();
+            var failed = refused.Select(r => r.Name).Concat(work.Where((w, i) => staged[i] == null).Select(w => w.Image.Node.Name))
+                .Distinct(StringComparer.Ordinal).ToArray();
             for (var i = 0; i < work.Count; i++)
             {
                 var (image, result) = work[i];
-                if (result.Status == PublishStatus.Failed || pushed[i] == null) continue;
-                if (_options.Atomic && failed.Count > 0)
+                if (staged[i] == null) continue;
+                if (_options.Atomic && failed.Length > 0)
                 {
-                    result.Error = $"Floating tags were not moved because {string.Join(", ", failed)} failed (atomic publish).";
+                    result.Status = PublishStatus.HeldBack;
+                    result.HeldBackBy = failed;
+                    result.Tags = new string[0];
+                    result.Error = $"Uploaded by digest, but no tag moved: {string.Join(", ", failed)} of the same run failed (atomic publish). " +
+                        "Fix it and publish again, or pass -NonAtomic to publish what succeeded.";
                     continue;
                 }
-                try { await MoveFloatingTagsAsync(image, pushed[i]!, result, cancellationToken).ConfigureAwait(false); }
+                // Past this point tags move; a stop between two images leaves each tag old or new, and a rerun completes them.
+                try { await MoveTagsAsync(image, staged[i]!, result, CancellationToken.None).ConfigureAwait(false); }
                 catch (ImageToolsException e)
                 {
                     result.Status = PublishStatus.Failed;
                     result.ErrorId = e.ErrorId;
-                    result.Error = e.Message;
+                    result.Error = e.Message + (result.Tags.Length == 0 ? "" : $" Tags moved before the failure: {string.Join(", ", result.Tags)}.");
                 }
             }
-            return work.Select(w => w.Result).ToList();
+            return work.Select(w => w.Result).Concat(refused).ToList();
         }
 
-        /// <summary>Phase one: the version tag. Returns the pushed image's own manifest, or null when the image failed.</summary>
-        private async Task<RegistryManifest?> PublishVersionAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
+        /// <summary>
+        /// True when the published image and the built one carry the same inputs digest (same scheme) and the
+        /// same parent digests: an equivalent build, which the classic builder still gives another digest.
+        /// </summary>
+        private async Task<bool> IsEquivalentAsync(string repository, string publishedConfig, string imageId, CancellationToken cancellationToken)
+        {
+            var built = await _engine.InspectAsync(imageId, cancellationToken).ConfigureAwait(false);
+            if (built == null || !built.Labels.TryGetValue(Provenance.ImageLabels.InputsDigest, out var inputs)) return false;
+            var published = (await _client.GetConfigAsync(repository, publishedConfig, cancellationToken).ConfigureAwait(false)).Labels;
+            string? Of(IReadOnlyDictionary<string, string> labels, string key) => labels.TryGetValue(key, out var value) ? value : null;
+            return Of(published, Provenance.ImageLabels.InputsDigest) == inputs
+                && Of(published, Provenance.ImageLabels.InputsScheme) == Of(built.Labels, Provenance.ImageLabels.InputsScheme)
+                && Of(published, Provenance.ImageLabels.Parents) == Of(built.Labels, Provenance.ImageLabels.Parents);
+        }
+
+        /// <summary>What phase one left for phase two: the uploaded manifest, and what the version tag held.</summary>
+        private sealed class Staged
+        {
+            public Staged(RegistryManifest manifest, RegistryManifest? atVersion, bool alreadyAtVersion)
+            {
+                Manifest = manifest;
+                AtVersion = atVersion;
+                AlreadyAtVersion = alreadyAtVersion;
+            }
+
+            public RegistryManifest Manifest { get; }
+            public RegistryManifest? AtVersion { get; }
+            public bool AlreadyAtVersion { get; }
+        }
+
+        /// <summary>Phase one: the image uploaded by digest, no tag moved. Null when the image failed.</summary>
+        private async Task<Staged?> StageAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
         {
             var (node, imageId, tag) = (image.Node, image.ImageId, image.Tag);
             var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
@@ -96,10 +147,17 @@ namespace ImageTools.Publishing
                 var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, image, cancellationToken).ConfigureAwait(false);
                 if (published?.Config?.Digest == imageId)
                 {
-                    result.Status = PublishStatus.AlreadyPublished;
-                    result.Tags = new[] { tag };
                     result.ManifestDigest = published.Digest;
-                    return published;
+                    return new Staged(published, existing, alreadyAtVersion: true);
+                }
+                if (published?.Config != null && node.Version != null && !_options.AllowOverwrite
+                    && await IsEquivalentAsync(repository, published.Config.Digest, imageId, cancellationToken).ConfigureAwait(false))
+                {
+                    // The same inputs on the same parents: a rebuild whose digest differs only by its timestamps.
+                    // The version tag keeps its image; floating tags follow it.
+                    result.Digest = published.Config.Digest;
+                    result.ManifestDigest = published.Digest;
+                    return new Staged(published, existing, alreadyAtVersion: true);
                 }
                 // Other platforms in an index are not a conflict: they are kept. Our platform with other content is.
                 // A tree image without a version publishes as latest, which is floating by nature.
@@ -108,26 +166,11 @@ namespace ImageTools.Publishing
                         $"{image.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
                         "Bump the version (Update-ImageChangelog), or pass -AllowOverwrite to replace it.", imageName: node.Name);
 
-                if (existing != null && existing.IsIndex)
-                {
-                    // docker push would replace the index with our platform alone until the merge is written
-                    // back (for good, if that failed): upload by digest, then swap in the merged index at once.
-                    result.Attempts = 1;  // the registry client retries each request itself
-                    var uploaded = await new ImageUploader(_engine, _client).UploadAsync(image, repository, existing.MediaType, cancellationToken).ConfigureAwait(false);
-                    await PutMergedAsync(repository, tag, existing, uploaded, image, cancellationToken).ConfigureAwait(false);
-                }
-                else await PushWithRetriesAsync(image, result, cancellationToken).ConfigureAwait(false);
-
-                var atTag = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
-                var manifest = atTag == null ? null : await OurPlatformOfAsync(repository, atTag, image, cancellationToken).ConfigureAwait(false);
-                if (manifest?.Config?.Digest != imageId)
-                    throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
-                        $"After the push, {image.Reference} in the registry is not the built image {imageId}. Another run may have pushed meanwhile; publish again.",
-                        imageName: node.Name);
-                result.Status = PublishStatus.Pushed;
-                result.Tags = new[] { tag };
-                result.ManifestDigest = manifest.Digest;
-                return manifest;
+                result.Attempts = 1;  // the registry client retries each request itself
+                var uploaded = await new ImageUploader(_engine, _client).UploadAsync(image, repository, existing?.IsIndex == true ? existing.MediaType : "",
+                    cancellationToken).ConfigureAwait(false);
+                result.ManifestDigest = uploaded.Digest;
+                return new Staged(uploaded, existing, alreadyAtVersion: false);
             }
             catch (ImageToolsException e)
             {
@@ -136,6 +179,28 @@ namespace ImageTools.Publishing
                 result.Error = e.Message;
                 return null;
             }
+        }
+
+        /// <summary>Phase two: the version tag (one PUT: the manifest, or the index with our entry swapped), then latest and extra tags.</summary>
+        private async Task MoveTagsAsync(ImageToPublish image, Staged staged, PublishResult result, CancellationToken cancellationToken)
+        {
+            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
+            if (!staged.AlreadyAtVersion)
+            {
+                if (staged.AtVersion != null && staged.AtVersion.IsIndex)
+                    await PutMergedAsync(repository, image.Tag, staged.AtVersion, staged.Manifest, image, cancellationToken).ConfigureAwait(false);
+                else
+                    await _client.PutManifestAsync(repository, image.Tag, staged.Manifest.Bytes, staged.Manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                var atTag = await _client.GetManifestAsync(repository, image.Tag, cancellationToken).ConfigureAwait(false);
+                var manifest = atTag == null ? null : await OurPlatformOfAsync(repository, atTag, image, cancellationToken).ConfigureAwait(false);
+                if (manifest?.Config?.Digest != image.ImageId)
+                    throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
+                        $"After the push, {image.Reference} in the registry is not the built image {image.ImageId}. Another run may have pushed meanwhile; publish again.",
+                        imageName: image.Node.Name);
+            }
+            result.Tags = new[] { image.Tag };
+            result.Status = staged.AlreadyAtVersion ? PublishStatus.AlreadyPublished : PublishStatus.Pushed;
+            await MoveFloatingTagsAsync(image, staged.Manifest, result, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The image's manifest: the manifest itself, or the index's entry for the image's platform (null when the index has none).</summary>
@@ -170,24 +235,7 @@ namespace ImageTools.Publishing
             return await _client.PutManifestAsync(repository, tag, Encoding.UTF8.GetBytes(merged.ToJson()), index.MediaType, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task PushWithRetriesAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                result.Attempts = attempt;
-                try
-                {
-                    await _engine.PushAsync(image.Reference, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (ImageToolsException e) when (attempt < _options.Retry.MaxAttempts && !IsPermanent(e))
-                {
-                    await Task.Delay(_options.Retry.DelayAfter(attempt), cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-
-        /// <summary>Phase two: latest and the extra tags, by manifest PUT of the version tag's exact bytes; tags already there are left alone.</summary>
+        /// <summary>Latest and the extra tags, by manifest PUT of the version tag's exact bytes; tags already there are left alone.</summary>
         private async Task MoveFloatingTagsAsync(ImageToPublish image, RegistryManifest manifest, PublishResult result, CancellationToken cancellationToken)
         {
             var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
@@ -205,12 +253,8 @@ namespace ImageTools.Publishing
                     await _client.PutManifestAsync(repository, tag, manifest.Bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
                 }
                 tags.Add(tag);
+                result.Tags = tags.ToArray();
             }
-            result.Tags = tags.ToArray();
         }
-
-        // Refused credentials or a missing repository do not get better by asking again.
-        private static bool IsPermanent(ImageToolsException e) =>
-            System.Text.RegularExpressions.Regex.IsMatch(e.Message, "unauthorized|denied|authentication required|no basic auth credentials|forbidden|not found", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
     }
 }

@@ -148,6 +148,29 @@ namespace ImageTools.Tests.Integration
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
+        public void A_test_sh_without_its_exec_bit_runs_through_bin_sh()
+        {
+            var s = Suffix();
+            using var tree = new TestTree()
+                .Image("good", "FROM busybox:1.36\n").Write("good/image.yaml", $"name: x{s}-good\n")
+                .Write("good/test.sh", "echo \"checked $1\"\n")
+                .Image("bad", "FROM busybox:1.36\n").Write("bad/image.yaml", $"name: x{s}-bad\n")
+                .Write("bad/test.sh", "echo 'not fine' >&2\nexit 4\n");
+            if (!OperatingSystem.IsWindows())
+                foreach (var name in new[] { "good", "bad" })
+                    File.SetUnixFileMode(tree.PathOf(name + "/test.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            var results = Build(GraphOf(tree.Root)).ToDictionary(r => r.Name.Substring(10));
+
+            Assert.True(results["good"].Status == BuildStatus.Built, results["good"].Error);
+            Assert.True(results["good"].Verified);
+            Assert.Contains("checked " + results["good"].ImageId, File.ReadAllText(results["good"].LogPath!));
+            Assert.Equal("VerifyFailed", results["bad"].ErrorId);
+            Assert.Contains("exited with 4", results["bad"].Error);
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
         public void A_child_builds_on_the_parent_just_built()
         {
             var s = Suffix();

@@ -112,6 +112,30 @@ namespace ImageTools.Tests.Integration
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
+        public void An_equivalent_rebuild_under_an_existing_version_is_already_published()
+        {
+            var ns = $"eqv{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = Tree(ns);
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            List<ImageToPublish> BuildAt(DateTimeOffset now) =>
+                new ImageBuilder(DockerServices.Engine(), new BuildOptions { Now = now, NoCache = true })
+                    .BuildAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult().Select(r => new ImageToPublish(r.Node, r.ImageId!)).ToList();
+            var first = BuildAt(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
+            Publish(first);
+            var version = DigestOf($"{ns}/alpha", "1.0");
+
+            var rebuilt = BuildAt(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
+            Assert.NotEqual(first[0].ImageId, rebuilt[0].ImageId);  // same inputs, another digest (the created label)
+            var again = Publish(rebuilt);
+
+            Assert.All(again.Values, r => Assert.True(r.Status == PublishStatus.AlreadyPublished, $"{r.Name}: {r.Status} {r.Error}"));
+            Assert.Equal(version, DigestOf($"{ns}/alpha", "1.0"));
+            Assert.Equal(version, again["alpha"].ManifestDigest);
+            Assert.Equal(first.Single(i => i.Node.Name == "alpha").ImageId, again["alpha"].Digest);
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerTheory]
         [InlineData(MediaTypes.OciIndex, MediaTypes.OciManifest)]
         [InlineData(MediaTypes.DockerManifestList, MediaTypes.DockerManifest)]
@@ -208,10 +232,6 @@ namespace ImageTools.Tests.Integration
             Assert.Contains("127.0.0.1:9", result.Error);
         }
 
-        /// <summary>The docker daemon's requests (not the registry client's), told apart by their User-Agent.</summary>
-        private static bool FromDocker(string requestHead) =>
-            requestHead.IndexOf("\r\nUser-Agent: docker/", StringComparison.OrdinalIgnoreCase) >= 0;
-
         private static int RegistryPort => int.Parse(DockerServices.RegistryAddress!.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 
         /// <summary>Publishes one fresh image to the test registry as reached through <paramref name="proxy"/>.</summary>
@@ -228,35 +248,34 @@ namespace ImageTools.Tests.Integration
             return (result, images[0].ImageId, $"{ns}/{name}");
         }
 
-        // docker itself shrugs off a 503 to its first request, but not a dropped connection: the push
-        // fails, and the publisher's own retry is what gets the image there.
+        // Images go up through the registry client (no docker push): its one retry loop gets past a dropped connection.
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_push_cut_off_by_a_dropped_connection_is_tried_again()
         {
-            using var proxy = new ImageTools.Tests.Registry.FaultProxy(RegistryPort, faults: 1, status: null, faultWhen: FromDocker);
+            using var proxy = new ImageTools.Tests.Registry.FaultProxy(RegistryPort, faults: 1, status: null);
 
             var (result, imageId, repository) = PublishThrough(proxy, "flaky");
 
+            // The registry client retries the request itself; the publish is one attempt.
             Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
-            Assert.True(2 == result.Attempts, $"{result.Attempts} attempts, {proxy.FaultsInjected} faults");
             Assert.Equal(1, proxy.FaultsInjected);
             using var direct = new RegistryClient(DockerServices.RegistryAddress!);
             Assert.Equal(imageId, direct.GetManifestAsync(repository, "latest").GetAwaiter().GetResult()!.Config!.Digest);
         }
 
-        // docker answers a 401 without credentials with "no basic auth credentials": permanent.
+        // A 401 without credentials to offer is permanent: no retry.
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void A_push_the_registry_refuses_is_not_tried_again()
         {
             using var proxy = new ImageTools.Tests.Registry.FaultProxy(RegistryPort, faults: 1000, status: "401 Unauthorized",
-                extraHeader: "WWW-Authenticate: Basic realm=\"imagetools-test\"", faultWhen: FromDocker);
+                extraHeader: "WWW-Authenticate: Basic realm=\"imagetools-test\"");
 
             var (result, _, repository) = PublishThrough(proxy, "refused");
 
             Assert.Equal(PublishStatus.Failed, result.Status);
-            Assert.True(1 == result.Attempts, $"{result.Attempts} attempts, {proxy.FaultsInjected} faults: {result.Error}");
+            Assert.True(result.Attempts <= 1, $"{result.Attempts} attempts, {proxy.FaultsInjected} faults: {result.Error}");
             Assert.True(proxy.FaultsInjected > 0);
             using var direct = new RegistryClient(DockerServices.RegistryAddress!);
             Assert.Null(direct.HeadManifestAsync(repository, "1.0").GetAwaiter().GetResult());
@@ -323,7 +342,7 @@ namespace ImageTools.Tests.Integration
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
-        public void When_one_image_fails_no_floating_tag_moves()
+        public void When_one_image_fails_no_tag_moves()
         {
             var ns = $"atm{Guid.NewGuid():N}".Substring(0, 11);
             using var tree = Tree(ns);
@@ -337,8 +356,10 @@ namespace ImageTools.Tests.Integration
 
             Assert.Equal(PublishStatus.Failed, results["beta"].Status);
             Assert.Equal("VersionTagExists", results["beta"].ErrorId);
-            Assert.Equal(PublishStatus.Pushed, results["alpha"].Status);
-            Assert.NotNull(DigestOf($"{ns}/alpha", "1.1"));
+            // Atomic: alpha is uploaded by digest, but none of its tags moves, not even its new version tag.
+            Assert.Equal(PublishStatus.HeldBack, results["alpha"].Status);
+            Assert.Equal(new[] { "beta" }, results["alpha"].HeldBackBy);
+            Assert.Null(DigestOf($"{ns}/alpha", "1.1"));
             Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "latest"));
             Assert.Equal(latestBefore, DigestOf($"{ns}/alpha", "stable"));
             Assert.Contains("beta", results["alpha"].Error);

@@ -71,6 +71,25 @@ namespace ImageTools.Tests.Planning
         }
 
         [Fact]
+        public void Changes_with_labels_from_the_tree_config_and_from_image_yaml()
+        {
+            using var tree = Tree();
+            tree.Write("app/.dockerignore", "*.md\nimage.yaml\n");  // so only the label itself can change the digest
+            var plain = Digest(tree);
+
+            tree.Write("imagetools.yaml", "labels:\n  team: ops\n");
+            var fromTree = Digest(tree);
+            Assert.NotEqual(plain, fromTree);
+            tree.Write("imagetools.yaml", "labels:\n  team: dev\n");
+            Assert.NotEqual(fromTree, Digest(tree));
+            tree.Write("app/image.yaml", "labels:\n  tier: web\n");
+            var fromImage = Digest(tree);
+            Assert.NotEqual(fromTree, fromImage);
+            tree.Write("app/image.yaml", "labels:\n  tier: db\n");
+            Assert.NotEqual(fromImage, Digest(tree));
+        }
+
+        [Fact]
         public void Changes_with_build_args_target_and_platforms()
         {
             using var tree = Tree();
