@@ -55,7 +55,7 @@ namespace ImageTools.Commands
         [ValidateNotNullOrEmpty]
         public string? ArchivePath { get; set; }
 
-        /// <summary>Credentials for the registry (used through a temporary Docker config); else Docker's own configuration.</summary>
+        /// <summary>Credentials for the registry (for the registry client and the engine's pushes alike); else Docker's own configuration.</summary>
         [Parameter]
         [Credential]
         [ValidateNotNull]
@@ -94,9 +94,9 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
-            var engine = new DockerCliEngine();
             try
             {
+                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
                 var images = new List<ImageToPublish>();
                 foreach (var result in _results)
                 {
@@ -108,14 +108,14 @@ namespace ImageTools.Commands
                 }
                 foreach (var node in _nodes)
                 {
-                    var local = Task.Run(() => engine.InspectAsync(node.Reference, _cancellation.Token)).GetAwaiter().GetResult();
+                    var local = Task.Run(() => ((IContainerEngine)engine).InspectAsync(node.Reference, _cancellation.Token)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
                         ErrorRecords.WriteImageError(this, new ImageToolsException("ImageNotBuilt", FaultKind.ObjectNotFound,
                             $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild).", imageName: node.Name));
                 }
                 if (images.Count == 0) return;
-                var published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images);
+                var published = ArchivePath != null ? ToArchive((IContainerEngine)engine, images) : ToRegistry(images);
                 foreach (var result in published)
                 {
                     WriteObject(result);
@@ -132,7 +132,7 @@ namespace ImageTools.Commands
             catch (OperationCanceledException) { }
         }
 
-        private IReadOnlyList<PublishResult> ToArchive(DockerCliEngine engine, List<ImageToPublish> images)
+        private IReadOnlyList<PublishResult> ToArchive(IContainerEngine engine, List<ImageToPublish> images)
         {
             var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
@@ -151,11 +151,11 @@ namespace ImageTools.Commands
             if (approved.Count == 0) return new PublishResult[0];
             return Task.Run(async () =>
             {
-                using var login = Credential == null ? null : await TemporaryDockerConfig.LoginAsync(config.Registry,
-                    Credential.UserName, Credential.GetNetworkCredential().Password, cancellationToken: _cancellation.Token).ConfigureAwait(false);
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(new DockerCliEngine(environment: login?.Environment), client,
+                // Pushes authenticate from the same source as the registry client (X-Registry-Auth): no temporary docker config.
+                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                var publisher = new RegistryPublisher((IContainerEngine)engine, client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, _cancellation.Token).ConfigureAwait(false);
             }).GetAwaiter().GetResult();

@@ -127,7 +127,7 @@ namespace ImageTools.Commands
         private IPublishedImageSource SourceFor(ImageGraph graph)
         {
             var config = graph.Tree.Config;
-            if (config.Registry == null || Local) return new LocalEngineImageSource(new DockerCliEngine());
+            if (config.Registry == null || Local) return new LocalEngineImageSource(Docker.Api.DockerEngineFactory.Create());
             return new RegistryImageSource(RegistryOptions.For(config, Credential));
         }
 
