@@ -9,7 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 
 namespace ImageTools.Commands
@@ -146,7 +146,7 @@ namespace ImageTools.Commands
         private void RunBuild(ImageGraph graph, IReadOnlyList<ImageNode> nodes, BuildOptions options)
         {
             var events = new BlockingCollection<BuildEvent>();
-            var builder = new ImageBuilder(new DockerCliEngine(), options, new QueueProgress(events));
+            var builder = new ImageBuilder(Docker.Api.DockerEngineFactory.Create(), options, new QueueProgress(events));
             WriteVerbose($"Building {nodes.Count} images, {options.ThrottleLimit} at a time");
             var started = DateTime.UtcNow;
             var build = Task.Run(async () =>

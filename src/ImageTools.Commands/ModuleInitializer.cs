@@ -1,17 +1,19 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
 
 namespace ImageTools.Commands
 {
     /// <summary>
-    /// Makes the module load beside other modules that ship another YamlDotNet. The laid-out module
-    /// holds the cmdlets and the engine at its root; the engine's YAML reader (ImageTools.Yaml) and
-    /// YamlDotNet are in <c>dependencies/</c>, where PowerShell does not look, so the first YAML
-    /// file read asks the resolvers installed here. No public type of the cmdlets or the engine
-    /// mentions a type of ImageTools.Yaml, so PowerShell's look at the public types before
-    /// <see cref="OnImport"/> does not need it.
+    /// Makes the module load beside other modules that ship another YamlDotNet, Docker.DotNet,
+    /// System.Text.Json or Microsoft.Extensions.Logging.Abstractions. The laid-out module holds the
+    /// cmdlets and the engine at its root; the engine's YAML reader (ImageTools.Yaml) with YamlDotNet,
+    /// and the Engine API adapter (ImageTools.Docker.Api) with Docker.DotNet and its dependencies, are
+    /// in <c>dependencies/</c>, where PowerShell does not look, so their first use asks the resolvers
+    /// installed here. No public type of the cmdlets or the engine mentions a type of either, so
+    /// PowerShell's look at the public types before <see cref="OnImport"/> does not need them.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
@@ -63,8 +65,11 @@ namespace ImageTools.Commands
         {
             var isolation = Assembly.LoadFrom(Path.Combine(folder, IsolationAssembly + ".dll"));
             var install = isolation.GetType(IsolationAssembly + ".DependencyLoadContext", throwOnError: true)!.GetMethod("Install")!;
-            // The engine is the assembly that references what dependencies/ holds (ImageTools.Yaml).
-            return (IDisposable)install.Invoke(null, new object[] { folder, typeof(ImageTools.Definitions.TreeScanner).Assembly })!;
+            // The assemblies that reference what dependencies/ holds: the engine (ImageTools.Yaml) and
+            // these cmdlets (ImageTools.Docker.Api, which creates the engine over Docker.DotNet).
+            var hooks = new[] { typeof(ImageTools.Definitions.TreeScanner).Assembly, typeof(DependencyIsolation).Assembly }
+                .Select(requester => (IDisposable)install.Invoke(null, new object[] { folder, requester })!).ToList();
+            return new Unhook(() => hooks.ForEach(hook => hook.Dispose()));
         }
 
         internal static IDisposable InstallResolveHandler(string folder)

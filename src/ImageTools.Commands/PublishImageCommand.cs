@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Publishing;
 
@@ -93,9 +93,9 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
-            var engine = new DockerCliEngine();
             try
             {
+                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
                 var images = new List<ImageToPublish>();
                 // Images of the run that cannot be published: in an atomic publish they hold back every tag.
                 var unpublishable = new List<UnpublishableImage>();
@@ -109,7 +109,7 @@ namespace ImageTools.Commands
                 }
                 foreach (var node in _nodes)
                 {
-                    var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
+                    var local = Task.Run(() => ((IContainerEngine)engine).InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
                         unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
@@ -125,7 +125,7 @@ namespace ImageTools.Commands
                 var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(images, unpublishable); }
+                try { published = ArchivePath != null ? ToArchive((IContainerEngine)engine, images) : ToRegistry(images, unpublishable); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -147,7 +147,7 @@ namespace ImageTools.Commands
             catch (OperationCanceledException) { }
         }
 
-        private IReadOnlyList<PublishResult> ToArchive(DockerCliEngine engine, List<ImageToPublish> images)
+        private IReadOnlyList<PublishResult> ToArchive(IContainerEngine engine, List<ImageToPublish> images)
         {
             var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
@@ -168,7 +168,9 @@ namespace ImageTools.Commands
             {
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(new DockerCliEngine(), client,
+                // Pushes authenticate from the same source as the registry client (X-Registry-Auth): no temporary docker config.
+                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                var publisher = new RegistryPublisher((IContainerEngine)engine, client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
             }).GetAwaiter().GetResult();

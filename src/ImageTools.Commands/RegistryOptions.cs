@@ -13,10 +13,14 @@ namespace ImageTools.Commands
             Retry = retry ?? RetryPolicy.Default,
             // The secret goes from the PSCredential straight to the client; it is never written anywhere.
             Credentials = credential == null ? null
-                : new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password),
+                : Credentials(credential),
             InsecureRegistries = config.InsecureRegistries,
             CaBundlePath = config.CaBundle,
             ConfigCacheDirectory = Path.Combine(Path.GetDirectoryName(Planning.FileHashCache.DefaultPath())!, "configs"),
         };
+
+        /// <summary>-Credential as the one credential source of the registry client and the engine's push and pull.</summary>
+        public static IRegistryCredentialSource Credentials(PSCredential credential) =>
+            new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password);
     }
 }

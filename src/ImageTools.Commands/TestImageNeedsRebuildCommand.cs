@@ -6,7 +6,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Planning;
 
@@ -132,7 +132,7 @@ namespace ImageTools.Commands
         private IPublishedImageSource SourceFor(ImageGraph graph)
         {
             var config = graph.Tree.Config;
-            if (config.Registry == null || Local) return new LocalEngineImageSource(new DockerCliEngine());
+            if (config.Registry == null || Local) return new LocalEngineImageSource(Docker.Api.DockerEngineFactory.Create());
             return new RegistryImageSource(RegistryOptions.For(config, Credential));
         }
 

@@ -48,12 +48,28 @@ namespace ImageTools.Isolation
             return new Hook(host, context, handedOut);
         }
 
+        /// <summary>The runtime's own folder (Microsoft.NETCore.App), whose assemblies PowerShell's context already serves.</summary>
+        private static readonly string RuntimeDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+
         /// <inheritdoc/>
         protected override Assembly? Load(AssemblyName assemblyName)
         {
+            // The netstandard2.0 packages of Docker.DotNet bring System.Text.Json, System.Memory and
+            // the like for Windows PowerShell; on PowerShell 7 the runtime's newer copies serve, so
+            // no second System.Text.Json is loaded and types pass between the two contexts.
+            if (IsFrameworkAssembly(assemblyName)) return null;
             var path = PathOf(assemblyName);
             // null: the default context (runtime, PowerShell) provides it.
             return path == null ? null : LoadFromAssemblyPath(path);
+        }
+
+        /// <summary>True when the runtime itself carries <paramref name="requested"/> at its version or newer.</summary>
+        internal static bool IsFrameworkAssembly(AssemblyName requested)
+        {
+            var name = requested.Name;
+            if (string.IsNullOrEmpty(name) || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) return false;
+            var path = Path.Combine(RuntimeDirectory, name + ".dll");
+            return File.Exists(path) && (requested.Version == null || AssemblyName.GetAssemblyName(path).Version >= requested.Version);
         }
 
         /// <summary>The file in the folder that satisfies <paramref name="requested"/>, or null.</summary>

@@ -1,3 +1,4 @@
+using ImageTools.Docker.Cli;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -6,7 +7,7 @@ using System.Linq;
 using System.Threading;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 
 namespace ImageTools.Benchmarks

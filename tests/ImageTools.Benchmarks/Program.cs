@@ -25,6 +25,7 @@ namespace ImageTools.Benchmarks
                 return 0;
             }
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
+            if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
             if (args.Length > 0 && args[0] == "rebuild-check") return RebuildCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 5));
             if (args.Length == 4 && args[0] == "rebuild-check-run") return RebuildCheckBenchmark.Measure(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));

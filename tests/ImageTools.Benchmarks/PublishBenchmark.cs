@@ -1,3 +1,4 @@
+using ImageTools.Docker.Cli;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -6,7 +7,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Publishing;
 using ImageTools.References;

@@ -28,7 +28,9 @@ namespace ImageTools.IsolationHost
             try
             {
                 var otherYaml = WriteOtherYamlDotNet(scratch);
+                var otherDocker = WriteOther(scratch, "Docker.DotNet", new Version(3, 125, 0, 0), "Docker.DotNet.OtherModuleMarker");
                 if (other == "before") Report("other.loaded", Assembly.LoadFrom(otherYaml).GetName().Version);
+                if (other == "before") Report("other.docker.loaded", Assembly.LoadFrom(otherDocker).GetName().Version);
 
                 var cmdlets = Assembly.LoadFrom(Path.Combine(module, "ImageTools.Commands.dll"));
                 var exported = cmdlets.ExportedTypes.ToList();
@@ -69,7 +71,15 @@ namespace ImageTools.IsolationHost
                 // What a script's [ImageTools.Graph.ImageNode] finds: the engine's type, from PowerShell's context.
                 Report("type.literal", Type.GetType("ImageTools.Graph.ImageNode, ImageTools.Engine")?.Assembly == engine);
 
+                // The engine over the Engine API, as the cmdlets create it: Docker.DotNet must really
+                // run (it connects, and reports the socket that is not there).
+                // (Only with dependencies/: the flat control layout is about YamlDotNet's conflict.)
+                if (Directory.Exists(Path.Combine(module, "dependencies"))) ReportEngineApi();
+
                 if (other == "after") Report("other.loaded", Assembly.LoadFrom(otherYaml).GetName().Version);
+                if (other == "after") Report("other.docker.loaded", Assembly.LoadFrom(otherDocker).GetName().Version);
+                var defaultDocker = AssemblyLoadContext.Default.Assemblies.Where(a => a.GetName().Name == "Docker.DotNet").ToList();
+                Report("default.docker", string.Join(",", defaultDocker.Select(a => $"{a.GetName().Version} {a.Location}")));
                 var defaultYaml = AssemblyLoadContext.Default.Assemblies.Where(a => a.GetName().Name == "YamlDotNet").ToList();
                 Report("default.yaml", string.Join(",", defaultYaml.Select(a => $"{a.GetName().Version} {a.Location}")));
                 Report("default.yaml.marker", defaultYaml.Any(a => a.GetType("YamlDotNet.OtherModuleMarker") != null));
@@ -89,6 +99,26 @@ namespace ImageTools.IsolationHost
             }
         }
 
+        /// <summary>The engine over the Engine API, as the cmdlets create it: Docker.DotNet must really run.</summary>
+        private static void ReportEngineApi()
+        {
+            var api = AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName("ImageTools.Docker.Api"));
+            Report("api.context", AssemblyLoadContext.GetLoadContext(api)!.Name);
+            Report("api.path", api.Location);
+            var create = api.GetType("ImageTools.Docker.Api.DockerEngineFactory", throwOnError: true)!.GetMethod("Create")!;
+            var environment = new System.Collections.Generic.Dictionary<string, string?> { ["DOCKER_HOST"] = "unix:///nonexistent/imagetools-isolation.sock" };
+            var dockerEngine = create.Invoke(null, new object?[] { environment, null, false })!;
+            var version = (System.Threading.Tasks.Task)dockerEngine.GetType().GetMethod("GetVersionAsync")!.Invoke(dockerEngine, new object[] { CancellationToken.None })!;
+            try { version.GetAwaiter().GetResult(); Report("api.version", "answered"); }
+            catch (Exception e) { Report("api.version", e.GetType().GetProperty("ErrorId")?.GetValue(e) ?? e.GetType().FullName); }
+            var docker = AssemblyLoadContext.GetLoadContext(api)!.Assemblies.Single(a => a.GetName().Name == "Docker.DotNet");
+            Report("api.docker", $"{docker.GetName().Version} {docker.Location}");
+            // The System.Text.Json that Docker.DotNet's reference binds to in its context.
+            var jsonReference = docker.GetReferencedAssemblies().Single(r => r.Name == "System.Text.Json");
+            var json = AssemblyLoadContext.GetLoadContext(docker)!.LoadFromAssemblyName(jsonReference);
+            Report("api.json", $"{AssemblyLoadContext.GetLoadContext(json)!.Name} {json.Location}");
+        }
+
         private static object? Get(object o, string property) => o.GetType().GetProperty(property)!.GetValue(o);
 
         private static bool CanLoad(string name)
@@ -98,6 +128,16 @@ namespace ImageTools.IsolationHost
         }
 
         private static void Report(string key, object? value) => Console.WriteLine($"{key}={value}");
+
+        /// <summary>Another module's copy of <paramref name="assembly"/>, with a type ours does not have.</summary>
+        private static string WriteOther(string scratch, string assembly, Version version, string marker)
+        {
+            var builder = new PersistedAssemblyBuilder(new AssemblyName(assembly) { Version = version }, typeof(object).Assembly);
+            builder.DefineDynamicModule(assembly + ".dll").DefineType(marker, TypeAttributes.Public).CreateType();
+            var path = Path.Combine(Directory.CreateDirectory(Path.Combine(scratch, "other-module")).FullName, assembly + ".dll");
+            builder.Save(path);
+            return path;
+        }
 
         /// <summary>Another module's YamlDotNet: version 11, with a type ours does not have.</summary>
         private static string WriteOtherYamlDotNet(string scratch)

@@ -8,7 +8,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Provenance;
 using ImageTools.Registry;

@@ -2,7 +2,7 @@ using ImageTools.References;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Registry;
 
 namespace ImageTools.Planning

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 
 namespace ImageTools.Publishing

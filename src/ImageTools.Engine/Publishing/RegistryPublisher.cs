@@ -4,7 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Text;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Json;
 using ImageTools.Graph;
 using ImageTools.References;

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Json;
 
 namespace ImageTools.Registry

@@ -25,8 +25,10 @@ namespace ImageTools.Tests.Architecture
             // The tree: image definitions and the scanner that reads them.
             new[] { "ImageTools.Definitions" },
             new[] { "ImageTools.Graph" },
-            // Adapters to the world outside: the registry client and the container engines.
-            new[] { "ImageTools.Registry", "ImageTools.Engine" },
+            // Adapters to the world outside: the registry client, what a container engine offers, and Docker's.
+            new[] { "ImageTools.Registry", "ImageTools.Engines" },
+            new[] { "ImageTools.Docker.Cli" },
+            new[] { "ImageTools.Docker" },
             // What the cmdlets ask for.
             new[] { "ImageTools.Planning", "ImageTools.Changelogs" },
             new[] { "ImageTools.Building", "ImageTools.Publishing" },

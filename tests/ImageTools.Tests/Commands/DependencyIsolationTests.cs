@@ -64,8 +64,16 @@ namespace ImageTools.Tests.Commands
             Assert.Equal(new[] { "dependencies" }, Names(Directory.GetDirectories(_module.ModuleDirectory)));
             // A new entry here is a decision: on PowerShell 7 it loads in the isolated context, which
             // is wrong for assemblies the runtime itself carries (System.Memory and the like).
-            Assert.Equal(new[] { "ImageTools.Isolation.dll", "ImageTools.Yaml.dll", "YamlDotNet.dll" },
-                Names(Directory.GetFileSystemEntries(Dependencies)));
+            // The System.* and Microsoft.Bcl.* ones are for Windows PowerShell; on PowerShell 7 the load
+            // context leaves them to the runtime (see Docker.DotNet's System.Text.Json below).
+            Assert.Equal(new[] {
+                    "Docker.DotNet.dll", "Docker.DotNet.Handler.Abstractions.dll", "Docker.DotNet.LegacyHttp.dll", "Docker.DotNet.NativeHttp.dll",
+                    "Docker.DotNet.NPipe.dll", "Docker.DotNet.Unix.dll", "ImageTools.Docker.Api.dll", "ImageTools.Isolation.dll", "ImageTools.Yaml.dll",
+                    "Microsoft.Bcl.AsyncInterfaces.dll", "Microsoft.Extensions.DependencyInjection.Abstractions.dll",
+                    "Microsoft.Extensions.Logging.Abstractions.dll", "Microsoft.Net.Http.Client.dll", "System.Buffers.dll", "System.IO.Pipelines.dll",
+                    "System.Memory.dll", "System.Net.Http.Json.dll", "System.Numerics.Vectors.dll", "System.Runtime.CompilerServices.Unsafe.dll",
+                    "System.Text.Encodings.Web.dll", "System.Text.Json.dll", "System.Threading.Tasks.Extensions.dll", "YamlDotNet.dll" },
+                Names(Directory.GetFileSystemEntries(Dependencies)).OrderBy(n => n, StringComparer.OrdinalIgnoreCase));
         }
 
         [Fact]
@@ -124,6 +132,39 @@ namespace ImageTools.Tests.Commands
             Assert.Equal($"11.0.0.0 {Path.Combine(_module.Scratch, other, "other-module", "YamlDotNet.dll")}", seen["default.yaml"]);
             Assert.Equal("True", seen["default.yaml.marker"]);
             Assert.Equal("False", seen["resolves.unknown"]);
+            // The Engine API adapter and its Docker.DotNet run from the isolated context beside the
+            // other module's Docker.DotNet, which stays the only one in PowerShell's context.
+            Assert.Equal("ImageTools", seen["api.context"]);
+            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Docker.Api.dll"), seen["api.path"]);
+            Assert.Equal("EngineUnavailable", seen["api.version"]);
+            Assert.Equal($"4.3.0.0 {Path.Combine(Dependencies, "Docker.DotNet.dll")}", seen["api.docker"]);
+            Assert.Equal("3.125.0.0", seen["other.docker.loaded"]);
+            Assert.Equal($"3.125.0.0 {Path.Combine(_module.Scratch, other, "other-module", "Docker.DotNet.dll")}", seen["default.docker"]);
+            // System.Text.Json is the runtime's, once, in PowerShell's context: not the netstandard copy.
+            Assert.Equal($"Default {Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "System.Text.Json.dll")}", seen["api.json"]);
+        }
+
+        [Fact]
+        public void Only_the_Engine_API_adapter_uses_Docker_DotNet_and_its_public_surface_names_none_of_its_types()
+        {
+            static IEnumerable<string?> References(Type type) => type.Assembly.GetReferencedAssemblies().Select(r => r.Name);
+
+            Assert.DoesNotContain("Docker.DotNet", References(typeof(GetImageGraphCommand)));
+            Assert.Contains("ImageTools.Docker.Api", References(typeof(GetImageGraphCommand)));
+            Assert.DoesNotContain("Docker.DotNet", References(typeof(TreeScanner)));
+            Assert.Contains("Docker.DotNet", References(typeof(ImageTools.Docker.Api.DockerApiEngine)));
+            var docker = typeof(global::Docker.DotNet.DockerClient).Assembly;
+            var offenders = typeof(ImageTools.Docker.Api.DockerApiEngine).Assembly.GetExportedTypes()
+                .SelectMany(t => t.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                .SelectMany(m => m switch
+                {
+                    MethodInfo method => method.GetParameters().Select(p => p.ParameterType).Append(method.ReturnType),
+                    PropertyInfo property => new[] { property.PropertyType },
+                    ConstructorInfo constructor => constructor.GetParameters().Select(p => p.ParameterType),
+                    _ => Array.Empty<Type>(),
+                })
+                .Where(t => t.Assembly == docker).ToList();
+            Assert.Empty(offenders);
         }
 
         [Fact]
@@ -169,6 +210,10 @@ namespace ImageTools.Tests.Commands
             Assert.Equal($"16.0.0.0 {Path.Combine(Dependencies, "YamlDotNet.dll")}", seen["reader.yaml"]);
             Assert.Equal(TreeScanner.Scan(RepoPaths.Of("examples")).Images.Count.ToString(), seen["images"]);
             Assert.Equal("False", seen["resolves.unknown"]);
+            // The Engine API adapter and Docker.DotNet come from dependencies/ through the handler too.
+            Assert.Equal(Path.Combine(Dependencies, "ImageTools.Docker.Api.dll"), seen["api.path"]);
+            Assert.Equal($"4.3.0.0 {Path.Combine(Dependencies, "Docker.DotNet.dll")}", seen["api.docker"]);
+            Assert.Equal("EngineUnavailable", seen["api.version"]);
         }
 
         [Fact]

@@ -1,8 +1,9 @@
+using ImageTools.Docker.Cli;
 using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Tests.Fakes;
 using Xunit;
 

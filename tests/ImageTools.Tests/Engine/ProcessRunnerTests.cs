@@ -1,7 +1,7 @@
 using ImageTools.Processes;
 using System.Linq;
 using System.Threading;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using Xunit;
 
 namespace ImageTools.Tests.Engine

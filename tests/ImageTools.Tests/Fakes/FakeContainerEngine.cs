@@ -7,7 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engine;
+using ImageTools.Engines;
 
 namespace ImageTools.Tests.Fakes
 {

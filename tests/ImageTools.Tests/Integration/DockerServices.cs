@@ -1,8 +1,9 @@
+using ImageTools.Docker.Cli;
 using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using ImageTools.Engine;
+using ImageTools.Engines;
 
 namespace ImageTools.Tests.Integration
 {

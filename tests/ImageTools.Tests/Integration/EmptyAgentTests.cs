@@ -5,7 +5,7 @@ using System.Linq;
 using System.Threading;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Planning;
 using ImageTools.Provenance;

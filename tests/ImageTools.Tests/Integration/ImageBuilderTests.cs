@@ -1,3 +1,4 @@
+using ImageTools.Docker.Cli;
 using ImageTools.Processes;
 using System;
 using System.Collections.Concurrent;
@@ -8,7 +9,7 @@ using System.Linq;
 using System.Threading;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Provenance;
 using Xunit;

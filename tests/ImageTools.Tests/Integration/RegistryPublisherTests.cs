@@ -1,3 +1,4 @@
+using ImageTools.Docker.Cli;
 using ImageTools.References;
 using System;
 using System.Collections.Generic;
@@ -310,9 +311,9 @@ namespace ImageTools.Tests.Integration
                 var password = ImageTools.Tests.Registry.RegistryServer.Password;
                 var options = new RegistryClientOptions { CaBundlePath = registry.CaBundlePath, Credentials = new ExplicitCredentialSource(user, password) };
 
-                using var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, user, password,
+                using var login = ImageTools.Docker.Cli.TemporaryDockerConfig.LoginAsync(registry.Address, user, password,
                     new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost }).GetAwaiter().GetResult();
-                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_CONFIG"] = login.Directory });
+                var engine = new ImageTools.Docker.Cli.DockerCliEngine(environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = DockerServices.DockerHost, ["DOCKER_CONFIG"] = login.Directory });
                 using var client = new RegistryClient(registry.Address, options);
                 var result = new RegistryPublisher(engine, client, new RegistryPublishOptions()).PublishAsync(images, CancellationToken.None).GetAwaiter().GetResult().Single();
 
@@ -386,16 +387,16 @@ namespace ImageTools.Tests.Integration
             Assert.NotEqual(0, anonymous.ExitCode);
 
             string directory;
-            using (var login = ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address, ImageTools.Tests.Registry.RegistryServer.User,
+            using (var login = ImageTools.Docker.Cli.TemporaryDockerConfig.LoginAsync(registry.Address, ImageTools.Tests.Registry.RegistryServer.User,
                        ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult())
             {
                 directory = login.Directory;
-                var engine = new ImageTools.Engine.DockerCliEngine(environment: new Dictionary<string, string?>(engineEnvironment) { ["DOCKER_CONFIG"] = login.Directory });
+                var engine = new ImageTools.Docker.Cli.DockerCliEngine(environment: new Dictionary<string, string?>(engineEnvironment) { ["DOCKER_CONFIG"] = login.Directory });
                 engine.PushAsync(reference, CancellationToken.None).GetAwaiter().GetResult();
             }
 
             Assert.False(System.IO.Directory.Exists(directory));
-            var error = Assert.Throws<ImageToolsException>(() => ImageTools.Engine.TemporaryDockerConfig.LoginAsync(registry.Address,
+            var error = Assert.Throws<ImageToolsException>(() => ImageTools.Docker.Cli.TemporaryDockerConfig.LoginAsync(registry.Address,
                 ImageTools.Tests.Registry.RegistryServer.User, "wrong-" + ImageTools.Tests.Registry.RegistryServer.Password, engineEnvironment).GetAwaiter().GetResult());
             Assert.Equal("RegistryAuthenticationFailed", error.ErrorId);
             Assert.DoesNotContain(ImageTools.Tests.Registry.RegistryServer.Password, error.Message);

@@ -1,10 +1,11 @@
+using ImageTools.Docker.Cli;
 using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Threading;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using Xunit;
 
 namespace ImageTools.Tests.Integration

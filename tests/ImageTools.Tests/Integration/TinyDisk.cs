@@ -1,7 +1,7 @@
 using ImageTools.Processes;
 using System;
 using System.IO;
-using ImageTools.Engine;
+using ImageTools.Engines;
 using Xunit;
 
 namespace ImageTools.Tests.Integration

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace ImageTools.Engine
+namespace ImageTools.Engines
 {
     /// <summary>Everything a build needs from the engine.</summary>
     public sealed class BuildRequest

@@ -1,3 +1,4 @@
+using ImageTools.Engines;
 using ImageTools.Processes;
 using ImageTools.References;
 using System;
@@ -9,7 +10,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Formats.Dockerfiles;
 
-namespace ImageTools.Engine
+namespace ImageTools.Docker.Cli
 {
     /// <summary>
     /// The engine through the docker CLI: <c>docker buildx build --load</c> when buildx is there,

@@ -6,7 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace ImageTools.Engine
+namespace ImageTools.Docker.Cli
 {
     /// <summary>
     /// A throw-away Docker config directory logged in to one registry, for pushes with
