@@ -110,7 +110,8 @@ namespace ImageTools.Docker.Cli
                 // stdout and stderr arrive on two threads; one writer serves both.
                 var outcome = await ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment,
                     onOutputLine: line => { lock (logGate) log?.WriteLine(line); }).ConfigureAwait(false);
-                // A build whose output reports an error must fail even if the CLI exited 0 (Docker.DotNet's flaw).
+                // A build counts only when the CLI exits 0 and wrote the image id (--iidfile): a failed step makes
+                // both builders exit non-zero, and without the id file there is no image to verify or tag.
                 if (outcome.ExitCode != 0 || !File.Exists(idFile))
                     throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
                         $"docker build of '{request.ImageName}' failed (exit code {outcome.ExitCode}): {LastError(outcome)}" +
@@ -146,7 +147,8 @@ namespace ImageTools.Docker.Cli
 
         public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
         {
-            // One value per line keeps parsing trivial without a JSON reader. Variant goes through index:
+            // One value per line, read without a JSON parser; a label value holding a newline would be misread
+            // here, which the Engine API path (DockerApiEngine, typed models) is not. Variant goes through index:
             // it is left out when empty, and older CLIs' inspect types lack it (both fail a plain .Variant).
             var outcome = await Docker(cancellationToken, "image", "inspect", "--format",
                 "{{.Id}}\nplatform {{.Os}}/{{.Architecture}}/{{with index . \"Variant\"}}{{.}}{{end}}\n{{range $k, $v := .Config.Labels}}label {{$k}}={{$v}}\n{{end}}{{range .RepoTags}}tag {{.}}\n{{end}}{{range .RepoDigests}}digest {{.}}\n{{end}}",
