@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Registry;
+
+namespace ImageTools.Tests.Fakes
+{
+    /// <summary>
+    /// Just enough of the distribution API, in memory, for the publisher's rules: the version check,
+    /// blob HEAD/GET and uploads (POST, PATCH, PUT with the digest, checked), and manifest GET/PUT by tag
+    /// or digest. It stands in for the registry client's transport, so no socket is opened.
+    /// </summary>
+    public sealed class InMemoryRegistry : HttpMessageHandler
+    {
+        public const string Address = "127.0.0.1:5999";
+        private const string ManifestType = "application/vnd.docker.distribution.manifest.v2+json";
+        private readonly ConcurrentDictionary<string, byte[]> _manifests = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<string> _requests = new ConcurrentQueue<string>();
+        private readonly ConcurrentDictionary<string, byte[]> _blobs = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, List<byte>> _uploads = new ConcurrentDictionary<string, List<byte>>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, bool> _refused = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
+        /// <summary>Uploads to this repository are denied (403): a permanent failure, never retried.</summary>
+        public void RefuseUploadsTo(string repository) => _refused[repository] = true;
+
+        /// <summary>"METHOD /v2/path" of every request, in order.</summary>
+        public IReadOnlyList<string> Requests => _requests.ToList();
+
+        public RegistryClient Client() =>
+            new RegistryClient(Address, new RegistryClientOptions { Retry = RetryPolicy.None, WrapHandler = _ => this });
+
+        /// <summary>What a docker push leaves: the image's manifest under repository:tag.</summary>
+        public void Store(string repository, string tag, string imageId)
+        {
+            var manifest = Encoding.UTF8.GetBytes(
+                $"{{\"schemaVersion\":2,\"mediaType\":\"{ManifestType}\",\"config\":{{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"{imageId}\",\"size\":2}},\"layers\":[]}}");
+            _manifests[$"{repository}:{tag}"] = manifest;
+            _manifests[$"{repository}@{DigestOf(manifest)}"] = manifest;
+        }
+
+        /// <summary>The config digest (image id) the tag holds, or null.</summary>
+        public string? ImageAt(string repository, string tag)
+        {
+            if (!_manifests.TryGetValue($"{repository}:{tag}", out var bytes)) return null;
+            var text = Encoding.UTF8.GetString(bytes);
+            var at = text.IndexOf("\"digest\":\"", StringComparison.Ordinal) + 10;
+            return text.Substring(at, text.IndexOf('"', at) - at);
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri!.AbsolutePath;
+            _requests.Enqueue($"{request.Method} {path}");
+            if (path == "/v2/" || path == "/v2")
+                return Answer(HttpStatusCode.OK, "{}", "application/json");
+            var blobs = path.IndexOf("/blobs/", StringComparison.Ordinal);
+            if (path.StartsWith("/v2/", StringComparison.Ordinal) && blobs > 0)
+                return await BlobAsync(request, path.Substring(4, blobs - 4), path.Substring(blobs + 7), cancellationToken).ConfigureAwait(false);
+            var at = path.IndexOf("/manifests/", StringComparison.Ordinal);
+            if (!path.StartsWith("/v2/", StringComparison.Ordinal) || at < 0)
+                return Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"UNSUPPORTED\"}]}", "application/json");
+            var repository = path.Substring(4, at - 4);
+            var reference = path.Substring(at + 11);
+            var key = reference.StartsWith("sha256:", StringComparison.Ordinal) ? $"{repository}@{reference}" : $"{repository}:{reference}";
+            if (request.Method == HttpMethod.Put)
+            {
+                var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                _manifests[key] = bytes;
+                _manifests[$"{repository}@{DigestOf(bytes)}"] = bytes;
+                var created = Answer(HttpStatusCode.Created, "", "text/plain");
+                created.Headers.Add("Docker-Content-Digest", DigestOf(bytes));
+                return created;
+            }
+            if (!_manifests.TryGetValue(key, out var manifest))
+                return Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}", "application/json");
+            var found = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(request.Method == HttpMethod.Head ? Array.Empty<byte>() : manifest) };
+            found.Content.Headers.TryAddWithoutValidation("Content-Type", ManifestType);
+            found.Headers.Add("Docker-Content-Digest", DigestOf(manifest));
+            found.Headers.Add("Docker-Distribution-API-Version", "registry/2.0");
+            return found;
+        }
+
+        private async Task<HttpResponseMessage> BlobAsync(HttpRequestMessage request, string repository, string rest, CancellationToken cancellationToken)
+        {
+            if (rest.StartsWith("uploads/", StringComparison.Ordinal))
+            {
+                if (_refused.ContainsKey(repository))
+                    return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
+                var id = rest.Substring(8);
+                if (request.Method == HttpMethod.Post)
+                {
+                    id = Guid.NewGuid().ToString("N");
+                    _uploads[id] = new List<byte>();
+                }
+                else if (!_uploads.ContainsKey(id)) return Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"BLOB_UPLOAD_UNKNOWN\"}]}", "application/json");
+                if (request.Content != null) _uploads[id].AddRange(await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+                if (request.Method == HttpMethod.Put)
+                {
+                    var digest = Uri.UnescapeDataString(request.RequestUri!.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("digest=", StringComparison.Ordinal)).Substring(7));
+                    var bytes = _uploads[id].ToArray();
+                    if (DigestOf(bytes) != digest) return Answer(HttpStatusCode.BadRequest, "{\"errors\":[{\"code\":\"DIGEST_INVALID\"}]}", "application/json");
+                    _blobs[$"{repository}@{digest}"] = bytes;
+                    return Answer(HttpStatusCode.Created, "", "text/plain");
+                }
+                var accepted = Answer(HttpStatusCode.Accepted, "", "text/plain");
+                accepted.Headers.Location = new Uri($"http://{Address}/v2/{repository}/blobs/uploads/{id}");
+                return accepted;
+            }
+            if (!_blobs.TryGetValue($"{repository}@{rest}", out var blob))
+                return Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}", "application/json");
+            var found = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(request.Method == HttpMethod.Head ? Array.Empty<byte>() : blob) };
+            found.Content.Headers.ContentLength = blob.Length;
+            found.Headers.Add("Docker-Content-Digest", rest);
+            return found;
+        }
+
+        private static HttpResponseMessage Answer(HttpStatusCode status, string body, string contentType)
+        {
+            var response = new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8) };
+            response.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            response.Headers.Add("Docker-Distribution-API-Version", "registry/2.0");
+            return response;
+        }
+
+        private static string DigestOf(byte[] bytes) => "sha256:" + Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+    }
+}

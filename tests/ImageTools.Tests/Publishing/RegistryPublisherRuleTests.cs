@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Publishing;
+using ImageTools.Registry;
+using ImageTools.Tests.Fakes;
+using Xunit;
+
+namespace ImageTools.Tests.Publishing
+{
+    /// <summary>
+    /// The publisher's all-or-nothing rule on the in-memory engine and registry (uploads by digest, then
+    /// every tag or none); the same against a real registry is in Integration/AtomicPublishTests.
+    /// </summary>
+    public class RegistryPublisherRuleTests
+    {
+        private sealed class Setup : IDisposable
+        {
+            public readonly TestTree Tree = new TestTree();
+            public readonly FakeContainerEngine Engine = new FakeContainerEngine();
+            public readonly InMemoryRegistry Registry = new InMemoryRegistry();
+            public readonly List<ImageToPublish> Images = new List<ImageToPublish>();
+            public readonly ImageGraph Graph;
+
+            public Setup(params string[] names)
+            {
+                Tree.Write("imagetools.yaml", $"registry: {InMemoryRegistry.Address}\n");
+                foreach (var name in names)
+                    Tree.Image(name, "FROM scratch\n").Write(name + "/image.yaml", $"name: {name}\ntags: [stable]\n").Write(name + "/changelog", TestTree.Changelog(name, "1.0.0"));
+                Graph = ImageGraph.Build(TreeScanner.Scan(Tree.Root));
+                foreach (var node in Graph.Nodes) Images.Add(new ImageToPublish(node, Engine.Hold(node.Reference)));
+            }
+
+            public string IdOf(string name) => Images.Single(i => i.Node.Name == name).ImageId;
+
+            public async Task<Dictionary<string, PublishResult>> PublishAsync(bool atomic = true, IEnumerable<ImageToPublish>? images = null,
+                IEnumerable<UnpublishableImage>? unpublishable = null)
+            {
+                using var client = Registry.Client();
+                var options = new RegistryPublishOptions { Atomic = atomic, Retry = new RetryPolicy(2, TimeSpan.FromMilliseconds(1), jitter: 0) };
+                return (await new RegistryPublisher(Engine, client, options)
+                    .PublishAsync(images ?? Images, unpublishable ?? Array.Empty<UnpublishableImage>(), CancellationToken.None)).ToDictionary(r => r.Name);
+            }
+
+            public bool TagWasPut(string repository) =>
+                Registry.Requests.Any(r => r.StartsWith($"PUT /v2/{repository}/manifests/", StringComparison.Ordinal) && !r.Contains("sha256:"));
+
+            public void Dispose() => Tree.Dispose();
+        }
+
+        [Fact]
+        public async Task When_every_image_is_uploaded_every_tag_moves_to_it()
+        {
+            using var setup = new Setup("one", "two");
+
+            var results = await setup.PublishAsync();
+
+            Assert.All(results.Values, r => Assert.True(r.Status == PublishStatus.Pushed, $"{r.Name}: {r.Status} {r.Error}"));
+            foreach (var name in new[] { "one", "two" })
+                foreach (var tag in new[] { "1.0.0", "latest", "stable" })
+                    Assert.Equal(setup.IdOf(name), setup.Registry.ImageAt(name, tag));
+        }
+
+        [Fact]
+        public async Task One_failed_upload_holds_back_every_tag_of_an_atomic_run()
+        {
+            using var setup = new Setup("one", "two");
+            setup.Registry.RefuseUploadsTo("two");
+
+            var results = await setup.PublishAsync();
+
+            Assert.Equal(PublishStatus.Failed, results["two"].Status);
+            Assert.Equal(PublishStatus.HeldBack, results["one"].Status);
+            Assert.Equal(new[] { "two" }, results["one"].HeldBackBy);
+            // one went up by digest, and no tag of the run moved: not even its version tag.
+            Assert.Contains(setup.Registry.Requests, r => r.StartsWith("PUT /v2/one/manifests/sha256:", StringComparison.Ordinal));
+            Assert.False(setup.TagWasPut("one"));
+            Assert.Null(setup.Registry.ImageAt("one", "1.0.0"));
+            Assert.Null(setup.Registry.ImageAt("one", "latest"));
+            // A refusal (403) is permanent: asked once.
+            Assert.Equal(1, setup.Registry.Requests.Count(r => r == "POST /v2/two/blobs/uploads/"));
+        }
+
+        [Fact]
+        public async Task A_failed_build_of_the_run_holds_back_every_tag_though_it_was_never_uploaded()
+        {
+            using var setup = new Setup("one", "two");
+            var failed = setup.Graph.Nodes.Single(n => n.Name == "two");
+
+            var results = await setup.PublishAsync(images: setup.Images.Where(i => i.Node.Name == "one"),
+                unpublishable: new[] { new UnpublishableImage(failed, failed.Reference, "ImageNotBuilt", "two was failed, so it is not published.") });
+
+            Assert.Equal(PublishStatus.HeldBack, results["one"].Status);
+            Assert.Equal(new[] { "two" }, results["one"].HeldBackBy);
+            Assert.Equal("ImageNotBuilt", results["two"].ErrorId);
+            Assert.False(setup.TagWasPut("one"));
+            Assert.Null(setup.Registry.ImageAt("one", "1.0.0"));
+        }
+
+        [Fact]
+        public async Task Without_atomic_the_images_that_were_uploaded_get_their_tags()
+        {
+            using var setup = new Setup("one", "two");
+            setup.Registry.RefuseUploadsTo("two");
+
+            var results = await setup.PublishAsync(atomic: false);
+
+            Assert.Equal(PublishStatus.Failed, results["two"].Status);
+            Assert.Equal(PublishStatus.Pushed, results["one"].Status);
+            Assert.Equal(setup.IdOf("one"), setup.Registry.ImageAt("one", "1.0.0"));
+            Assert.Equal(setup.IdOf("one"), setup.Registry.ImageAt("one", "latest"));
+            Assert.Null(setup.Registry.ImageAt("two", "latest"));
+        }
+
+        [Fact]
+        public async Task A_rerun_after_success_moves_nothing_again()
+        {
+            using var setup = new Setup("one");
+            await setup.PublishAsync();
+            var before = setup.Registry.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal));
+
+            var again = (await setup.PublishAsync()).Values.Single();
+
+            Assert.Equal(PublishStatus.AlreadyPublished, again.Status);
+            Assert.Equal(before, setup.Registry.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal)));
+        }
+    }
+}
