@@ -191,7 +191,7 @@ Describe 'Publish-Image to a registry' -Skip:$noRegistry {
         Get-RegistryTags "$($tree.Namespace)/$id-a" | Should -BeNullOrEmpty
     }
 
-    It 'holds back every latest tag when one image fails (atomic), and says which image held it back' {
+    It 'holds back every tag of the run when one image fails (atomic), and says which image held it back' {
         $tree = New-RegistryTree
         Set-OtherContent $tree
 
@@ -202,9 +202,10 @@ Describe 'Publish-Image to a registry' -Skip:$noRegistry {
         $problems[0].FullyQualifiedErrorId | Should -Be 'VersionTagExists,ImageTools.Commands.PublishImageCommand'
         $problems[0].TargetObject | Should -Be "$id-b"
         $a = $published | Where-Object Name -eq "$id-a"
-        $a.Status | Should -Be 'Pushed'
-        $a.Error | Should -BeLike "*$id-b failed*"
-        Get-RegistryTags "$($tree.Namespace)/$id-a" | Should -Be @('1.0') -Because 'latest moves only when every image succeeded'
+        $a.Status | Should -Be 'HeldBack'
+        $a.HeldBackBy | Should -Be @("$id-b")
+        $a.Error | Should -BeLike "*$id-b of the same run failed*"
+        Get-RegistryTags "$($tree.Namespace)/$id-a" | Should -BeNullOrEmpty -Because 'no tag of the run moves unless every image got through (uploaded by digest only)'
     }
 
     It 'moves latest of the images that succeeded with -NonAtomic' {
