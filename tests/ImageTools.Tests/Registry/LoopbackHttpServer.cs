@@ -239,6 +239,8 @@ namespace ImageTools.Tests.Registry
 
         /// <summary>e.g. "503 Service Unavailable"; null drops the connection instead.</summary>
         public string? Status { get; }
+        /// <summary>The <c>status</c> that makes a fault an answer cut off after its headers.</summary>
+        public const string CutResponse = "cut";
         public string? ExtraHeader { get; }
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
         public string Address => $"127.0.0.1:{Port}";
@@ -266,7 +268,16 @@ namespace ImageTools.Tests.Registry
                 if ((_faultWhen == null || _faultWhen(Encoding.ASCII.GetString(head))) && Interlocked.Decrement(ref _faultsLeft) >= 0)
                 {
                     FaultsInjected++;
-                    if (Status != null)
+                    if (Status == CutResponse)
+                    {
+                        // Headers and the start of a body, then a reset: an answer already begun, which no
+                        // HTTP stack resends on its own, so only the client's retry policy can get past it.
+                        var bytes = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"");
+                        await stream.WriteAsync(bytes, 0, bytes.Length);
+                        await stream.FlushAsync();
+                        await Task.Delay(50);
+                    }
+                    else if (Status != null)
                     {
                         var answer = $"HTTP/1.1 {Status}\r\nContent-Length: 0\r\nConnection: close\r\n{(ExtraHeader != null ? ExtraHeader + "\r\n" : "")}\r\n";
                         var bytes = Encoding.ASCII.GetBytes(answer);

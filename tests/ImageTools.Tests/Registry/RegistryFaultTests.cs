@@ -63,8 +63,33 @@ namespace ImageTools.Tests.Registry
 
             Assert.Equal("registry/2.0", ping.ApiVersion);
             Assert.Equal(2, proxy.FaultsInjected);
-            // .NET's handler may itself resend a request whose connection closed before any answer, so
-            // how many of the drops reach the retry policy varies; persistent drops show the policy's part.
+            // .NET's handler resends a request whose connection closed before any answer on its own, so
+            // drops alone do not show the policy's part; the answers cut off below do.
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [RegistryFact]
+        public async Task Answers_cut_off_mid_body_are_retried_by_the_policy()
+        {
+            using var proxy = new FaultProxy(_fixture.Server.Port, faults: 2, status: FaultProxy.CutResponse, faultWhen: head => head.StartsWith("GET /v2/ ", StringComparison.Ordinal));
+            using var client = Client(proxy.Address, out _);
+
+            var ping = await client.PingAsync();
+
+            Assert.Equal("registry/2.0", ping.ApiVersion);
+            Assert.Equal(2, proxy.FaultsInjected);
+            Assert.True(2 == _progress.Events.Count(e => e.Kind == RegistryEventKind.Retry), string.Join("\n", _progress.Messages));
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [RegistryFact]
+        public async Task Without_retries_an_answer_cut_off_mid_body_fails()
+        {
+            using var proxy = new FaultProxy(_fixture.Server.Port, faults: 1, status: FaultProxy.CutResponse, faultWhen: head => head.StartsWith("GET /v2/ ", StringComparison.Ordinal));
+            using var client = Client(proxy.Address, out _, attempts: 1);
+
+            await Assert.ThrowsAsync<ImageToolsException>(() => client.PingAsync());
+            Assert.Equal(1, proxy.FaultsInjected);
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
