@@ -94,7 +94,7 @@ Describe 'Publish-Image to an archive' -Skip:$noDocker {
         { $built | Publish-Image } | Should -Throw -ErrorId 'NoRegistry,ImageTools.Commands.PublishImageCommand'
     }
 
-    It 'writes progress records' {
+    It 'writes progress records, and nothing to the console itself' {
         $shell = [powershell]::Create()
         try {
             $archive = Join-Path $TestDrive ([guid]::NewGuid())
@@ -103,6 +103,13 @@ Describe 'Publish-Image to an archive' -Skip:$noDocker {
             $shell.Streams.Progress | Where-Object Activity -like '*Publish-Image*' | Should -Not -BeNullOrEmpty
         }
         finally { $shell.Dispose() }
+
+        # Every stream PowerShell knows is silenced: anything left was written around them.
+        $archive = Join-Path $TestDrive ([guid]::NewGuid())
+        $child = Invoke-ChildPowerShell "`$ProgressPreference = 'SilentlyContinue'; `$r = Get-ImageGraph '$tree' -Name '$name' | Publish-Image -ArchivePath '$archive' -Verbose 2>`$null 3>`$null 4>`$null 5>`$null 6>`$null; 'STATUS ' + `$r.Status"
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $child.Output.Trim() | Should -Be 'STATUS Archived'
+        $child.Error | Should -BeNullOrEmpty
     }
 
     It 'composes with Where-Object, Sort-Object, Group-Object, and round-trips through JSON and CSV' {

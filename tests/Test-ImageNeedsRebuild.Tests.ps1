@@ -113,7 +113,7 @@ Describe 'Test-ImageNeedsRebuild on a built tree' -Skip:$noDocker {
         ($others | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("$id-base")
     }
 
-    It 'writes progress records' {
+    It 'writes progress records, and nothing to the console itself' {
         $shell = [powershell]::Create()
         try {
             $null = $shell.AddScript("Import-Module '$manifest'; Test-ImageNeedsRebuild -Path '$tree'")
@@ -121,6 +121,12 @@ Describe 'Test-ImageNeedsRebuild on a built tree' -Skip:$noDocker {
             $shell.Streams.Progress | Where-Object Activity -like '*Test-ImageNeedsRebuild*' | Should -Not -BeNullOrEmpty
         }
         finally { $shell.Dispose() }
+
+        # Every stream PowerShell knows is silenced: anything left was written around them.
+        $child = Invoke-ChildPowerShell "`$ProgressPreference = 'SilentlyContinue'; `$r = Test-ImageNeedsRebuild -Path '$tree' -Verbose 2>`$null 3>`$null 4>`$null 5>`$null 6>`$null; 'COUNT ' + @(`$r).Count"
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $child.Output.Trim() | Should -Be 'COUNT 3'
+        $child.Error | Should -BeNullOrEmpty
     }
 
     It 'composes with Where-Object, Sort-Object, Group-Object, and round-trips through JSON and CSV' {
