@@ -3,14 +3,15 @@
 # processes (a) a full build and publish with --no-cache semantics and (b) no-op runs with
 # everything published (hyperfine). docker-pkg runs on the same tree: see docs/benchmarks.md.
 #   tests/services/start.sh /tmp/svc && . /tmp/svc/env
-#   pwsh -File build.ps1 -Task Package
+#   dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 -Task Package
 #   tests/ImageTools.Benchmarks/peer.sh [BUILD_IMAGES=30] [NOOP_IMAGES="200 1000"] [THROTTLE=]
 set -euo pipefail
 build_images=${1:-30}
 noop_images=${2:-"200 1000"}
 throttle=${3:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-pwsh=${PWSH:-/tmp/pstool/pwsh}
+# The pwsh on PATH, else the apphost of the repo's pinned tool (after `dotnet tool restore`).
+pwsh=${PWSH:-$(command -v pwsh || echo "${NUGET_PACKAGES:-$HOME/.nuget/packages}/powershell/7.6.9/tools/net10.0/any/unix/pwsh")}
 module="$repo/out/ImageTools"
 : "${IMAGETOOLS_TEST_REGISTRY:?source the env of tests/services/start.sh first}"
 : "${DOCKER_HOST:?source the env of tests/services/start.sh first}"
