@@ -116,8 +116,18 @@ function Invoke-Package {
     if (Test-Path -LiteralPath $layout) { Remove-Item -LiteralPath $layout -Recurse -Force }
     # The assemblies: ImageTools.Commands.dll at the root, the engine, YamlDotNet and the PowerShell 7
     # load context under dependencies/ (the publish layout is in ImageTools.Commands.csproj).
-    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ImageTools.Commands/ImageTools.Commands.csproj'),
-        '-c', $Configuration, '-o', $layout, '--nologo')
+    # Published to a plain temporary folder first: the SDK's copy step writes `$(PublishDir)` into an
+    # item transform, which an apostrophe in the checkout path breaks (MSB3094).
+    $staging = Join-Path ([IO.Path]::GetTempPath()) ('imagetools-layout-' + [guid]::NewGuid().ToString('N'))
+    try {
+        Invoke-Native dotnet @('publish', (Join-Path $root 'src/ImageTools.Commands/ImageTools.Commands.csproj'),
+            '-c', $Configuration, '-o', $staging, '--nologo')
+        New-Item -ItemType Directory -Force (Split-Path $layout) | Out-Null
+        Copy-Item -LiteralPath $staging -Destination $layout -Recurse
+    }
+    finally {
+        if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+    }
     Copy-Item -LiteralPath (Join-Path $root 'module/ImageTools.Format.ps1xml') -Destination $layout
     # Help is generated from the cmdlets' doc comments, the one source for code and Get-Help.
     Invoke-Native dotnet @('run', '-c', $Configuration, '--project', (Join-Path $root 'src/ImageTools.HelpGenerator'), '--',

@@ -54,6 +54,28 @@ Describe 'How build.ps1 starts its child PowerShell' {
     }
 }
 
+Describe 'build.ps1 -Task Package from a checkout path with a space and an apostrophe' {
+    It 'lays out a module that imports' {
+        $checkout = Join-Path $TestDrive "pack'age checkout"
+        New-Item -ItemType Directory -Force $checkout | Out-Null
+        $repo = Join-Path $PSScriptRoot '..'
+        foreach ($item in 'src', 'module', 'build.ps1', 'Directory.Build.props', 'global.json', '.config') {
+            Copy-Item -Recurse (Join-Path $repo $item) $checkout -Exclude 'bin', 'obj'
+        }
+        Get-ChildItem -Recurse -Directory (Join-Path $checkout 'src') -Include 'bin', 'obj' | Remove-Item -Recurse -Force
+        $start = Get-PowerShellStartCommand
+        $arguments = @($start | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $checkout 'build.ps1'), '-Task', 'Package')
+        $output = & $start[0] @arguments 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+        $manifest = Join-Path $checkout 'out/ImageTools/ImageTools.psd1'
+        Test-Path -LiteralPath $manifest | Should -BeTrue
+        Test-Path -LiteralPath (Join-Path $checkout 'out/ImageTools/dependencies/YamlDotNet.dll') | Should -BeTrue
+        $probe = & $start[0] @(@($start | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command',
+            "Import-Module -Name '$($manifest -replace "'", "''")'; (Get-Command -Module ImageTools).Count"))
+        $probe | Should -Be '6'
+    }
+}
+
 Describe 'build.ps1 -Task Check from a checkout path with a space and an apostrophe' {
     BeforeAll { $checkout = New-AwkwardCheckout }
 
