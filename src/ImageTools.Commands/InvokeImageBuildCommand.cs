@@ -5,10 +5,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
-using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Building;
-using ImageTools.Definitions;
 using ImageTools.Engines;
 using ImageTools.Graph;
 
@@ -146,7 +144,10 @@ namespace ImageTools.Commands
         private void RunBuild(ImageGraph graph, IReadOnlyList<ImageNode> nodes, BuildOptions options)
         {
             var events = new BlockingCollection<BuildEvent>();
-            var builder = new ImageBuilder(Docker.Api.DockerEngineFactory.Create(), options, new QueueProgress(events));
+            var engine = Docker.Api.DockerEngineFactory.Create();
+            // Disposed when the method returns, which is only after the build task has ended (see below).
+            using var engineLifetime = engine as IDisposable;
+            var builder = new ImageBuilder(engine, options, new QueueProgress(events));
             WriteVerbose($"Building {nodes.Count} images, {options.ThrottleLimit} at a time");
             var started = DateTime.UtcNow;
             var build = Task.Run(async () =>
@@ -200,8 +201,7 @@ namespace ImageTools.Commands
             switch (result.Status)
             {
                 case BuildStatus.Failed:
-                    ErrorRecords.WriteImageError(this,
-                        new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name));
+                    WriteImageError(new ImageToolsException(result.ErrorId ?? "BuildFailed", FaultKind.InvalidOperation, result.Error ?? "The build failed.", imageName: result.Name));
                     break;
                 case BuildStatus.Skipped:
                     WriteImageWarning($"{result.Reference}: skipped. {result.Error}");

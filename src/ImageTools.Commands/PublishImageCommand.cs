@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Building;
 using ImageTools.Definitions;
@@ -95,7 +94,9 @@ namespace ImageTools.Commands
         {
             try
             {
-                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                // One engine for the run: it inspects and saves the images; the registry client uploads them.
+                var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                using var engineLifetime = engine as IDisposable;
                 var images = new List<ImageToPublish>();
                 // Images of the run that cannot be published: in an atomic publish they hold back every tag.
                 var unpublishable = new List<UnpublishableImage>();
@@ -109,7 +110,7 @@ namespace ImageTools.Commands
                 }
                 foreach (var node in _nodes)
                 {
-                    var local = Task.Run(() => ((IContainerEngine)engine).InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
+                    var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
                     if (local != null) images.Add(new ImageToPublish(node, local.Id));
                     else
                         unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
@@ -125,7 +126,7 @@ namespace ImageTools.Commands
                 var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = ArchivePath != null ? ToArchive((IContainerEngine)engine, images) : ToRegistry(images, unpublishable); }
+                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(engine, images, unpublishable); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -155,7 +156,7 @@ namespace ImageTools.Commands
             return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, StopToken)).GetAwaiter().GetResult();
         }
 
-        private IReadOnlyList<PublishResult> ToRegistry(List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
+        private IReadOnlyList<PublishResult> ToRegistry(IContainerEngine engine, List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
         {
             var config = images[0].Node.Graph.Tree.Config;
             if (config.Registry == null)
@@ -168,9 +169,7 @@ namespace ImageTools.Commands
             {
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                 using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                // Pushes authenticate from the same source as the registry client (X-Registry-Auth): no temporary docker config.
-                using var engine = (IDisposable)Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
-                var publisher = new RegistryPublisher((IContainerEngine)engine, client,
+                var publisher = new RegistryPublisher(engine, client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
             }).GetAwaiter().GetResult();

@@ -1,9 +1,9 @@
-using ImageTools.References;
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
-using ImageTools.Registry;
+using ImageTools.References;
 
 namespace ImageTools.Planning
 {
@@ -40,12 +40,17 @@ namespace ImageTools.Planning
         Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken);
     }
 
-    /// <summary>The local engine as the place of record, for trees without a registry.</summary>
-    public sealed class LocalEngineImageSource : IPublishedImageSource
+    /// <summary>
+    /// The local engine as the place of record, for trees without a registry. It owns the engine it is
+    /// given: disposing it closes the engine's connections.
+    /// </summary>
+    public sealed class LocalEngineImageSource : IPublishedImageSource, IDisposable
     {
         private readonly IContainerEngine _engine;
 
         public LocalEngineImageSource(IContainerEngine engine) => _engine = engine;
+
+        public void Dispose() => (_engine as IDisposable)?.Dispose();
 
         public string Description => "the local engine";
 
