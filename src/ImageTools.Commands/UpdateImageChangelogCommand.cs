@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using ImageTools.Changelogs;
-using ImageTools.Definitions;
 using ImageTools.Graph;
 
 namespace ImageTools.Commands

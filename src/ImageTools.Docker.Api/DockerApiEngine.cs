@@ -1,4 +1,3 @@
-using ImageTools.Docker;
 using System;
 using System.Collections.Generic;
 using System.IO;

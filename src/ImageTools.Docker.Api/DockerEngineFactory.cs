@@ -1,6 +1,5 @@
-using ImageTools.Docker;
-using ImageTools.Docker.Cli;
 using System.Collections.Generic;
+using ImageTools.Docker.Cli;
 using ImageTools.Engines;
 using ImageTools.Registry;
 

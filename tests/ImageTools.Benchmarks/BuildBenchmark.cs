@@ -1,4 +1,3 @@
-using ImageTools.Docker.Cli;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -7,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using ImageTools.Building;
 using ImageTools.Definitions;
+using ImageTools.Docker.Cli;
 using ImageTools.Engines;
 using ImageTools.Graph;
 

@@ -1,5 +1,3 @@
-using ImageTools.Docker.Cli;
-using ImageTools.References;
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -8,9 +6,11 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Definitions;
 using ImageTools.Docker.Api;
+using ImageTools.Docker.Cli;
 using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Planning;
+using ImageTools.References;
 
 namespace ImageTools.Benchmarks
 {

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 

@@ -1,5 +1,3 @@
-using ImageTools.Processes;
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -10,7 +8,9 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
 using ImageTools.Graph;
+using ImageTools.Processes;
 using ImageTools.Provenance;
+using ImageTools.References;
 using ImageTools.Registry;
 
 namespace ImageTools.Building

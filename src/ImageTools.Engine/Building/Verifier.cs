@@ -1,4 +1,3 @@
-using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -8,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
 using ImageTools.Graph;
+using ImageTools.Processes;
 
 namespace ImageTools.Building
 {

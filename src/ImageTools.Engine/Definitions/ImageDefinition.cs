@@ -1,7 +1,7 @@
-using ImageTools.References;
 using System.Collections.Generic;
 using ImageTools.Formats.Changelogs;
 using ImageTools.Formats.Dockerfiles;
+using ImageTools.References;
 
 namespace ImageTools.Definitions
 {

@@ -1,7 +1,7 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ImageTools.References;
 
 namespace ImageTools.Definitions
 {

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -6,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
+using ImageTools.References;
 
 namespace ImageTools.Docker
 {

@@ -1,8 +1,8 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using ImageTools.References;
 
 namespace ImageTools.Engines
 {

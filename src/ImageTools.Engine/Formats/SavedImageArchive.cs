@@ -1,11 +1,10 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
 using ImageTools.Json;
-using ImageTools.Registry;
+using ImageTools.References;
 
 namespace ImageTools.Formats
 {

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ImageTools.Definitions;
-using ImageTools.References;
 
 namespace ImageTools.Graph
 {

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using ImageTools.Definitions;
 
 namespace ImageTools.Graph

@@ -1,4 +1,3 @@
-using ImageTools.Formats;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -9,6 +8,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Definitions;
+using ImageTools.Formats;
 
 namespace ImageTools.Planning
 {

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
-using ImageTools.Graph;
 
 namespace ImageTools.Publishing
 {

@@ -1,4 +1,3 @@
-using System;
 using ImageTools.Graph;
 
 namespace ImageTools.Publishing

@@ -1,5 +1,3 @@
-using ImageTools.References;
-using ImageTools.Formats;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -9,7 +7,9 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
+using ImageTools.Formats;
 using ImageTools.Json;
+using ImageTools.References;
 using ImageTools.Registry;
 
 namespace ImageTools.Publishing

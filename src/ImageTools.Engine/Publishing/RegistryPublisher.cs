@@ -1,12 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Text;
 using ImageTools.Engines;
 using ImageTools.Json;
-using ImageTools.Graph;
 using ImageTools.References;
 using ImageTools.Registry;
 

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Globalization;
 using System.Text.RegularExpressions;

@@ -1,6 +1,6 @@
-using ImageTools.References;
 using System;
 using System.IO;
+using ImageTools.References;
 
 namespace ImageTools.Registry
 {

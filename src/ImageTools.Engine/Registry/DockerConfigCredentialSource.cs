@@ -1,4 +1,3 @@
-using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -6,8 +5,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engines;
 using ImageTools.Json;
+using ImageTools.Processes;
 
 namespace ImageTools.Registry
 {

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -8,10 +7,10 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Json;
+using ImageTools.References;
 
 namespace ImageTools.Registry
 {

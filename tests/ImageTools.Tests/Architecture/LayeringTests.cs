@@ -1,4 +1,3 @@
-using ImageTools.Formats;
 using System.Collections.Generic;
 using System.Linq;
 using Xunit;

@@ -1,9 +1,8 @@
-using ImageTools.Docker.Cli;
 using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
-using ImageTools.Engines;
+using ImageTools.Docker.Cli;
 using ImageTools.Tests.Fakes;
 using Xunit;
 

@@ -1,7 +1,6 @@
-using ImageTools.Processes;
 using System.Linq;
 using System.Threading;
-using ImageTools.Engines;
+using ImageTools.Processes;
 using Xunit;
 
 namespace ImageTools.Tests.Engine

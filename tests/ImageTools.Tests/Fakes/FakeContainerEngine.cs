@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -8,6 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
+using ImageTools.References;
 
 namespace ImageTools.Tests.Fakes
 {

@@ -1,9 +1,8 @@
-using ImageTools.Docker.Cli;
-using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using ImageTools.Engines;
+using ImageTools.Docker.Cli;
+using ImageTools.Processes;
 
 namespace ImageTools.Tests.Integration
 {

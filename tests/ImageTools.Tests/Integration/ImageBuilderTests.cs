@@ -1,5 +1,3 @@
-using ImageTools.Docker.Cli;
-using ImageTools.Processes;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -9,8 +7,9 @@ using System.Linq;
 using System.Threading;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engines;
+using ImageTools.Docker.Cli;
 using ImageTools.Graph;
+using ImageTools.Processes;
 using ImageTools.Provenance;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -9,6 +8,7 @@ using ImageTools.Definitions;
 using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Provenance;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using ImageTools.Docker.Cli;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -7,7 +6,7 @@ using System.Threading;
 using ImageTools.Building;
 using ImageTools.Changelogs;
 using ImageTools.Definitions;
-using ImageTools.Engines;
+using ImageTools.Docker.Cli;
 using ImageTools.Graph;
 using ImageTools.Planning;
 using Xunit;

@@ -1,5 +1,3 @@
-using ImageTools.Docker.Cli;
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -8,6 +6,7 @@ using ImageTools.Building;
 using ImageTools.Definitions;
 using ImageTools.Graph;
 using ImageTools.Publishing;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

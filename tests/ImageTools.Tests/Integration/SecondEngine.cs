@@ -1,11 +1,10 @@
-using ImageTools.Docker.Cli;
-using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Threading;
-using ImageTools.Engines;
+using ImageTools.Docker.Cli;
+using ImageTools.Processes;
 using Xunit;
 
 namespace ImageTools.Tests.Integration

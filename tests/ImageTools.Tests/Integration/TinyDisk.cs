@@ -1,7 +1,6 @@
-using ImageTools.Processes;
 using System;
 using System.IO;
-using ImageTools.Engines;
+using ImageTools.Processes;
 using Xunit;
 
 namespace ImageTools.Tests.Integration

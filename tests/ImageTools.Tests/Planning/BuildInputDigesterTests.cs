@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using ImageTools.Definitions;
 using ImageTools.Planning;
 using ImageTools.Tests.Fakes;

@@ -1,5 +1,4 @@
 using ImageTools.Formats;
-using ImageTools.Planning;
 using Xunit;
 
 namespace ImageTools.Tests.Planning

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
@@ -7,6 +6,7 @@ using System.Threading.Tasks;
 using ImageTools.Definitions;
 using ImageTools.Graph;
 using ImageTools.Planning;
+using ImageTools.References;
 using Xunit;
 
 namespace ImageTools.Tests.Planning

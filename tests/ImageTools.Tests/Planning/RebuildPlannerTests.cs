@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -7,6 +6,7 @@ using ImageTools.Definitions;
 using ImageTools.Graph;
 using ImageTools.Planning;
 using ImageTools.Provenance;
+using ImageTools.References;
 using Xunit;
 
 namespace ImageTools.Tests.Planning

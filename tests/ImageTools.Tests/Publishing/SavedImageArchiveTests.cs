@@ -1,11 +1,10 @@
-using ImageTools.References;
-using ImageTools.Formats;
 using System;
 using System.Formats.Tar;
 using System.IO;
 using System.Linq;
 using System.Text;
-using ImageTools.Publishing;
+using ImageTools.Formats;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

@@ -1,10 +1,10 @@
-using ImageTools.References;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

@@ -1,11 +1,10 @@
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Net;
 using System.Text;
 using System.Threading.Tasks;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

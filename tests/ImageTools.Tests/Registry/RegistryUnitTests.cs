@@ -1,7 +1,7 @@
-using ImageTools.References;
 using System;
 using System.Linq;
 using System.Text;
+using ImageTools.References;
 using ImageTools.Registry;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using ImageTools.References;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
@@ -6,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using ImageTools.Json;
+using ImageTools.References;
 using ImageTools.Registry;
 
 namespace ImageTools.Tests.Registry

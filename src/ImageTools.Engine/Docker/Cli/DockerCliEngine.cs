@@ -1,6 +1,3 @@
-using ImageTools.Engines;
-using ImageTools.Processes;
-using ImageTools.References;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -8,7 +5,10 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using ImageTools.Engines;
 using ImageTools.Formats.Dockerfiles;
+using ImageTools.Processes;
+using ImageTools.References;
 
 namespace ImageTools.Docker.Cli
 {

@@ -1,10 +1,10 @@
-using ImageTools.Processes;
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using ImageTools.Processes;
 
 namespace ImageTools.Docker.Cli
 {
