@@ -81,8 +81,9 @@ namespace ImageTools.Planning
                 .OrderBy(group => group.Key)
                 .Select(group => (IReadOnlyList<BuildPlanLeg>)SplitWave(group.Key, group.ToList(), maximumLegs))
                 .ToList();
-            var depth = all.Select(status => status.Node.Graph?.Nodes.Select(node => node.Level).DefaultIfEmpty(0).Max() ?? status.Node.Level)
-                .DefaultIfEmpty(-1).Max() + 1;
+            // The tree's depth, from each graph the statuses come from once (not once per status).
+            var depth = all.Select(status => status.Node.Graph).Distinct()
+                .SelectMany(graph => graph.Nodes).Select(node => node.Level).DefaultIfEmpty(-1).Max() + 1;
             return new BuildPlan(waves, Math.Max(depth, waves.Count), upToDate);
         }
 
