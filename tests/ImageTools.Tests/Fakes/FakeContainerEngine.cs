@@ -26,7 +26,6 @@ namespace ImageTools.Tests.Fakes
         private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildGates = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildStarted = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, string> _tagFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        private readonly ConcurrentDictionary<string, (string Message, int Times)> _pushFailures = new ConcurrentDictionary<string, (string, int)>(StringComparer.Ordinal);
         private readonly List<string> _calls = new List<string>();
         private int _running;
         private int _maxRunning;
@@ -51,9 +50,6 @@ namespace ImageTools.Tests.Fakes
         /// <summary>Called at each tag (reference), before it is applied; a test checks what must already be true.</summary>
         public Action<string>? BeforeTag { get; set; }
 
-        /// <summary>Called after each successful push (reference, image id): a fake registry takes the image here.</summary>
-        public Action<string, string>? AfterPush { get; set; }
-
         public IReadOnlyDictionary<string, string?> ClientEnvironment { get; } = new Dictionary<string, string?>();
 
         /// <summary>The engine holds an image under this reference (as if pulled or loaded earlier).</summary>
@@ -77,9 +73,6 @@ namespace ImageTools.Tests.Fakes
         public Task BuildStarted(string imageName) => Started(imageName).Task;
 
         public void FailTag(string reference, string message = "tag refused") => _tagFailures[reference] = message;
-
-        /// <summary>The push of <paramref name="reference"/> fails <paramref name="times"/> times (each time, when not given).</summary>
-        public void FailPush(string reference, string message, int times = int.MaxValue) => _pushFailures[reference] = (message, times);
 
         public string? TagTarget(string reference) { lock (_gate) return _tags.TryGetValue(reference, out var id) ? id : null; }
 
@@ -159,13 +152,8 @@ namespace ImageTools.Tests.Fakes
             cancellationToken.ThrowIfCancellationRequested();
             Record("push " + reference);
             await Task.Yield();
-            if (_pushFailures.TryGetValue(reference, out var failure) && failure.Times > 0)
-            {
-                _pushFailures[reference] = (failure.Message, failure.Times - 1);
-                throw new ImageToolsException("PushFailed", FaultKind.ResourceUnavailable, $"Pushing {reference} failed: {failure.Message}");
-            }
-            var id = TagTarget(reference) ?? throw new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound, $"No such image: {reference}");
-            AfterPush?.Invoke(reference, id);
+            // Publishing uploads through the registry client (RegistryPublisherRuleTests); a push only checks the image is there.
+            if (TagTarget(reference) == null) throw new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound, $"No such image: {reference}");
         }
 
         public Task RemoveAsync(string image, CancellationToken cancellationToken)

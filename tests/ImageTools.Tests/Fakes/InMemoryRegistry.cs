@@ -36,15 +36,6 @@ namespace ImageTools.Tests.Fakes
         public RegistryClient Client() =>
             new RegistryClient(Address, new RegistryClientOptions { Retry = RetryPolicy.None, WrapHandler = _ => this });
 
-        /// <summary>What a docker push leaves: the image's manifest under repository:tag.</summary>
-        public void Store(string repository, string tag, string imageId)
-        {
-            var manifest = Encoding.UTF8.GetBytes(
-                $"{{\"schemaVersion\":2,\"mediaType\":\"{ManifestType}\",\"config\":{{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"{imageId}\",\"size\":2}},\"layers\":[]}}");
-            _manifests[$"{repository}:{tag}"] = manifest;
-            _manifests[$"{repository}@{DigestOf(manifest)}"] = manifest;
-        }
-
         /// <summary>The config digest (image id) the tag holds, or null.</summary>
         public string? ImageAt(string repository, string tag)
         {
