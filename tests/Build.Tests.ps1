@@ -4,13 +4,9 @@
 # Needs no Docker.
 
 BeforeAll {
+    # TestSupport brings build.ps1's helper functions (Get-PowerShellStartCommand, ConvertTo-Literal).
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $buildScript = Join-Path $PSScriptRoot '../build.ps1'
-    # The script's helper functions, taken from its syntax tree: running build.ps1 would run a task.
-    $ast = [System.Management.Automation.Language.Parser]::ParseFile((Resolve-Path $buildScript).Path, [ref]$null, [ref]$null)
-    foreach ($name in 'Get-PowerShellStartCommand', 'ConvertTo-Literal') {
-        $definition = $ast.Find({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $node.Name -eq $name }, $true)
-        . ([scriptblock]::Create($definition.Extent.Text))
-    }
 
     # A checkout of just what -Task Check needs, under a path that breaks naive quoting.
     function New-AwkwardCheckout {

@@ -56,22 +56,16 @@ function Import-LaidOutModule {
     Import-Module (Get-LaidOutManifest) -Force -PassThru
 }
 
-# How to start the PowerShell running this test as a fresh process. (Get-Process -Id $PID).Path is
-# 'dotnet' under the dotnet global tool, so look in $PSHOME: an apphost pwsh(.exe), else pwsh.dll
-# through dotnet, else Windows PowerShell's own executable.
-function Get-ChildPowerShell {
-    foreach ($name in 'pwsh', 'pwsh.exe', 'powershell.exe') {
-        $path = Join-Path $PSHOME $name
-        if (Test-Path -PathType Leaf $path) { return [pscustomobject]@{ FilePath = $path; Prefix = @() } }
-    }
-    $dll = Join-Path $PSHOME 'pwsh.dll'
-    if (Test-Path $dll) {
-        $dotnet = (Get-Process -Id $PID).Path
-        if ([IO.Path]::GetFileNameWithoutExtension($dotnet) -ne 'dotnet') { $dotnet = 'dotnet' }
-        return [pscustomobject]@{ FilePath = $dotnet; Prefix = @($dll) }
-    }
-    throw "Cannot find a PowerShell executable in $PSHOME"
-}
+# build.ps1's own helpers, taken from its syntax tree (running the script would run a task), so the
+# tests start a child PowerShell (Get-PowerShellStartCommand: `dotnet …/pwsh.dll` under the dotnet
+# tool, else the host's executable) and quote literals (ConvertTo-Literal) exactly as the build does.
+. ([scriptblock]::Create((& {
+    $script = (Resolve-Path (Join-Path $PSScriptRoot '../build.ps1')).ProviderPath
+    $ast = [System.Management.Automation.Language.Parser]::ParseFile($script, [ref]$null, [ref]$null)
+    $wanted = 'Get-PowerShellStartCommand', 'ConvertTo-Literal'
+    ($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $node.Name -in $wanted }, $true) |
+        ForEach-Object { $_.Extent.Text }) -join "`n"
+})))
 
 # Runs $Script in a fresh child PowerShell with the laid-out module imported and returns what the
 # child wrote to its stdout and stderr (the host's output; a logging command or a stray Console write
@@ -79,11 +73,11 @@ function Get-ChildPowerShell {
 # $TimeoutSec is killed and the test fails, so no prompt can ever wait.
 function Invoke-ChildPowerShell {
     param([string] $Script, [hashtable] $Environment = @{}, [string] $InputText, [int] $TimeoutSec = 300)
-    $shell = Get-ChildPowerShell
+    $shell = Get-PowerShellStartCommand
     $file = Join-Path ([IO.Path]::GetTempPath()) ("imagetools-child-" + [guid]::NewGuid().ToString('N') + '.ps1')
-    Set-Content -Path $file -Encoding utf8 -Value ("`$ErrorActionPreference = 'Stop'`nImport-Module '$((Get-LaidOutManifest) -replace "'", "''")'`n" + $Script)
-    $start = [Diagnostics.ProcessStartInfo]::new($shell.FilePath)
-    $arguments = @($shell.Prefix) + @('-NoProfile') + $(if ($null -eq $InputText) { @('-NonInteractive') } else { @() }) + @('-File', $file)
+    Set-Content -Path $file -Encoding utf8 -Value ("`$ErrorActionPreference = 'Stop'`nImport-Module $(ConvertTo-Literal (Get-LaidOutManifest))`n" + $Script)
+    $start = [Diagnostics.ProcessStartInfo]::new($shell[0])
+    $arguments = @($shell | Select-Object -Skip 1) + @('-NoProfile') + $(if ($null -eq $InputText) { @('-NonInteractive') } else { @() }) + @('-File', $file)
     if ($start.PSObject.Properties['ArgumentList']) { foreach ($argument in $arguments) { $start.ArgumentList.Add($argument) } }
     else { $start.Arguments = ($arguments | ForEach-Object { '"' + ($_ -replace '"', '\"') + '"' }) -join ' ' }  # .NET Framework (Windows PowerShell 5.1)
     $start.UseShellExecute = $false
