@@ -7,7 +7,7 @@ namespace ImageTools.Commands
     /// Azure DevOps logging commands, so per-image errors and warnings show up in the pipeline's
     /// summary. Values are escaped as the agent expects (%, CR, LF, and in properties ; and ]).
     /// </summary>
-    public static class AzureDevOps
+    internal static class AzureDevOps
     {
         /// <summary>True inside an Azure Pipelines job (the agent sets TF_BUILD).</summary>
         public static bool IsPipeline(Func<string, string?>? environment = null) =>

@@ -20,7 +20,7 @@ namespace ImageTools.Docker.Api
     /// API version negotiation). One client, one connection pool: no process per call.
     /// Push and pull take their credentials from the registry client's source, sent as X-Registry-Auth.
     /// </summary>
-    public sealed class DockerApiEngine : IContainerEngine, IDisposable
+    internal sealed class DockerApiEngine : IContainerEngine, IDisposable
     {
         private readonly DockerClient _client;
         private readonly IRegistryCredentialSource _credentials;

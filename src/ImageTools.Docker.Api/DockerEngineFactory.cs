@@ -6,7 +6,7 @@ using ImageTools.Registry;
 namespace ImageTools.Docker.Api
 {
     /// <summary>The one place the shipped engine is put together (the cmdlets call it).</summary>
-    public static class DockerEngineFactory
+    internal static class DockerEngineFactory
     {
         /// <summary>
         /// The API for everything but builds, the docker CLI for builds when one is on PATH. An

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace ImageTools.Building
 {
-    public sealed class BuildOptions
+    internal sealed class BuildOptions
     {
         /// <summary>How many images build at once.</summary>
         public int ThrottleLimit { get; set; } = 1;

@@ -5,7 +5,7 @@ using System.Linq;
 namespace ImageTools.Building
 {
     /// <summary>One line of progress: the whole run (id 1), or an image under it.</summary>
-    public sealed class ProgressLine
+    internal sealed class ProgressLine
     {
         public ProgressLine(int id, int parentId, string activity, string status, int percent, bool completed)
         {
@@ -31,7 +31,7 @@ namespace ImageTools.Building
     /// Turns build events into progress lines: one for the run (done of total, what is in flight)
     /// and one per image while it builds, so parallel builds each show where they are.
     /// </summary>
-    public sealed class BuildProgress
+    internal sealed class BuildProgress
     {
         public const int RunId = 1;
         private readonly string _activity;

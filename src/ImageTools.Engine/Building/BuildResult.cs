@@ -27,7 +27,7 @@ namespace ImageTools.Building
         }
 
         /// <summary>A result for an image that needed no rebuild.</summary>
-        public static BuildResult UpToDate(ImageNode node) => new BuildResult(node, BuildStatus.UpToDate);
+        internal static BuildResult UpToDate(ImageNode node) => new BuildResult(node, BuildStatus.UpToDate);
 
         public string Name => Node.Name;
         /// <summary>The tag built: the image's version tag, with the nightly suffix for -Nightly builds.</summary>
@@ -52,7 +52,7 @@ namespace ImageTools.Building
     }
 
     /// <summary>Milestones of a run, for progress and verbose output.</summary>
-    public sealed class BuildEvent
+    internal sealed class BuildEvent
     {
         public BuildEvent(string name, string message, BuildResult? result = null)
         {

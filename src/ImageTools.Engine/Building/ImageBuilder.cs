@@ -20,7 +20,7 @@ namespace ImageTools.Building
     /// Each image goes build → verify → tag; a failure marks its dependents Skipped and the other
     /// branches go on. Tags move only after verification, and never half-way through a stop.
     /// </summary>
-    public sealed class ImageBuilder
+    internal sealed class ImageBuilder
     {
         private readonly IContainerEngine _engine;
         private readonly BuildOptions _options;

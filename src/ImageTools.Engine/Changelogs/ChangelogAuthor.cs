@@ -5,7 +5,7 @@ using ImageTools.Definitions;
 namespace ImageTools.Changelogs
 {
     /// <summary>Who signs a changelog entry.</summary>
-    public sealed class ChangelogAuthor
+    internal sealed class ChangelogAuthor
     {
         public ChangelogAuthor(string name, string email)
         {

@@ -3,7 +3,7 @@ using System.IO;
 namespace ImageTools.Changelogs
 {
     /// <summary>The file operations an update needs, so tests can make one of them fail midway.</summary>
-    public interface IChangelogFileSystem
+    internal interface IChangelogFileSystem
     {
         string ReadAllText(string path);
         void WriteAllText(string path, string text);

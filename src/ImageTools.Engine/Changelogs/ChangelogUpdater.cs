@@ -10,7 +10,7 @@ using ImageTools.References;
 namespace ImageTools.Changelogs
 {
     /// <summary>What Update-ImageChangelog was asked to do.</summary>
-    public sealed class ChangelogUpdateRequest
+    internal sealed class ChangelogUpdateRequest
     {
         public ChangelogUpdateRequest(IReadOnlyList<string> names, string reason, ChangelogAuthor author)
         {
@@ -59,7 +59,7 @@ namespace ImageTools.Changelogs
         internal string NewText { get; }
     }
 
-    public sealed class ChangelogUpdatePlan
+    internal sealed class ChangelogUpdatePlan
     {
         internal ChangelogUpdatePlan(IReadOnlyList<ChangelogUpdate> updates, IReadOnlyList<TreeWarning> warnings)
         {
@@ -76,7 +76,7 @@ namespace ImageTools.Changelogs
     /// docker-pkg's <c>update</c>: a new entry for the named images and a cascaded one for every
     /// dependent. Everything is computed (and every version checked) before any file is written.
     /// </summary>
-    public static class ChangelogUpdater
+    internal static class ChangelogUpdater
     {
         public static ChangelogUpdatePlan Plan(ImageGraph graph, ChangelogUpdateRequest request)
         {

@@ -7,7 +7,7 @@ namespace ImageTools.Changelogs
     /// <c>0.1.2 → 0.1.2-s1</c>, <c>0.1.2-1-s8 → 0.1.2-1-s9</c>, with a configurable update id.
     /// It only understands digits, dots and dashes; anything else needs an explicit version.
     /// </summary>
-    public static class VersionBump
+    internal static class VersionBump
     {
         public static string Next(string version, string updateId, string? changelogPath = null, string? imageName = null)
         {

@@ -6,13 +6,13 @@ using ImageTools.References;
 namespace ImageTools.Definitions
 {
     /// <summary>Where an image's name came from, in order of precedence.</summary>
-    public enum NameSource { ImageYaml, Changelog, Directory }
+    internal enum NameSource { ImageYaml, Changelog, Directory }
 
     /// <summary>Where an image's version came from, in order of precedence.</summary>
-    public enum VersionSource { Changelog, ImageYaml, None }
+    internal enum VersionSource { Changelog, ImageYaml, None }
 
     /// <summary>An edge someone wrote down: a control Depends, or an image.yaml depends entry.</summary>
-    public sealed class DeclaredDependency
+    internal sealed class DeclaredDependency
     {
         public DeclaredDependency(string name, string filePath, int line)
         {
@@ -27,7 +27,7 @@ namespace ImageTools.Definitions
     }
 
     /// <summary>Everything the tree says about one image, read and validated; no graph knowledge.</summary>
-    public sealed class ImageDefinition
+    internal sealed class ImageDefinition
     {
         internal ImageDefinition(string name, NameSource nameSource, string? version, VersionSource versionSource, string directory)
         {

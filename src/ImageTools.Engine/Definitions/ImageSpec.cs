@@ -6,7 +6,7 @@ using ImageTools.References;
 namespace ImageTools.Definitions
 {
     /// <summary>An image directory's optional <c>image.yaml</c>.</summary>
-    public sealed class ImageSpec
+    internal sealed class ImageSpec
     {
         public const string FileName = "image.yaml";
 

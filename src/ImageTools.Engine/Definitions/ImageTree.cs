@@ -5,7 +5,7 @@ using System.Linq;
 namespace ImageTools.Definitions
 {
     /// <summary>Something worth telling the user that does not stop the run.</summary>
-    public sealed class TreeWarning
+    internal sealed class TreeWarning
     {
         public TreeWarning(string message, string? filePath = null, int? line = null, string? imageName = null)
         {
@@ -27,7 +27,7 @@ namespace ImageTools.Definitions
     /// <summary>Several problems found in one scan, reported together so one run shows them all.</summary>
     public sealed class ImageTreeException : ImageToolsException
     {
-        public ImageTreeException(string root, IReadOnlyList<ImageToolsException> errors)
+        internal ImageTreeException(string root, IReadOnlyList<ImageToolsException> errors)
             : base("ImageTreeInvalid", FaultKind.InvalidData, Summarize(root, errors), imageName: null)
         {
             Errors = errors;
@@ -43,7 +43,7 @@ namespace ImageTools.Definitions
     }
 
     /// <summary>Every image definition under one root, with the root's config.</summary>
-    public sealed class ImageTree
+    internal sealed class ImageTree
     {
         private readonly Dictionary<string, ImageDefinition> _byName;
 

@@ -8,7 +8,7 @@ namespace ImageTools.Definitions
     /// The tree's root settings: <c>imagetools.yaml</c>, else docker-pkg's <c>config.yaml</c>.
     /// Every key is also a template variable, as docker-pkg passes its whole config to Jinja.
     /// </summary>
-    public sealed class TreeConfig
+    internal sealed class TreeConfig
     {
         public const string FileName = "imagetools.yaml";
         public const string DockerPkgFileName = "config.yaml";

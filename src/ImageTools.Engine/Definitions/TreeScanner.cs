@@ -18,7 +18,7 @@ namespace ImageTools.Definitions
     /// Two passes: names and versions first, because templates (<c>image_tag</c>) need every
     /// sibling's version before any Dockerfile can be rendered.
     /// </summary>
-    public static class TreeScanner
+    internal static class TreeScanner
     {
         public const string DockerfileName = "Dockerfile";
         public const string TemplateName = "Dockerfile.template";

@@ -14,7 +14,7 @@ namespace ImageTools.Docker
     /// <c>DOCKER_CONTEXT</c>, else the config's <c>currentContext</c>, else the platform default.
     /// Shared by the API and CLI adapters so both talk to the same engine.
     /// </summary>
-    public sealed class DockerEndpoint
+    internal sealed class DockerEndpoint
     {
         public const string UnixDefault = "unix:///var/run/docker.sock";
         public const string WindowsDefault = "npipe:////./pipe/docker_engine";

@@ -14,7 +14,7 @@ namespace ImageTools.Docker
     /// BuildKit features stay available), everything else through the Engine API, so planning,
     /// tagging, inspecting, pulling and pushing start no docker process.
     /// </summary>
-    public sealed class DockerEngine : IContainerEngine, IDisposable
+    internal sealed class DockerEngine : IContainerEngine, IDisposable
     {
         private readonly IContainerEngine _api;
         private readonly IContainerEngine? _cli;

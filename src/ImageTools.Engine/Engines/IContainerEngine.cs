@@ -7,7 +7,7 @@ using ImageTools.References;
 namespace ImageTools.Engines
 {
     /// <summary>Everything a build needs from the engine.</summary>
-    public sealed class BuildRequest
+    internal sealed class BuildRequest
     {
         public BuildRequest(string imageName, string contextPath, string dockerfileText)
         {
@@ -33,7 +33,7 @@ namespace ImageTools.Engines
     }
 
     /// <summary>What the engine says about an image it holds.</summary>
-    public sealed class ImageInspection
+    internal sealed class ImageInspection
     {
         public ImageInspection(string id, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> repoTags, IReadOnlyList<string> repoDigests,
             ImagePlatform? platform = null)
@@ -58,7 +58,7 @@ namespace ImageTools.Engines
     /// The container engine behind builds. The Docker CLI implementation is the one shipped;
     /// the interface keeps room for others (a Docker API client, podman, a remote BuildKit).
     /// </summary>
-    public interface IContainerEngine
+    internal interface IContainerEngine
     {
         /// <summary>
         /// Checks the engine answers (else <c>EngineUnavailable</c>) and identifies images by config digest,

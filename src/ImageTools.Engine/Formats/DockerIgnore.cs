@@ -11,7 +11,7 @@ namespace ImageTools.Formats
     /// plus <c>**</c>, <c>!</c> exceptions where the last matching pattern wins, and a pattern that
     /// matches a directory excluding everything below it.
     /// </summary>
-    public sealed class DockerIgnore
+    internal sealed class DockerIgnore
     {
         private readonly List<(Regex Pattern, bool Exception, string Text)> _patterns;
 

@@ -8,7 +8,7 @@ namespace ImageTools.Graph
     /// <summary>Text renderings of (part of) a graph so people can look at it.</summary>
     public enum GraphTextFormat { Dot, Mermaid }
 
-    public static class GraphExport
+    internal static class GraphExport
     {
         /// <summary>Renders <paramref name="nodes"/>, the edges among them, and their external bases. Edges point parent → child (build flow).</summary>
         public static string Render(ImageGraph graph, IEnumerable<ImageNode> nodes, GraphTextFormat format) =>

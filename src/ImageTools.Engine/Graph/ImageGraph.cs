@@ -9,7 +9,7 @@ namespace ImageTools.Graph
     /// The dependency graph of a tree. Edges are inferred from Dockerfiles (FROM, COPY --from,
     /// RUN --mount from=) and declared in control and image.yaml; nothing is hand-wired.
     /// </summary>
-    public sealed class ImageGraph
+    internal sealed class ImageGraph
     {
         private readonly Dictionary<string, ImageNode> _byName;
         private readonly Dictionary<string, List<ImageNode>> _dependencies;

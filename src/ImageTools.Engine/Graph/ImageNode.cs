@@ -3,10 +3,10 @@ using ImageTools.Definitions;
 namespace ImageTools.Graph
 {
     /// <summary>How an edge was declared.</summary>
-    public enum DependencyKind { From, CopyFrom, RunMount, Control, ImageYaml }
+    internal enum DependencyKind { From, CopyFrom, RunMount, Control, ImageYaml }
 
     /// <summary>One edge: <see cref="Dependent"/> needs <see cref="Dependency"/> built first.</summary>
-    public sealed class DependencyEdge
+    internal sealed class DependencyEdge
     {
         internal DependencyEdge(string dependent, string dependency, DependencyKind kind, string filePath, int line, string? reference)
         {
@@ -50,7 +50,7 @@ namespace ImageTools.Graph
         public string Reference { get; }
 
         /// <summary>The reference with another tag (a nightly build's <c>1.0-20261122</c>).</summary>
-        public string ReferenceWithTag(string tag) => Reference.Substring(0, Reference.LastIndexOf(':') + 1) + tag;
+        internal string ReferenceWithTag(string tag) => Reference.Substring(0, Reference.LastIndexOf(':') + 1) + tag;
         public string Directory => Definition.Directory;
         public string Dockerfile => Definition.DockerfilePath;
         /// <summary>Build level: 0 for images with no parent in the tree, else one more than the deepest parent.</summary>
@@ -63,9 +63,9 @@ namespace ImageTools.Graph
         public string[] BaseImages { get; internal set; } = new string[0];
         /// <summary>The final stage's base: a tree image name or an external reference; null for scratch.</summary>
         public string? FinalBase { get; internal set; }
-        public ImageDefinition Definition { get; }
+        internal ImageDefinition Definition { get; }
         /// <summary>The graph this node belongs to, so downstream cmdlets can walk it.</summary>
-        public ImageGraph Graph { get; internal set; } = null!;
+        internal ImageGraph Graph { get; set; } = null!;
 
         public override string ToString() => Reference;
     }

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace ImageTools.Json
 {
-    public enum JsonKind { Object, Array, String, Number, True, False, Null }
+    internal enum JsonKind { Object, Array, String, Number, True, False, Null }
 
     /// <summary>
     /// A parsed JSON value. The engine keeps its own small reader rather than System.Text.Json:
@@ -14,7 +14,7 @@ namespace ImageTools.Json
     /// already load in other versions, and registries only need objects, strings and integers.
     /// Objects keep their members in document order; numbers keep their text.
     /// </summary>
-    public sealed class JsonValue
+    internal sealed class JsonValue
     {
         private static readonly IReadOnlyList<JsonValue> NoItems = new JsonValue[0];
         private static readonly IReadOnlyList<KeyValuePair<string, JsonValue>> NoMembers = new KeyValuePair<string, JsonValue>[0];
@@ -178,7 +178,7 @@ namespace ImageTools.Json
     }
 
     /// <summary>Text that is not JSON; <see cref="Position"/> is the 0-based character offset of the fault.</summary>
-    public sealed class JsonFormatException : FormatException
+    internal sealed class JsonFormatException : FormatException
     {
         public JsonFormatException(string reason, int position, Exception? inner = null)
             : base($"{reason} at character {position + 1}", inner)

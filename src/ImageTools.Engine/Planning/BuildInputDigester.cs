@@ -17,7 +17,7 @@ namespace ImageTools.Planning
     /// file types, exec bits, contents), the rendered Dockerfile, build args, target and platforms.
     /// Stable across machines; line endings are not normalised because they change the image.
     /// </summary>
-    public sealed class BuildInputDigester
+    internal sealed class BuildInputDigester
     {
         /// <summary>Stamped beside the digest; a new encoding gets a new scheme so old and new never compare equal by accident.</summary>
         public const string Scheme = "imagetools-inputs-v1";

@@ -33,7 +33,7 @@ namespace ImageTools.Planning
     }
 
     /// <summary>The stale images of one run split into waves (by stale depth) and legs (balanced, chains together).</summary>
-    public sealed class BuildPlan
+    internal sealed class BuildPlan
     {
         internal BuildPlan(IReadOnlyList<IReadOnlyList<BuildPlanLeg>> waves, int waveSlots, IReadOnlyList<RebuildStatus> upToDate)
         {
@@ -52,7 +52,7 @@ namespace ImageTools.Planning
     }
 
     /// <summary>Splits the stale images into waves and legs for CI fan-out (New-ImageBuildPlan).</summary>
-    public static class BuildPlanner
+    internal static class BuildPlanner
     {
         /// <summary>A wave's chains may make one leg this much heavier than an even share before they are split.</summary>
         private const double ChainSlack = 1.25;

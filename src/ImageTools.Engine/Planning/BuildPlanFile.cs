@@ -11,7 +11,7 @@ namespace ImageTools.Planning
     /// The plan folder's <c>plan.json</c> (format documented in docs/ci.md) and the per-wave matrices a
     /// pipeline fans out by. Version 1; a reader refuses versions it does not know.
     /// </summary>
-    public static class BuildPlanFile
+    internal static class BuildPlanFile
     {
         public const string FileName = "plan.json";
         public const int FormatVersion = 1;

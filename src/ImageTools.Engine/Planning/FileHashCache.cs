@@ -12,7 +12,7 @@ namespace ImageTools.Planning
     /// exposes no inode or ctime, so a file replaced by another of the same size and mtime would
     /// be missed; build tools that keep mtimes (e.g. rsync -t) and same-size edits are the rare case.
     /// </summary>
-    public sealed class FileHashCache
+    internal sealed class FileHashCache
     {
         private const string Header = "imagetools-file-hashes-v1";
         // Git's "racy clean" problem: a file written in the same instant as its entry may change again unseen.

@@ -7,7 +7,7 @@ namespace ImageTools.Planning
     /// </summary>
     public sealed class ParentImage
     {
-        public ParentImage(string name, string reference, string digest, string? manifestDigest)
+        internal ParentImage(string name, string reference, string digest, string? manifestDigest)
         {
             Name = name;
             Reference = reference;

@@ -8,7 +8,7 @@ using ImageTools.References;
 namespace ImageTools.Planning
 {
     /// <summary>An image as found where images are published: its digest and config labels.</summary>
-    public sealed class PublishedImage
+    internal sealed class PublishedImage
     {
         public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels, string? manifestDigest = null)
         {
@@ -28,7 +28,7 @@ namespace ImageTools.Planning
     }
 
     /// <summary>Where the planner looks images up: the registry, or the local engine when the tree has none.</summary>
-    public interface IPublishedImageSource
+    internal interface IPublishedImageSource
     {
         /// <summary>For messages, e.g. "the local engine".</summary>
         string Description { get; }
@@ -44,7 +44,7 @@ namespace ImageTools.Planning
     /// The local engine as the place of record, for trees without a registry. It owns the engine it is
     /// given: disposing it closes the engine's connections.
     /// </summary>
-    public sealed class LocalEngineImageSource : IPublishedImageSource, IDisposable
+    internal sealed class LocalEngineImageSource : IPublishedImageSource, IDisposable
     {
         private readonly IContainerEngine _engine;
 

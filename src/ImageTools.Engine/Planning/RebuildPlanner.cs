@@ -10,7 +10,7 @@ using ImageTools.Provenance;
 
 namespace ImageTools.Planning
 {
-    public sealed class RebuildOptions
+    internal sealed class RebuildOptions
     {
         /// <summary>Images to force. With <see cref="All"/> the meaning flips (docker_build's xor): all but these.</summary>
         public IReadOnlyCollection<string> Forced { get; set; } = new string[0];
@@ -26,7 +26,7 @@ namespace ImageTools.Planning
     /// digested and compared with the labels of its published image, and a rebuild cascades to
     /// every dependent in one pass over the graph, so a dry run shows the whole wave.
     /// </summary>
-    public sealed class RebuildPlanner
+    internal sealed class RebuildPlanner
     {
         private readonly IPublishedImageSource _source;
         private readonly BuildInputDigester _digester;

@@ -13,7 +13,7 @@ namespace ImageTools.Planning
     /// the platform asked for, else the one local builds produce. The digest returned is the config digest, which is the
     /// image id the builder recorded for parents.
     /// </summary>
-    public sealed class RegistryImageSource : IPublishedImageSource, IDisposable
+    internal sealed class RegistryImageSource : IPublishedImageSource, IDisposable
     {
         private readonly RegistryClientOptions _options;
         private readonly ConcurrentDictionary<string, RegistryClient> _clients = new ConcurrentDictionary<string, RegistryClient>(StringComparer.Ordinal);

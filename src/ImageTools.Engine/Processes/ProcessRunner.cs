@@ -10,7 +10,7 @@ using System.Threading.Tasks;
 namespace ImageTools.Processes
 {
     /// <summary>What a finished process printed and how it exited.</summary>
-    public sealed class ProcessOutcome
+    internal sealed class ProcessOutcome
     {
         public ProcessOutcome(int exitCode, string standardOutput, string standardError)
         {
@@ -29,7 +29,7 @@ namespace ImageTools.Processes
     /// (CommandLineToArgvW), which .NET also uses to split them on Unix, so one quoting serves
     /// both; netstandard2.0 has no ProcessStartInfo.ArgumentList.
     /// </summary>
-    public static class ProcessRunner
+    internal static class ProcessRunner
     {
         public static async Task<ProcessOutcome> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken,
             string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null,

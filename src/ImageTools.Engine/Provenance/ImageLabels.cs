@@ -9,7 +9,7 @@ namespace ImageTools.Provenance
     /// answer "what was this built from?" without pulling layers. The one definition: the builder
     /// stamps them and the rebuild planner reads them.
     /// </summary>
-    public static class ImageLabels
+    internal static class ImageLabels
     {
         public const string Version = "org.opencontainers.image.version";
         public const string Created = "org.opencontainers.image.created";

@@ -10,7 +10,7 @@ namespace ImageTools.Publishing
     /// (key=value lines) written after the tar is complete. The record is the proof an archive is
     /// whole: a tar without one is an interrupted save and is written again.
     /// </summary>
-    public sealed class ArchiveEntry
+    internal sealed class ArchiveEntry
     {
         public const string RecordExtension = ".entry";
 

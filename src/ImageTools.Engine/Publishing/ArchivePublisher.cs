@@ -14,7 +14,7 @@ namespace ImageTools.Publishing
     /// record; images already archived with the same digest are skipped. A lock per image keeps
     /// two runs from writing the same image at once.
     /// </summary>
-    public sealed class ArchivePublisher
+    internal sealed class ArchivePublisher
     {
         public const string IndexFileName = "index.json";
         private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(200);

@@ -6,7 +6,7 @@ namespace ImageTools.Publishing
     /// A built image and the local tag it was built under: the image's version tag, or that tag
     /// with a nightly suffix (<c>1.0-20261122</c>), which is then the version tag published.
     /// </summary>
-    public sealed class ImageToPublish
+    internal sealed class ImageToPublish
     {
         public ImageToPublish(ImageNode node, string imageId, string? tag = null)
         {
@@ -32,7 +32,7 @@ namespace ImageTools.Publishing
     /// An image of the run that cannot be published (its build or verification failed, it was skipped,
     /// or it is missing locally). In an atomic publish it holds back every tag of the run.
     /// </summary>
-    public sealed class UnpublishableImage
+    internal sealed class UnpublishableImage
     {
         public UnpublishableImage(ImageNode node, string reference, string errorId, string reason)
         {

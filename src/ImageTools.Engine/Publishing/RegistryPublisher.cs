@@ -11,7 +11,7 @@ using ImageTools.Registry;
 
 namespace ImageTools.Publishing
 {
-    public sealed class RegistryPublishOptions
+    internal sealed class RegistryPublishOptions
     {
         /// <summary>
         /// Move no tag (version, latest, extra) until every image of the run was built, verified and uploaded;
@@ -36,7 +36,7 @@ namespace ImageTools.Publishing
     /// A version tag already holding the same image is not pushed again; one holding other content
     /// is refused, since version tags are immutable.
     /// </summary>
-    public sealed class RegistryPublisher
+    internal sealed class RegistryPublisher
     {
         private readonly IContainerEngine _engine;
         private readonly RegistryClient _client;

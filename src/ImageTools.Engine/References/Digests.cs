@@ -6,7 +6,7 @@ using System.Text;
 namespace ImageTools.References
 {
     /// <summary>Content digests as the OCI image spec writes them: <c>algorithm:lowercase-hex</c>.</summary>
-    public static class Digests
+    internal static class Digests
     {
         public static string Sha256(byte[] content) => Compute("sha256", content);
 

@@ -5,7 +5,7 @@ using ImageTools.Json;
 namespace ImageTools.References
 {
     /// <summary>The platform of an index entry or image config (OCI image index "platform").</summary>
-    public sealed class ImagePlatform
+    internal sealed class ImagePlatform
     {
         public ImagePlatform(string os, string architecture, string? variant = null, string? osVersion = null)
         {

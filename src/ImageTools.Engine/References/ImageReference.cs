@@ -16,7 +16,7 @@ namespace ImageTools.References
     /// must use an algorithm registries know (sha256, sha384, sha512) with lower-case hex, as
     /// go-digest requires; the bare grammar would accept any algorithm.
     /// </remarks>
-    public sealed class ImageReference : IEquatable<ImageReference>
+    internal sealed class ImageReference : IEquatable<ImageReference>
     {
         public const string DockerHub = "docker.io";
         public const int MaxNameLength = 255;

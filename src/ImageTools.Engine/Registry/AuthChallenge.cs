@@ -9,7 +9,7 @@ namespace ImageTools.Registry
     /// Registries send <c>Bearer realm="…",service="…",scope="repository:a/b:pull,push"</c>, where
     /// the scope's quoted commas must not split the parameter, or <c>Basic realm="…"</c>.
     /// </summary>
-    public sealed class AuthChallenge
+    internal sealed class AuthChallenge
     {
         public AuthChallenge(string scheme, IReadOnlyDictionary<string, string> parameters)
         {

@@ -19,7 +19,7 @@ namespace ImageTools.Registry
     /// (with a warning event), as for <c>docker pull</c>; one that hangs is stopped after
     /// <see cref="HelperTimeout"/> and reported.
     /// </summary>
-    public sealed class DockerConfigCredentialSource : IRegistryCredentialSource
+    internal sealed class DockerConfigCredentialSource : IRegistryCredentialSource
     {
         /// <summary>The key Docker Hub credentials are stored under, by docker login and every helper.</summary>
         public const string DockerHubKey = "https://index.docker.io/v1/";

@@ -7,7 +7,7 @@ using ImageTools.References;
 namespace ImageTools.Registry
 {
     /// <summary>An OCI descriptor: what a manifest points at (config, layer, or a manifest of an index).</summary>
-    public sealed class ManifestDescriptor
+    internal sealed class ManifestDescriptor
     {
         public ManifestDescriptor(string mediaType, string digest, long size, ImagePlatform? platform = null,
             IReadOnlyDictionary<string, string>? annotations = null)
@@ -42,7 +42,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>A manifest or index as the registry sent it: the exact bytes, their digest and what they say.</summary>
-    public sealed class RegistryManifest
+    internal sealed class RegistryManifest
     {
         internal RegistryManifest(string mediaType, string digest, byte[] bytes, JsonValue json,
             ManifestDescriptor? config, IReadOnlyList<ManifestDescriptor> layers, IReadOnlyList<ManifestDescriptor> manifests)
@@ -74,7 +74,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>What a HEAD on a manifest tells: type, digest and size, without the body.</summary>
-    public sealed class ManifestInfo
+    internal sealed class ManifestInfo
     {
         public ManifestInfo(string mediaType, string digest, long size)
         {
@@ -91,7 +91,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>The parts of an image config the tools read: labels (build metadata) and platform.</summary>
-    public sealed class ImageConfig
+    internal sealed class ImageConfig
     {
         internal ImageConfig(string digest, byte[] bytes, JsonValue json)
         {
@@ -195,7 +195,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>Choosing the manifest of an index for one platform, with the normalisations containerd applies.</summary>
-    public static class PlatformMatcher
+    internal static class PlatformMatcher
     {
         /// <summary>
         /// The entry of <paramref name="index"/> for os/architecture[/variant], or null. Architecture

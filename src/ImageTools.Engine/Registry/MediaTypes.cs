@@ -1,7 +1,7 @@
 namespace ImageTools.Registry
 {
     /// <summary>The manifest and config media types registries speak (OCI image spec and Docker's v2 schema 2).</summary>
-    public static class MediaTypes
+    internal static class MediaTypes
     {
         public const string OciIndex = "application/vnd.oci.image.index.v1+json";
         public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";

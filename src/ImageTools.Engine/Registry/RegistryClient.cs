@@ -15,7 +15,7 @@ using ImageTools.References;
 namespace ImageTools.Registry
 {
     /// <summary>What <see cref="RegistryClient.PingAsync"/> learnt about a registry.</summary>
-    public sealed class RegistryPing
+    internal sealed class RegistryPing
     {
         public RegistryPing(string registry, Uri baseUri, string? apiVersion, string? authScheme, bool authenticated)
         {
@@ -44,7 +44,7 @@ namespace ImageTools.Registry
     /// challenges it to, and reports what it does through <see cref="RegistryClientOptions.Progress"/>.
     /// Safe for concurrent calls. Errors are <see cref="ImageToolsException"/>s that say what to do.
     /// </summary>
-    public sealed class RegistryClient : IDisposable
+    internal sealed class RegistryClient : IDisposable
     {
         private const long MaxManifestBytes = 4 * 1024 * 1024; // the distribution spec's limit registries must accept
         private const long MaxConfigBytes = 32 * 1024 * 1024;

@@ -5,7 +5,7 @@ using System.Net.Http;
 namespace ImageTools.Registry
 {
     /// <summary>How a <see cref="RegistryClient"/> connects, authenticates, retries and caches.</summary>
-    public sealed class RegistryClientOptions
+    internal sealed class RegistryClientOptions
     {
         /// <summary>Where credentials come from; null: Docker's config.json (then anonymous).</summary>
         public IRegistryCredentialSource? Credentials { get; set; }

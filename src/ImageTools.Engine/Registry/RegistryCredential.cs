@@ -10,7 +10,7 @@ namespace ImageTools.Registry
     /// leaves this object except into an Authorization header or a token request body: ToString
     /// and <see cref="Description"/> name the user and the origin only.
     /// </summary>
-    public sealed class RegistryCredential
+    internal sealed class RegistryCredential
     {
         private RegistryCredential(string? userName, string? secret, string? identityToken, string origin)
         {
@@ -52,7 +52,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>Finds the credential for a registry; null means anonymous.</summary>
-    public interface IRegistryCredentialSource
+    internal interface IRegistryCredentialSource
     {
         /// <param name="registry">The registry as a reference names it, e.g. <c>docker.io</c> or <c>localhost:5000</c>.</param>
         /// <param name="progress">Where to say what was found or worked around (never the secret).</param>
@@ -61,7 +61,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>No credentials: anonymous pulls (and anonymous bearer tokens).</summary>
-    public sealed class AnonymousCredentialSource : IRegistryCredentialSource
+    internal sealed class AnonymousCredentialSource : IRegistryCredentialSource
     {
         public static AnonymousCredentialSource Instance { get; } = new AnonymousCredentialSource();
 
@@ -70,7 +70,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>One credential the user gave (the cmdlet's -Credential), for every registry it is asked about.</summary>
-    public sealed class ExplicitCredentialSource : IRegistryCredentialSource
+    internal sealed class ExplicitCredentialSource : IRegistryCredentialSource
     {
         private readonly RegistryCredential _credential;
 

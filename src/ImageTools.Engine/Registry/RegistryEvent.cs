@@ -2,7 +2,7 @@ using System;
 
 namespace ImageTools.Registry
 {
-    public enum RegistryEventKind
+    internal enum RegistryEventKind
     {
         /// <summary>A request got an answer (method, URL without secrets, status, time).</summary>
         Request,
@@ -22,7 +22,7 @@ namespace ImageTools.Registry
     /// What the registry client did, for -Verbose. Messages never hold a password, token or
     /// Authorization header: they are built from URLs, status codes and user names only.
     /// </summary>
-    public sealed class RegistryEvent
+    internal sealed class RegistryEvent
     {
         public RegistryEvent(RegistryEventKind kind, string registry, string message, int? attempt = null, TimeSpan? delay = null)
         {

@@ -12,7 +12,7 @@ namespace ImageTools.Registry
     /// <see cref="MaxRetryAfter"/>. Auth and client errors (401, 403, 404, other 4xx) never reach
     /// this class as retryable: trying them again cannot help.
     /// </summary>
-    public sealed class RetryPolicy
+    internal sealed class RetryPolicy
     {
         private static readonly Random Seed = new Random();
 
@@ -84,7 +84,7 @@ namespace ImageTools.Registry
     }
 
     /// <summary>Thrown by an attempt to ask for another one; <see cref="Final"/> is what the caller sees when none is left.</summary>
-    public sealed class TransientFailure : Exception
+    internal sealed class TransientFailure : Exception
     {
         public TransientFailure(string reason, Exception final, TimeSpan? retryAfter = null) : base(reason, final)
         {

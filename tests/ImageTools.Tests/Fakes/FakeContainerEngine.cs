@@ -16,7 +16,7 @@ namespace ImageTools.Tests.Fakes
     /// instantly (or when a test opens the image's gate), and fails where the test scripted it.
     /// Waits honour cancellation as the real engine does, so stops can be tested without Docker.
     /// </summary>
-    public sealed class FakeContainerEngine : IContainerEngine
+    internal sealed class FakeContainerEngine : IContainerEngine
     {
         private readonly object _gate = new object();
         private readonly Dictionary<string, string> _tags = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -17,7 +17,7 @@ namespace ImageTools.Tests.Fakes
     /// blob HEAD/GET and uploads (POST, PATCH, PUT with the digest, checked), and manifest GET/PUT by tag
     /// or digest. It stands in for the registry client's transport, so no socket is opened.
     /// </summary>
-    public sealed class InMemoryRegistry : HttpMessageHandler
+    internal sealed class InMemoryRegistry : HttpMessageHandler
     {
         public const string Address = "127.0.0.1:5999";
         private const string ManifestType = "application/vnd.docker.distribution.manifest.v2+json";

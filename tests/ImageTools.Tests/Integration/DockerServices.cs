@@ -11,7 +11,7 @@ namespace ImageTools.Tests.Integration
     /// that tests/services/start.sh writes (and .ci/run sources): IMAGETOOLS_TEST_DOCKER_HOST and
     /// IMAGETOOLS_TEST_REGISTRY (host:port on loopback).
     /// </summary>
-    public static class DockerServices
+    internal static class DockerServices
     {
         public static string? DockerHost { get; } = Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_DOCKER_HOST");
         public static string? RegistryAddress { get; } = Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_REGISTRY");

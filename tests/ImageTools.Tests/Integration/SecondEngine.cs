@@ -60,7 +60,7 @@ namespace ImageTools.Tests.Integration
         public string DockerHost { get; } = "";
 
         /// <summary>The engine under test, pointed at the second daemon.</summary>
-        public DockerCliEngine Engine()
+        internal DockerCliEngine Engine()
         {
             DockerServices.Require();
             return new DockerCliEngine(environment: Environment);

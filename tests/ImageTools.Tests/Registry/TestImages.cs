@@ -14,7 +14,7 @@ namespace ImageTools.Tests.Registry
     public sealed record PushedImage(string ManifestDigest, string ConfigDigest, byte[] ManifestBytes, long ManifestSize);
 
     /// <summary>Pushes tiny images through the client under test (blob upload + manifest PUT), no Docker daemon needed.</summary>
-    public static class TestImages
+    internal static class TestImages
     {
         /// <summary>An empty tar (two zero blocks), gzipped: the smallest valid layer.</summary>
         public static byte[] EmptyLayer(out string diffId)

@@ -17,7 +17,7 @@ namespace ImageTools.Docker.Cli
     /// else <c>docker build</c>. DOCKER_HOST, DOCKER_CONTEXT, DOCKER_BUILDKIT and DOCKER_CONFIG
     /// pass through from the environment, so remote engines and contexts work as in a shell.
     /// </summary>
-    public sealed class DockerCliEngine : IContainerEngine
+    internal sealed class DockerCliEngine : IContainerEngine
     {
         private readonly string _docker;
         private readonly IReadOnlyDictionary<string, string?> _environment;

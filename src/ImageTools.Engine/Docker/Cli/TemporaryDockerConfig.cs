@@ -13,7 +13,7 @@ namespace ImageTools.Docker.Cli
     /// -Credential: the user's own ~/.docker/config.json is never touched, and the secret reaches
     /// docker on standard input only (--password-stdin), never on a command line or in a message.
     /// </summary>
-    public sealed class TemporaryDockerConfig : IDisposable
+    internal sealed class TemporaryDockerConfig : IDisposable
     {
         private TemporaryDockerConfig(string directory) => Directory = directory;
 

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace ImageTools.Formats.Changelogs
 {
     /// <summary>Writes entries exactly as docker-pkg does (its create_update through python-debian's new_block).</summary>
-    public static class ChangelogFormat
+    internal static class ChangelogFormat
     {
         /// <summary>docker-pkg indents every line of the reason by three spaces (image.py create_update).</summary>
         public const string ChangeIndent = "   ";

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace ImageTools.Formats.Changelogs
 {
     /// <summary>One entry of a Debian changelog.</summary>
-    public sealed class ChangelogEntry
+    internal sealed class ChangelogEntry
     {
         internal ChangelogEntry(string package, string version, IReadOnlyList<string> distributions, string urgency,
             IReadOnlyDictionary<string, string> fields, IReadOnlyList<string> changes, string authorName, string authorEmail,
@@ -84,7 +84,7 @@ namespace ImageTools.Formats.Changelogs
     /// (python-debian keeps them), and entries without change lines. One leniency beyond both tools: a parenthesised comment after the
     /// zone (<c>+0100 (CET)</c>), which RFC 5322 allows and older changelogs carry.
     /// </remarks>
-    public sealed class DebianChangelog
+    internal sealed class DebianChangelog
     {
         private const string NameChars = "[-+0-9A-Za-z.]";
         private static readonly Regex HeaderPattern = new Regex(

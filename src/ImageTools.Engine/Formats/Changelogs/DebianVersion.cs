@@ -7,7 +7,7 @@ namespace ImageTools.Formats.Changelogs
     /// A Debian version <c>[epoch:]upstream[-revision]</c> with dpkg's validation (version_check,
     /// its errors only) and ordering (verrevcmp). Equality is dpkg's: <c>1.0</c> equals <c>0:1.0</c> and <c>1.0-0</c>.
     /// </summary>
-    public sealed class DebianVersion : IComparable<DebianVersion>, IEquatable<DebianVersion>
+    internal sealed class DebianVersion : IComparable<DebianVersion>, IEquatable<DebianVersion>
     {
         private DebianVersion(int epoch, string upstream, string? revision, string text)
         {

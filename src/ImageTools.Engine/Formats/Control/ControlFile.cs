@@ -7,7 +7,7 @@ using ImageTools.Formats.Changelogs;
 namespace ImageTools.Formats.Control
 {
     /// <summary>A dependency named in a control file's Depends or Build-Depends.</summary>
-    public sealed class ControlDependency
+    internal sealed class ControlDependency
     {
         public ControlDependency(string name, string field, int line, string? versionConstraint)
             : this(name, field, line, versionConstraint, new[] { name })
@@ -49,7 +49,7 @@ namespace ImageTools.Formats.Control
     /// commas and treats each piece as an image name, cannot use alternatives at all. Empty
     /// relations (a trailing comma, an empty field) are skipped, as docker-pkg's split leaves them.
     /// </remarks>
-    public sealed class ControlFile
+    internal sealed class ControlFile
     {
         private static readonly string[] DependencyFields = { "Build-Depends", "Depends" };
         // Policy 5.1: any printable ASCII but ':' and space, not starting with '#' or '-'. Blanks

@@ -6,7 +6,7 @@ using System.Linq;
 namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>One FROM and what follows it.</summary>
-    public sealed class DockerfileStage
+    internal sealed class DockerfileStage
     {
         internal DockerfileStage(int index, string? alias, string baseText, string? platform, int line, int? baseStageIndex)
         {
@@ -40,7 +40,7 @@ namespace ImageTools.Formats.Dockerfiles
     }
 
     /// <summary>An external image the build reads: a FROM base, a COPY --from source or a RUN --mount source.</summary>
-    public sealed class ImageUse
+    internal sealed class ImageUse
     {
         public const string From = "FROM";
         public const string CopyFrom = "COPY --from";
@@ -65,7 +65,7 @@ namespace ImageTools.Formats.Dockerfiles
     }
 
     /// <summary>What the graph needs to know about a Dockerfile.</summary>
-    public sealed class DockerfileInfo
+    internal sealed class DockerfileInfo
     {
         internal DockerfileInfo(IReadOnlyList<DockerfileStage> stages, IReadOnlyList<ImageUse> imageUses, IReadOnlyDictionary<string, string?> globalArgs)
         {

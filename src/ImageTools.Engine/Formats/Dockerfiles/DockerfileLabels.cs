@@ -6,7 +6,7 @@ using System.Text;
 namespace ImageTools.Formats.Dockerfiles
 {
     /// <summary>A Dockerfile with labels written into it, and the labels a Dockerfile line cannot carry.</summary>
-    public sealed class LabeledDockerfile
+    internal sealed class LabeledDockerfile
     {
         public LabeledDockerfile(string text, IReadOnlyDictionary<string, string> unplaced)
         {
@@ -25,7 +25,7 @@ namespace ImageTools.Formats.Dockerfiles
     /// container and a commit each); one instruction is one step, and as the last step of the stage
     /// it leaves the cache of every step before it intact even though <c>created</c> changes each build.
     /// </summary>
-    public static class DockerfileLabels
+    internal static class DockerfileLabels
     {
         /// <param name="text">The rendered Dockerfile.</param>
         /// <param name="target">The stage that is built (<c>--target</c>); null for the last one.</param>

@@ -13,7 +13,7 @@ namespace ImageTools.Formats.Dockerfiles
     /// time. The semantics follow BuildKit's Dockerfile frontend; where this reader differs the
     /// comment says so.
     /// </summary>
-    public static class DockerfileParser
+    internal static class DockerfileParser
     {
         public const string SyntaxErrorId = "DockerfileSyntaxError";
 

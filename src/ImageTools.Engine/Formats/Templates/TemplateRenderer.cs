@@ -13,7 +13,7 @@ namespace ImageTools.Formats.Templates
     /// <c>{% set %}</c>, <c>{# #}</c> and whitespace control. Anything else is an error naming
     /// file and line rather than a silently different Dockerfile.
     /// </summary>
-    public sealed class TemplateRenderer
+    internal sealed class TemplateRenderer
     {
         private readonly IReadOnlyDictionary<string, object?> _variables;
         private readonly Func<string, string?> _resolveImageTag;
