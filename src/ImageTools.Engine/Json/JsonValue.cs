@@ -115,13 +115,21 @@ namespace ImageTools.Json
         public string ToJson()
         {
             var builder = new StringBuilder();
-            Write(builder);
+            Write(builder, indented: false, depth: 0);
             return builder.ToString();
+        }
+
+        /// <summary>JSON text for people to read: one member or item a line, two spaces a level, a final newline.</summary>
+        public string ToIndentedJson()
+        {
+            var builder = new StringBuilder();
+            Write(builder, indented: true, depth: 0);
+            return builder.Append('\n').ToString();
         }
 
         public override string ToString() => ToJson();
 
-        private void Write(StringBuilder into)
+        private void Write(StringBuilder into, bool indented, int depth)
         {
             switch (Kind)
             {
@@ -131,26 +139,30 @@ namespace ImageTools.Json
                 case JsonKind.Number: into.Append(_text); break;
                 case JsonKind.String: WriteString(into, _text!); break;
                 case JsonKind.Array:
-                    into.Append('[');
-                    for (var i = 0; i < _items.Count; i++)
-                    {
-                        if (i > 0) into.Append(',');
-                        _items[i].Write(into);
-                    }
-                    into.Append(']');
+                    WriteContainer(into, '[', ']', _items.Count, indented, depth, i => _items[i].Write(into, indented, depth + 1));
                     break;
                 case JsonKind.Object:
-                    into.Append('{');
-                    for (var i = 0; i < _members.Count; i++)
+                    WriteContainer(into, '{', '}', _members.Count, indented, depth, i =>
                     {
-                        if (i > 0) into.Append(',');
                         WriteString(into, _members[i].Key);
-                        into.Append(':');
-                        _members[i].Value.Write(into);
-                    }
-                    into.Append('}');
+                        into.Append(indented ? ": " : ":");
+                        _members[i].Value.Write(into, indented, depth + 1);
+                    });
                     break;
             }
+        }
+
+        private static void WriteContainer(StringBuilder into, char open, char close, int count, bool indented, int depth, Action<int> writeItem)
+        {
+            into.Append(open);
+            for (var i = 0; i < count; i++)
+            {
+                if (i > 0) into.Append(',');
+                if (indented) into.Append('\n').Append(' ', 2 * (depth + 1));
+                writeItem(i);
+            }
+            if (indented && count > 0) into.Append('\n').Append(' ', 2 * depth);
+            into.Append(close);
         }
 
         private static void WriteString(StringBuilder into, string value)

@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 using System.Linq;
-using System.Text;
+using ImageTools.Json;
 
 namespace ImageTools.Publishing
 {
@@ -61,32 +61,10 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>The entry as a JSON object (the index is read by ConvertFrom-Json).</summary>
-        internal string ToJson() =>
-            "{" + string.Join(",", new[]
-            {
-                Pair("name", Name), Pair("tag", Tag), Pair("reference", Reference), Pair("digest", Digest),
-                Pair("created", Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
-                "\"size\":" + Size.ToString(CultureInfo.InvariantCulture), Pair("file", File),
-            }) + "}";
-
-        private static string Pair(string key, string value) => "\"" + key + "\":" + JsonString(value);
-
-        private static string JsonString(string value)
-        {
-            var text = new StringBuilder("\"");
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"': text.Append("\\\""); break;
-                    case '\\': text.Append("\\\\"); break;
-                    default:
-                        if (c < 0x20) text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else text.Append(c);
-                        break;
-                }
-            }
-            return text.Append('"').ToString();
-        }
+        internal JsonValue ToJson() => JsonValue.Object(
+            ("name", JsonValue.String(Name)), ("tag", JsonValue.String(Tag)), ("reference", JsonValue.String(Reference)),
+            ("digest", JsonValue.String(Digest)),
+            ("created", JsonValue.String(Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))),
+            ("size", JsonValue.Number(Size)), ("file", JsonValue.String(File)));
     }
 }

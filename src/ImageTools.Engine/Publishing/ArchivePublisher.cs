@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.Engines;
+using ImageTools.Json;
 
 namespace ImageTools.Publishing
 {
@@ -153,7 +154,7 @@ namespace ImageTools.Publishing
             try
             {
                 var entries = List(_directory);
-                AtomicFile.WriteAllText(path, "[\n" + string.Join(",\n", entries.Select(e => "  " + e.ToJson())) + (entries.Count > 0 ? "\n" : "") + "]\n");
+                AtomicFile.WriteAllText(path, JsonValue.Array(entries.Select(e => e.ToJson())).ToIndentedJson());
                 return null;
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

@@ -96,6 +96,19 @@ namespace ImageTools.Tests.Json
         }
 
         [Fact]
+        public void Writes_indented_JSON_that_reads_back_the_same()
+        {
+            var value = JsonValue.Array(
+                JsonValue.Object(("name", JsonValue.String("a")), ("size", JsonValue.Number(3)), ("tags", JsonValue.Array())),
+                JsonValue.Object());
+
+            var json = value.ToIndentedJson();
+
+            Assert.Equal("[\n  {\n    \"name\": \"a\",\n    \"size\": 3,\n    \"tags\": []\n  },\n  {}\n]\n", json);
+            Assert.Equal(value.ToJson(), JsonValue.Parse(json).ToJson());
+        }
+
+        [Fact]
         public void Objects_refuse_repeated_names_when_built()
         {
             Assert.Throws<System.ArgumentException>(() => JsonValue.Object(("a", JsonValue.Null), ("a", JsonValue.True)));
