@@ -102,7 +102,7 @@ namespace ImageTools.Benchmarks
             }
         }
 
-        private static string Retagged(ImageNode node, string tag) => node.ReferenceWithTag(tag);
+        private static string Retagged(ImageNode node, string tag) => node.ReferenceWithTag(tag).ToString();
 
         private static TimeSpan Time(Action action)
         {

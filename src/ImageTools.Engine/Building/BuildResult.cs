@@ -32,7 +32,7 @@ namespace ImageTools.Building
         public string Name => Node.Name;
         /// <summary>The tag built: the image's version tag, with the nightly suffix for -Nightly builds.</summary>
         public string Tag { get; }
-        public string Reference => Node.ReferenceWithTag(Tag);
+        public string Reference => Node.ReferenceWithTag(Tag).ToString();
         public BuildStatus Status { get; internal set; }
         /// <summary>The new image's id (<c>sha256:…</c>), once built.</summary>
         public string? ImageId { get; internal set; }

@@ -160,7 +160,7 @@ namespace ImageTools.Building
         /// </summary>
         private string[] TagsFor(ImageNode node, ImageGraph graph)
         {
-            var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix);
+            var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix).ToString();
             var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
             return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
         }
@@ -195,7 +195,7 @@ namespace ImageTools.Building
             var seen = _options.PublishedParents.FirstOrDefault(p => p.Name == parent.Name);
             if (seen == null && _options.ParentSource != null)
             {
-                var found = await _options.ParentSource.FindAsync(parent.Reference, platform, cancellationToken).ConfigureAwait(false);
+                var found = await _options.ParentSource.FindAsync(parent.ImageReference, platform, cancellationToken).ConfigureAwait(false);
                 if (found == null)
                     throw new ImageToolsException("ParentNotPublished", FaultKind.ObjectNotFound,
                         $"{child.Name} builds on {parent.Name}, which this run does not build and {_options.ParentSource.Description} does not hold ({parent.Reference}); " +
@@ -205,7 +205,7 @@ namespace ImageTools.Building
             if (seen?.ManifestDigest != null)
             {
                 // The same place the check looked the parent up; the tag is dropped so nothing can swap the image.
-                var byDigest = ImageReference.Parse(parent.Reference).Name + "@" + seen.ManifestDigest;
+                var byDigest = parent.ImageReference.ByDigest(seen.ManifestDigest).ToString();
                 _progress?.Report(new BuildEvent(child.Name, $"Pulling parent {byDigest}" + (platform == null ? "" : $" for {platform}")));
                 await _engine.PullAsync(byDigest, platform, cancellationToken).ConfigureAwait(false);
                 var pulled = await _engine.InspectAsync(byDigest, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ImageTools.References;
 
 namespace ImageTools.Definitions
 {
@@ -64,19 +65,13 @@ namespace ImageTools.Definitions
 
         public ImageDefinition? Find(string name) => _byName.TryGetValue(name, out var image) ? image : null;
 
-        /// <summary>The repository an image is published under: [registry/][namespace/]name.</summary>
-        public string RepositoryOf(string name) => RepositoryOf(Config, name);
+        /// <summary>The repository an image is published under: [registry/][namespace/]name, without a tag.</summary>
+        public ImageReference RepositoryOf(string name) => RepositoryOf(Config, name);
 
         /// <summary>The full reference of an image under <paramref name="tag"/> (its own tag when null).</summary>
-        public string ReferenceOf(ImageDefinition image, string? tag = null) => $"{RepositoryOf(image.Name)}:{tag ?? image.Tag}";
+        public ImageReference ReferenceOf(ImageDefinition image, string? tag = null) => RepositoryOf(image.Name).WithTag(tag ?? image.Tag);
 
-        internal static string RepositoryOf(TreeConfig config, string name)
-        {
-            var parts = new List<string>(3);
-            if (config.Registry != null) parts.Add(config.Registry);
-            if (config.Namespace != null) parts.Add(config.Namespace);
-            parts.Add(name);
-            return string.Join("/", parts);
-        }
+        internal static ImageReference RepositoryOf(TreeConfig config, string name) =>
+            ImageReference.FromParts(config.Registry, config.Namespace == null ? name : config.Namespace + "/" + name, tag: null);
     }
 }

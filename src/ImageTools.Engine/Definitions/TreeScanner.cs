@@ -55,7 +55,7 @@ namespace ImageTools.Definitions
 
             var byName = images.ToDictionary(i => i.Name, StringComparer.Ordinal);
             string? ResolveImageTag(string name) =>
-                byName.TryGetValue(name, out var image) ? $"{ImageTree.RepositoryOf(config, name)}:{image.Tag}" : null;
+                byName.TryGetValue(name, out var image) ? ImageTree.RepositoryOf(config, name).WithTag(image.Tag).ToString() : null;
             var renderer = new TemplateRenderer(config.Variables, ResolveImageTag);
 
             Parallel.ForEach(images, options, image =>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ImageTools.Definitions;
+using ImageTools.References;
 
 namespace ImageTools.Graph
 {
@@ -81,7 +82,7 @@ namespace ImageTools.Graph
             {
                 var node = nodes[image.Name];
                 var ownEdgesStart = edges.Count;
-                var bases = new List<string>();
+                var bases = new List<ImageReference>();
                 foreach (var use in image.ImageUses)
                 {
                     var kind = use.Instruction == "FROM" ? DependencyKind.From
@@ -89,9 +90,9 @@ namespace ImageTools.Graph
                         : DependencyKind.RunMount;
                     try
                     {
-                        var bound = binder.Bind(use.Reference, image, image.DockerfilePath, use.Line, warnings);
+                        var bound = binder.Bind(use.Reference, image, image.DockerfilePath, use.Line, warnings, out var parsed);
                         if (bound != null) edges.Add(new DependencyEdge(image.Name, bound.Name, kind, image.DockerfilePath, use.Line, use.Reference));
-                        else if (!bases.Contains(use.Reference)) bases.Add(use.Reference);
+                        else if (!bases.Any(b => b.ToString() == use.Reference)) bases.Add(parsed);
                     }
                     catch (ImageToolsException e) { errors.Add(e); }
                 }
@@ -107,7 +108,7 @@ namespace ImageTools.Graph
                     var kind = declared.FilePath.EndsWith(ImageSpec.FileName, StringComparison.Ordinal) ? DependencyKind.ImageYaml : DependencyKind.Control;
                     edges.Add(new DependencyEdge(image.Name, declared.Name, kind, declared.FilePath, declared.Line, null));
                 }
-                node.BaseImages = bases.ToArray();
+                node.BaseReferences = bases.ToArray();
                 var finalBase = image.FinalBase;
                 node.FinalBase = finalBase == null ? null
                     : OwnEdge(edges, ownEdgesStart, finalBase.Line, finalBase.Reference)?.Dependency ?? finalBase.Reference;

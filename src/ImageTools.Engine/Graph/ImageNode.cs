@@ -1,4 +1,6 @@
+using System.Linq;
 using ImageTools.Definitions;
+using ImageTools.References;
 
 namespace ImageTools.Graph
 {
@@ -35,10 +37,11 @@ namespace ImageTools.Graph
     /// </summary>
     public sealed class ImageNode
     {
-        internal ImageNode(ImageDefinition definition, string reference)
+        internal ImageNode(ImageDefinition definition, ImageReference reference)
         {
             Definition = definition;
-            Reference = reference;
+            ImageReference = reference;
+            Reference = reference.ToString();
         }
 
         public string Name => Definition.Name;
@@ -46,11 +49,13 @@ namespace ImageTools.Graph
         public string? Version => Definition.Version;
         /// <summary>The tag a build gets: the version, or <c>latest</c>.</summary>
         public string Tag => Definition.Tag;
-        /// <summary>Full reference: [registry/][namespace/]name:tag.</summary>
+        /// <summary>Full reference: [registry/][namespace/]name:tag, as text (users filter and export it).</summary>
         public string Reference { get; }
+        /// <summary>The same reference as the value the engine carries.</summary>
+        internal ImageReference ImageReference { get; }
 
         /// <summary>The reference with another tag (a nightly build's <c>1.0-20261122</c>).</summary>
-        internal string ReferenceWithTag(string tag) => Reference.Substring(0, Reference.LastIndexOf(':') + 1) + tag;
+        internal ImageReference ReferenceWithTag(string tag) => ImageReference.WithTag(tag);
         public string Directory => Definition.Directory;
         public string Dockerfile => Definition.DockerfilePath;
         /// <summary>Build level: 0 for images with no parent in the tree, else one more than the deepest parent.</summary>
@@ -60,7 +65,18 @@ namespace ImageTools.Graph
         /// <summary>Images of the tree that need this one (direct).</summary>
         public string[] Dependents { get; internal set; } = new string[0];
         /// <summary>External images the build uses (FROM, COPY --from, RUN --mount), as written after ARG expansion.</summary>
-        public string[] BaseImages { get; internal set; } = new string[0];
+        public string[] BaseImages { get; private set; } = new string[0];
+        /// <summary>The same external images, parsed once when the graph was built.</summary>
+        internal ImageReference[] BaseReferences
+        {
+            get => _baseReferences;
+            set
+            {
+                _baseReferences = value;
+                BaseImages = value.Select(b => b.ToString()).ToArray();
+            }
+        }
+        private ImageReference[] _baseReferences = new ImageReference[0];
         /// <summary>The final stage's base: a tree image name or an external reference; null for scratch.</summary>
         public string? FinalBase { get; internal set; }
         internal ImageDefinition Definition { get; }

@@ -27,21 +27,25 @@ namespace ImageTools.Graph
             }
         }
 
-        /// <summary>The tree image <paramref name="text"/> refers to, or null for an external image.</summary>
-        public ImageDefinition? Bind(string text, ImageDefinition user, string filePath, int line, List<TreeWarning> warnings)
+        /// <summary>
+        /// The tree image <paramref name="text"/> refers to, or null for an external image; either way
+        /// <paramref name="reference"/> is the text parsed, once, for everything downstream.
+        /// </summary>
+        public ImageDefinition? Bind(string text, ImageDefinition user, string filePath, int line, List<TreeWarning> warnings, out ImageReference reference)
         {
-            if (!ImageReference.TryParse(text, out var reference, out var error))
+            if (!ImageReference.TryParse(text, out var parsed, out var error))
                 throw new ImageToolsException("InvalidImageReference", FaultKind.InvalidData,
                     $"'{text}' is not a valid image reference: {error}. Fix the reference (after ARG expansion it must be like name:tag).",
                     filePath, line, user.Name);
-            if (reference!.Registry != null && (_registryHost == null || reference.RegistryHost != _registryHost)) return null;
+            reference = parsed!;
+            if (reference.Registry != null && (_registryHost == null || reference.RegistryHost != _registryHost)) return null;
             if (!_byRepository.TryGetValue(reference.Repository, out var image)) return null;
 
             if (reference.Digest != null || (reference.Tag != null && reference.Tag != "latest" && reference.Tag != image.Tag))
             {
                 warnings.Add(new TreeWarning(
                     $"'{text}' pins another version of the tree's image '{image.Name}' (the tree has {image.Tag}); " +
-                    $"it is treated as an external image, not built from the tree. Use {_tree.RepositoryOf(image.Name)}:{image.Tag} to build on the tree's image.",
+                    $"it is treated as an external image, not built from the tree. Use {_tree.ReferenceOf(image)} to build on the tree's image.",
                     filePath, line, user.Name));
                 return null;
             }

@@ -37,7 +37,7 @@ namespace ImageTools.Planning
         /// Null when the reference does not exist there. A multi-platform index resolves to
         /// <paramref name="platform"/> (null: the platform local builds produce).
         /// </summary>
-        Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken);
+        Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken);
     }
 
     /// <summary>
@@ -55,9 +55,9 @@ namespace ImageTools.Planning
         public string Description => "the local engine";
 
         /// <summary>A local tag holds one image, so there is no platform to choose.</summary>
-        public async Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
+        public async Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
-            var inspection = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+            var inspection = await _engine.InspectAsync(reference.ToString(), cancellationToken).ConfigureAwait(false);
             return inspection == null ? null : new PublishedImage(inspection.Id, inspection.Labels);
         }
     }

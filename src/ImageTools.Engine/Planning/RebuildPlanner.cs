@@ -61,7 +61,7 @@ namespace ImageTools.Planning
                 await throttle.WaitAsync(stop.Token).ConfigureAwait(false);
                 try
                 {
-                    published[node.Name] = await _source.FindAsync(node.Reference, node.Definition.Platform, stop.Token).ConfigureAwait(false);
+                    published[node.Name] = await _source.FindAsync(node.ImageReference, node.Definition.Platform, stop.Token).ConfigureAwait(false);
                     digests[node.Name] = _digester.Compute(node.Definition, _options.BuildArgs, stop.Token);
                 }
                 catch (Exception e) when (!(e is OperationCanceledException))
@@ -155,7 +155,7 @@ namespace ImageTools.Planning
         /// </summary>
         private async Task<IReadOnlyDictionary<string, string?>> CurrentExternalDigestsAsync(IReadOnlyList<ImageNode> considered, CancellationToken cancellationToken)
         {
-            var lookups = considered.SelectMany(n => n.BaseImages.Select(b => (Key: ExternalKey(b, n), Reference: b, n.Definition.Platform)))
+            var lookups = considered.SelectMany(n => n.BaseReferences.Select(b => (Key: ExternalKey(b.ToString(), n), Reference: b, n.Definition.Platform)))
                 .GroupBy(l => l.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
             var found = await Task.WhenAll(lookups.Select(async lookup =>
             {

@@ -24,9 +24,9 @@ namespace ImageTools.Planning
 
         public string Description => "the registry";
 
-        public async Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
+        public async Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
-            var image = ImageReference.Parse(reference).Normalize();
+            var image = reference.Normalize();
             var client = _clients.GetOrAdd(image.RegistryHost, host => new RegistryClient(host, _options));
             var manifest = await client.GetManifestAsync(image.Repository, image.Digest ?? image.Tag ?? "latest", cancellationToken).ConfigureAwait(false);
             if (manifest == null) return null;

@@ -1,4 +1,5 @@
 using ImageTools.Graph;
+using ImageTools.References;
 
 namespace ImageTools.Publishing
 {
@@ -20,7 +21,9 @@ namespace ImageTools.Publishing
         public string ImageId { get; }
         public string Tag { get; }
         /// <summary>The node's reference with <see cref="Tag"/> for its tag.</summary>
-        public string Reference => Node.ReferenceWithTag(Tag);
+        public ImageReference ImageReference => Node.ReferenceWithTag(Tag);
+        /// <summary><see cref="ImageReference"/> as text, for the engine's calls and for messages.</summary>
+        public string Reference => ImageReference.ToString();
 
         public override string ToString() => $"{Reference} ({ImageId})";
     }

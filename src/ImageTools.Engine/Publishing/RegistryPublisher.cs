@@ -138,7 +138,7 @@ namespace ImageTools.Publishing
         private async Task<Staged?> StageAsync(ImageToPublish image, PublishResult result, CancellationToken cancellationToken)
         {
             var (node, imageId, tag) = (image.Node, image.ImageId, image.Tag);
-            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
+            var repository = image.ImageReference.Normalize().Repository;
             result.Digest = imageId;
             try
             {
@@ -183,7 +183,7 @@ namespace ImageTools.Publishing
         /// <summary>Phase two: the version tag (one PUT: the manifest, or the index with our entry swapped), then latest and extra tags.</summary>
         private async Task MoveTagsAsync(ImageToPublish image, Staged staged, PublishResult result, CancellationToken cancellationToken)
         {
-            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
+            var repository = image.ImageReference.Normalize().Repository;
             if (!staged.AlreadyAtVersion)
             {
                 if (staged.AtVersion != null && staged.AtVersion.IsIndex)
@@ -237,7 +237,7 @@ namespace ImageTools.Publishing
         /// <summary>Latest and the extra tags, by manifest PUT of the version tag's exact bytes; tags already there are left alone.</summary>
         private async Task MoveFloatingTagsAsync(ImageToPublish image, RegistryManifest manifest, PublishResult result, CancellationToken cancellationToken)
         {
-            var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
+            var repository = image.ImageReference.Normalize().Repository;
             var tags = new List<string>(result.Tags);
             foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag).Distinct(StringComparer.Ordinal))
             {

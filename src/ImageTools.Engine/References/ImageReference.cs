@@ -89,6 +89,20 @@ namespace ImageTools.References
             return true;
         }
 
+        /// <summary>
+        /// A reference from its parts: a registry host (or none), a repository path, a tag (or none).
+        /// How the tree names its own images, without joining and cutting text.
+        /// </summary>
+        public static ImageReference FromParts(string? registry, string repository, string? tag)
+        {
+            var error = registry != null && !IsValidRegistry(registry) ? $"the registry '{registry}' is not a host name or address with an optional :port"
+                : CheckPath(repository ?? "") ?? (tag == null ? null : CheckTag(tag));
+            if (error != null)
+                throw new ImageToolsException("InvalidImageReference", FaultKind.InvalidData,
+                    $"'{(registry == null ? "" : registry + "/")}{repository}{(tag == null ? "" : ":" + tag)}' is not a valid image reference: {error}.");
+            return new ImageReference(registry, repository!, tag, null);
+        }
+
         /// <summary>Whether <paramref name="tag"/> is a valid tag on its own (the grammar of a reference's tag).</summary>
         public static bool IsValidTag(string? tag) => CheckTag(tag) == null;
 
@@ -137,6 +151,9 @@ namespace ImageTools.References
                 throw new ImageToolsException("InvalidTag", FaultKind.InvalidData, $"'{tag}' is not a valid tag: {error}.");
             return new ImageReference(Registry, Repository, tag, Digest);
         }
+
+        /// <summary>The same name pinned to <paramref name="digest"/> alone (<c>name@digest</c>, no tag): what cannot be moved under us.</summary>
+        public ImageReference ByDigest(string digest) => new ImageReference(Registry, Repository, null, null).WithDigest(digest);
 
         /// <summary>The same name and tag with <paramref name="digest"/>.</summary>
         public ImageReference WithDigest(string digest)

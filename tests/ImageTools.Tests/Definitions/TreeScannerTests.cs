@@ -55,7 +55,7 @@ namespace ImageTools.Tests.Definitions
 
             Assert.StartsWith("FROM registry.example.org/ops/base:1.2.0\n", scanned.Find("app")!.DockerfileText);
             Assert.Equal("busybox:1.36", scanned.Find("base")!.Dockerfile.ImageUses.Single().Reference);
-            Assert.Equal("registry.example.org/ops/app:latest", scanned.ReferenceOf(scanned.Find("app")!));
+            Assert.Equal("registry.example.org/ops/app:latest", scanned.ReferenceOf(scanned.Find("app")!).ToString());
         }
 
         [Fact]

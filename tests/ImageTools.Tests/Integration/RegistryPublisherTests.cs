@@ -210,8 +210,8 @@ namespace ImageTools.Tests.Integration
 
             // Test-ImageNeedsRebuild finds it there too: the image's platform, not the host's entry.
             using var source = new ImageTools.Planning.RegistryImageSource(new RegistryClientOptions());
-            Assert.Equal(image.ImageId, source.FindAsync(image.Reference, image.Node.Definition.Platform, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
-            Assert.NotEqual(image.ImageId, source.FindAsync(image.Reference, null, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
+            Assert.Equal(image.ImageId, source.FindAsync(image.ImageReference, image.Node.Definition.Platform, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
+            Assert.NotEqual(image.ImageId, source.FindAsync(image.ImageReference, null, CancellationToken.None).GetAwaiter().GetResult()!.Digest);
         }
 
         [Trait(TestCategory.Name, TestCategory.Integration)]

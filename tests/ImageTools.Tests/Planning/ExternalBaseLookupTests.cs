@@ -18,10 +18,10 @@ namespace ImageTools.Tests.Planning
         {
             public ConcurrentDictionary<string, int> Calls { get; } = new ConcurrentDictionary<string, int>();
             public string Description => "the counting catalogue";
-            public Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
+            public Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken)
             {
-                Calls.AddOrUpdate(reference, 1, (_, n) => n + 1);
-                return Task.FromResult<PublishedImage?>(new PublishedImage("sha256:" + reference.GetHashCode(), new Dictionary<string, string>()));
+                Calls.AddOrUpdate(reference.ToString(), 1, (_, n) => n + 1);
+                return Task.FromResult<PublishedImage?>(new PublishedImage("sha256:" + reference.ToString().GetHashCode(), new Dictionary<string, string>()));
             }
         }
 

@@ -19,8 +19,8 @@ namespace ImageTools.Tests.Planning
             /// <summary>By reference, or by "reference platform" for what is published for a platform other than the host's.</summary>
             public Dictionary<string, PublishedImage> Images { get; } = new Dictionary<string, PublishedImage>();
             public string Description => "the catalogue";
-            public Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken) =>
-                Task.FromResult(Images.TryGetValue(platform == null ? reference : $"{reference} {platform}", out var image) ? image : null);
+            public Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken) =>
+                Task.FromResult(Images.TryGetValue(platform == null ? reference.ToString() : $"{reference} {platform}", out var image) ? image : null);
         }
 
         /// <summary>busybox → base → (mid → top), base → other</summary>
@@ -87,7 +87,7 @@ namespace ImageTools.Tests.Planning
         {
             private int _calls;
             public string Description => "the registry";
-            public async Task<PublishedImage?> FindAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
+            public async Task<PublishedImage?> FindAsync(ImageReference reference, ImagePlatform? platform, CancellationToken cancellationToken)
             {
                 if (Interlocked.Increment(ref _calls) == 1)
                     throw new ImageToolsException("RegistryUnreachable", FaultKind.ResourceUnavailable, "Cannot reach the registry.");

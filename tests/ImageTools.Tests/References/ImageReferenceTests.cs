@@ -307,5 +307,41 @@ namespace ImageTools.Tests.References
         [InlineData("https://registry.example.org", false)]
         public void IsValidRegistry_is_a_host_a_reference_reads_as_its_registry(string host, bool valid) =>
             Assert.Equal(valid, ImageReference.IsValidRegistry(host));
+
+        [Theory]
+        [InlineData(null, "app", null, "app")]
+        [InlineData("127.0.0.1:5000", "ops/app", "1.0", "127.0.0.1:5000/ops/app:1.0")]
+        [InlineData("[::1]:5000", "app", "latest", "[::1]:5000/app:latest")]
+        public void FromParts_makes_the_reference_Parse_reads_back(string? registry, string repository, string? tag, string text)
+        {
+            var made = ImageReference.FromParts(registry, repository, tag);
+
+            Assert.Equal(text, made.ToString());
+            Assert.Equal(ImageReference.Parse(text), made);
+            Assert.Equal(registry, made.Registry);
+        }
+
+        [Theory]
+        [InlineData("registry", "app", "1.0", "registry 'registry'")]
+        [InlineData(null, "Ops/app", null, "must be lower case")]
+        [InlineData(null, "app", "-1", "must not start with")]
+        public void FromParts_refuses_parts_the_grammar_refuses(string? registry, string repository, string? tag, string expected)
+        {
+            var error = Assert.Throws<ImageToolsException>(() => ImageReference.FromParts(registry, repository, tag));
+
+            Assert.Equal("InvalidImageReference", error.ErrorId);
+            Assert.Contains(expected, error.Message);
+        }
+
+        [Fact]
+        public void ByDigest_drops_the_tag_so_nothing_can_move_the_reference()
+        {
+            const string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+            var pinned = ImageReference.Parse("127.0.0.1:5000/ops/runtime:1.0").ByDigest(digest);
+
+            Assert.Equal("127.0.0.1:5000/ops/runtime@" + digest, pinned.ToString());
+            Assert.Throws<ImageToolsException>(() => ImageReference.Parse("runtime").ByDigest("sha256:12"));
+        }
     }
 }
