@@ -21,6 +21,10 @@ namespace ImageTools.Commands
     /// <para>Rebuilds only what is stale, four images at a time, and emits one result per image.</para>
     /// </example>
     /// <example>
+    /// <code>Invoke-ImageBuild -Path ./images -Plan ./plan -Leg w1_l0 | Publish-Image -Plan ./plan -Stage</code>
+    /// <para>On one agent of a fanned-out pipeline: builds the leg's images on parents that earlier legs staged, then stages them in turn (docs/ci.md).</para>
+    /// </example>
+    /// <example>
     /// <code>Invoke-ImageBuild -Path ./images -Name base -WhatIf</code>
     /// <para>Shows what would be built, with build levels, and builds nothing.</para>
     /// </example>
@@ -32,9 +36,11 @@ namespace ImageTools.Commands
         public const string ByNodeSet = "ByNode";
         public const string ByStatusSet = "ByStatus";
         public const string ByPathSet = "ByPath";
+        public const string ByPlanSet = "ByPlan";
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
         private readonly List<ImageNode> _upToDate = new List<ImageNode>();
         private readonly Dictionary<string, Planning.ParentImage> _seenParents = new Dictionary<string, Planning.ParentImage>(StringComparer.Ordinal);
+        private readonly Dictionary<string, Planning.RebuildStatus> _checked = new Dictionary<string, Planning.RebuildStatus>(StringComparer.Ordinal);
 
         /// <summary>Images from Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
@@ -46,10 +52,21 @@ namespace ImageTools.Commands
         [ValidateNotNull]
         public Planning.RebuildStatus[] Status { get; set; } = null!;
 
-        /// <summary>The root of the image tree, to build without Get-ImageGraph.</summary>
+        /// <summary>The root of the image tree, to build without Get-ImageGraph (with -Plan: the checkout's tree the plan was made from).</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPathSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByPlanSet)]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = null!;
+
+        /// <summary>The plan folder New-ImageBuildPlan wrote, with the records of earlier legs downloaded into it.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByPlanSet)]
+        [ValidateNotNullOrEmpty]
+        public string Plan { get; set; } = null!;
+
+        /// <summary>The leg of the plan this agent builds (its id, e.g. w1_l0, from the plan job's matrix).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByPlanSet)]
+        [ValidateNotNullOrEmpty]
+        public string Leg { get; set; } = null!;
 
         /// <summary>Only these images of the tree at -Path (wildcards allowed); all when omitted.</summary>
         [Parameter(Position = 1, ParameterSetName = ByPathSet)]
@@ -96,6 +113,7 @@ namespace ImageTools.Commands
             if (ParameterSetName != ByStatusSet) return;
             foreach (var status in Status)
             {
+                _checked[status.Name] = status;
                 (status.NeedsRebuild ? _nodes : _upToDate).Add(status.Node);
                 foreach (var parent in status.Parents) _seenParents[parent.Name] = parent;
             }
@@ -103,9 +121,31 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
+            var buildArgs = Hashtables.ToStrings(BuildArg);
+            var digester = new Planning.BuildInputDigester(new Planning.FileHashCache(Planning.FileHashCache.DefaultPath()));
             ImageGraph graph;
             IReadOnlyList<ImageNode> selected;
-            try { (graph, selected) = ParameterSetName == ByPathSet ? TreeSelection.FromPath(this, Path, Name, StopToken) : TreeSelection.FromNodes(_nodes.Concat(_upToDate).ToList()); }
+            Planning.LegWork? leg = null;
+            try
+            {
+                switch (ParameterSetName)
+                {
+                    case ByPathSet:
+                        (graph, selected) = TreeSelection.FromPath(this, Path, Name, StopToken);
+                        break;
+                    case ByPlanSet:
+                        graph = TreeSelection.Load(this, TreePaths.ResolveSingle(this, Path), StopToken);
+                        leg = Planning.LegWork.Prepare(Planning.PlanFolder.Read(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Plan)), Leg,
+                            graph, digester, buildArgs, StopToken);
+                        foreach (var (node, reason) in leg.Blocked)
+                            Report(new BuildResult(node, BuildStatus.Skipped) { ErrorId = "DependencyFailed", Error = reason });
+                        selected = leg.ToBuild;
+                        break;
+                    default:
+                        (graph, selected) = TreeSelection.FromNodes(_nodes.Concat(_upToDate).ToList());
+                        break;
+                }
+            }
             catch (ImageToolsException e)
             {
                 ThrowTerminating(e);
@@ -127,12 +167,15 @@ namespace ImageTools.Commands
                 ThrottleLimit = ThrottleLimit > 0 ? ThrottleLimit : graph.Tree.Config.Parallelism ?? Environment.ProcessorCount,
                 NoCache = NoCache,
                 Pull = Pull,
-                BuildArgs = Hashtables.ToStrings(BuildArg),
-                InputDigester = new Planning.BuildInputDigester(new Planning.FileHashCache(Planning.FileHashCache.DefaultPath())),
+                BuildArgs = buildArgs,
+                InputDigester = digester,
+                // Computed once this run: by the check (when made with the same build args) or by the leg's check against its plan.
+                InputsDigests = leg?.InputsDigests ?? _checked.Values.Where(status => Dictionaries.SameEntries(status.BuildArgs, buildArgs))
+                    .ToDictionary(status => status.Name, status => status.InputsDigest, StringComparer.Ordinal),
                 LogDirectory = LogPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath),
                 Builder = Builder,
                 TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
-                PublishedParents = _seenParents.Values.ToList(),
+                PublishedParents = leg?.Parents ?? _seenParents.Values.ToList(),
             };
             // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
             using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(RegistryOptions.For(graph.Tree.Config, null));

@@ -25,6 +25,14 @@ namespace ImageTools.Commands
     /// <para>Builds the tree and saves every image that passed as a tar, with an index.json listing them.</para>
     /// </example>
     /// <example>
+    /// <code>Invoke-ImageBuild -Path ./images -Plan ./plan -Leg w0_l1 | Publish-Image -Plan ./plan -Stage</code>
+    /// <para>On a leg's agent: uploads the leg's images by digest, moves no tag, and writes the leg's record into ./plan/legs for later stages (docs/ci.md).</para>
+    /// </example>
+    /// <example>
+    /// <code>Publish-Image -Path ./images -Plan ./plan</code>
+    /// <para>The promote job: moves every tag of the fanned-out run once every leg's record is in ./plan and every image was staged; otherwise none. Needs no engine.</para>
+    /// </example>
+    /// <example>
     /// <code>Get-ImageGraph ./images -Name base | Publish-Image -ArchivePath ./archive -WhatIf</code>
     /// <para>Shows which images would be archived where, and writes nothing.</para>
     /// </example>
@@ -34,6 +42,7 @@ namespace ImageTools.Commands
     {
         public const string ByResultSet = "ByResult";
         public const string ByNodeSet = "ByNode";
+        public const string ByPlanSet = "ByPlan";
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
 
@@ -46,6 +55,24 @@ namespace ImageTools.Commands
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
         [ValidateNotNull]
         public ImageNode[] Node { get; set; } = null!;
+
+        /// <summary>The tree the plan was made from, for the promote of a fanned-out run (with -Plan, no pipeline input).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByPlanSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = null!;
+
+        /// <summary>
+        /// The plan folder of a fanned-out run (New-ImageBuildPlan): with -Stage and a leg's build results, stage them and
+        /// write the leg's record; with -Path and no input, promote the whole run.
+        /// </summary>
+        [Parameter(ParameterSetName = ByResultSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ByPlanSet)]
+        [ValidateNotNullOrEmpty]
+        public string? Plan { get; set; }
+
+        /// <summary>Upload the piped leg's images by digest and record them in the -Plan folder; no tag moves (the promote moves them).</summary>
+        [Parameter(ParameterSetName = ByResultSet)]
+        public SwitchParameter Stage { get; set; }
 
         /// <summary>A directory to save the images to as docker-archive tars, with an index.json (air-gapped transfer), instead of the registry.</summary>
         [Parameter]
@@ -87,11 +114,16 @@ namespace ImageTools.Commands
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByResultSet) _results.AddRange(InputObject);
-            else _nodes.AddRange(Node);
+            else if (ParameterSetName == ByNodeSet) _nodes.AddRange(Node);
         }
 
         protected override void EndProcessing()
         {
+            if (ParameterSetName == ByPlanSet || Stage || Plan != null)
+            {
+                PublishPlan();
+                return;
+            }
             try
             {
                 // One engine for the run: it inspects and saves the images; the registry client uploads them.
@@ -132,20 +164,67 @@ namespace ImageTools.Commands
                     progress.RecordType = ProgressRecordType.Completed;
                     WriteProgress(progress);
                 }
-                foreach (var result in published)
-                {
-                    WriteObject(result);
-                    if (result.Status == PublishStatus.Failed)
-                        WriteImageError(new ImageToolsException(result.ErrorId ?? "PublishFailed", FaultKind.InvalidOperation,
-                            result.Error ?? "Publishing failed.", imageName: result.Name));
-                    else if (result.Error != null)
-                        WriteImageWarning($"{result.Reference}: {result.Status}. {result.Error}");
-                    else
-                        WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
-                }
+                foreach (var result in published) Emit(result);
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
+        }
+
+        /// <summary>A fanned-out run: one leg's stage (-Plan -Stage), or the promote of the whole run (-Path -Plan).</summary>
+        private void PublishPlan()
+        {
+            try
+            {
+                if (Plan == null || (ParameterSetName == ByResultSet && !Stage) || ArchivePath != null)
+                    throw new ImageToolsException("PlanNeedsStage", FaultKind.InvalidArgument,
+                        "With a plan, stage a leg's results (... | Publish-Image -Plan ./plan -Stage) or promote the run (Publish-Image -Path ./images -Plan ./plan); " +
+                        "-Stage needs -Plan, and a plan publishes to the registry, not an archive.");
+                var plan = new PlanPublisher(Planning.PlanFolder.Read(SessionState.Path.GetUnresolvedProviderPathFromPSPath(Plan)));
+                var graph = ParameterSetName == ByPlanSet
+                    ? TreeSelection.Load(this, TreePaths.ResolveSingle(this, Path), StopToken)
+                    : TreeSelection.FromNodes(_results.Select(r => r.Node).ToList()).Graph;
+                if (graph == null) return;
+                var config = graph.Tree.Config;
+                if (config.Registry == null)
+                    throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
+                        $"The tree has no registry to publish to; a fanned-out run hands images over through one. Set 'registry' in {TreeConfig.FileName}.");
+                var leg = ParameterSetName == ByResultSet ? plan.LegOf(_results.Select(r => r.Name)) : null;
+                var action = leg != null ? $"Stage leg {leg} in {config.Registry} by digest (no tag moves)" : $"Promote the run in {config.Registry}: move every tag once every leg staged";
+                if (!ShouldProcess(leg != null ? string.Join(", ", _results.Select(r => r.Reference)) : System.IO.Path.Combine(plan.Folder.Directory, Planning.BuildPlanFile.FileName), action)) return;
+
+                var (published, record) = Task.Run<(IReadOnlyList<PublishResult>, string?)>(async () =>
+                {
+                    var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
+                    using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
+                    var options = new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry, StageOnly = leg != null };
+                    var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                    using var engineLifetime = engine as IDisposable;
+                    var publisher = new RegistryPublisher(engine, client, options);
+                    if (leg == null) return (await plan.PromoteAsync(publisher, graph, StopToken).ConfigureAwait(false), null);
+
+                    var images = _results.Where(r => r.Status == BuildStatus.Built && r.ImageId != null).Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag)).ToList();
+                    var unpublishable = _results.Where(r => !(r.Status == BuildStatus.Built && r.ImageId != null))
+                        .Select(r => new UnpublishableImage(r.Node, r.Reference, "ImageNotBuilt",
+                            $"{r.Reference} was {r.Status.ToString().ToLowerInvariant()} on leg {leg}, so it is not staged. {r.Error}")).ToList();
+                    return await plan.StageAsync(leg, publisher, engine, images, unpublishable, StopToken).ConfigureAwait(false);
+                }).GetAwaiter().GetResult();
+                if (record != null) WriteVerbose($"Wrote the record of leg {leg}: {record}");
+                foreach (var result in published) Emit(result);
+            }
+            catch (ImageToolsException e) { ThrowTerminating(e); }
+            catch (OperationCanceledException) { }
+        }
+
+        private void Emit(PublishResult result)
+        {
+            WriteObject(result);
+            if (result.Status == PublishStatus.Failed)
+                WriteImageError(new ImageToolsException(result.ErrorId ?? "PublishFailed", FaultKind.InvalidOperation,
+                    result.Error ?? "Publishing failed.", imageName: result.Name));
+            else if (result.Error != null)
+                WriteImageWarning($"{result.Reference}: {result.Status}. {result.Error}");
+            else
+                WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
         }
 
         private IReadOnlyList<PublishResult> ToArchive(IContainerEngine engine, List<ImageToPublish> images)

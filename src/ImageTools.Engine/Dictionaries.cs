@@ -14,5 +14,14 @@ namespace ImageTools
             foreach (var pair in over) merged[pair.Key] = pair.Value;
             return merged;
         }
+
+        /// <summary>Whether both hold the same keys with the same values (ordinal).</summary>
+        public static bool SameEntries(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+        {
+            if (a.Count != b.Count) return false;
+            foreach (var pair in a)
+                if (!b.TryGetValue(pair.Key, out var value) || !string.Equals(value, pair.Value, StringComparison.Ordinal)) return false;
+            return true;
+        }
     }
 }

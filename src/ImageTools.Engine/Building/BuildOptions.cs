@@ -18,6 +18,11 @@ namespace ImageTools.Building
         public string? Builder { get; set; }
         /// <summary>Appended to every version tag, e.g. docker-pkg's nightly <c>-20261122</c>.</summary>
         public string? TagSuffix { get; set; }
+        /// <summary>
+        /// Inputs digests already computed this run, by image name (the rebuild check's, or the plan's once
+        /// the leg has checked them), computed with <see cref="BuildArgs"/>: stamped as they are, not computed again.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> InputsDigests { get; set; } = new Dictionary<string, string>();
         /// <summary>Digests the build inputs for the inputs label; one per run so its stat cache is shared.</summary>
         public Planning.BuildInputDigester InputDigester { get; set; } = new Planning.BuildInputDigester();
         /// <summary>

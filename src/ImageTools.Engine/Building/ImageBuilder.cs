@@ -229,7 +229,9 @@ namespace ImageTools.Building
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in node.Definition.Labels) labels[label.Key] = label.Value;
             labels[ImageLabels.Name] = node.Name;
-            labels[ImageLabels.InputsDigest] = _options.InputDigester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
+            labels[ImageLabels.InputsDigest] = _options.InputsDigests.TryGetValue(node.Name, out var known)
+                ? known
+                : _options.InputDigester.Compute(node.Definition, _options.BuildArgs, cancellationToken);
             labels[ImageLabels.InputsScheme] = Planning.BuildInputDigester.Scheme;
             if (node.Version != null) labels[ImageLabels.Version] = node.Version + (_options.TagSuffix ?? "");
             labels[ImageLabels.Created] = _options.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

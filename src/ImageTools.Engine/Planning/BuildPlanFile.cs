@@ -17,17 +17,20 @@ namespace ImageTools.Planning
         public const int FormatVersion = 1;
 
         /// <summary>Writes <c>plan.json</c> under <paramref name="directory"/> atomically (a reader never sees half a plan).</summary>
-        public static string Write(BuildPlan plan, string directory, DateTimeOffset created)
+        public static string Write(BuildPlan plan, string directory, DateTimeOffset created, string? id = null)
         {
             Directory.CreateDirectory(directory);
             var path = Path.Combine(directory, FileName);
-            AtomicFile.WriteAllText(path, ToJson(plan, created).ToJson() + "\n");
+            AtomicFile.WriteAllText(path, ToJson(plan, created, id ?? Guid.NewGuid().ToString("N")).ToJson() + "\n");
             return path;
         }
 
-        internal static JsonValue ToJson(BuildPlan plan, DateTimeOffset created) => JsonValue.Object(
-            ("format", JsonValue.String("imagetools-build-plan")),
+        internal const string Format = "imagetools-build-plan";
+
+        internal static JsonValue ToJson(BuildPlan plan, DateTimeOffset created, string id) => JsonValue.Object(
+            ("format", JsonValue.String(Format)),
             ("version", JsonValue.Number(FormatVersion)),
+            ("id", JsonValue.String(id)),
             ("created", JsonValue.String(created.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))),
             ("waveSlots", JsonValue.Number(plan.WaveSlots)),
             ("waves", JsonValue.Array(plan.Waves.Select((legs, wave) => JsonValue.Object(
@@ -47,7 +50,12 @@ namespace ImageTools.Planning
             ("reference", JsonValue.String(status.Reference)),
             ("inputsDigest", JsonValue.String(status.InputsDigest)),
             ("reasons", JsonValue.Array(status.Reasons.Select(reason => JsonValue.String(reason.ToString())))),
-            ("dependencies", JsonValue.Array(status.Node.Dependencies.Select(JsonValue.String))));
+            ("dependencies", JsonValue.Array(status.Node.Dependencies.Select(JsonValue.String))),
+            ("parents", JsonValue.Array(status.Parents.Select(parent => JsonValue.Object(
+                ("name", JsonValue.String(parent.Name)),
+                ("reference", JsonValue.String(parent.Reference)),
+                ("digest", JsonValue.String(parent.Digest)),
+                ("manifestDigest", parent.ManifestDigest == null ? JsonValue.Null : JsonValue.String(parent.ManifestDigest)))))));
 
         /// <summary>
         /// Wave k's matrix for Azure Pipelines: an object of jobs, each with its <c>leg</c> variable. An

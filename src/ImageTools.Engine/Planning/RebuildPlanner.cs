@@ -92,6 +92,7 @@ namespace ImageTools.Planning
         {
             var status = new RebuildStatus(node, inputs)
             {
+                BuildArgs = _options.BuildArgs,
                 Parents = graph.DependenciesOf(node).Where(p => published.TryGetValue(p.Name, out var seen) && seen != null)
                     .Select(p => new ParentImage(p.Name, p.Reference, published[p.Name]!.Digest, published[p.Name]!.ManifestDigest)).ToList(),
             };

@@ -37,6 +37,8 @@ namespace ImageTools.Planning
         public IReadOnlyList<string> Details => _details;
         /// <summary>The digest of the build inputs as they are now.</summary>
         public string InputsDigest { get; }
+        /// <summary>The build args over the tree's that <see cref="InputsDigest"/> was computed with (-BuildArg).</summary>
+        internal IReadOnlyDictionary<string, string> BuildArgs { get; set; } = new Dictionary<string, string>();
         /// <summary>The inputs digest stamped on the published image, when there is one.</summary>
         public string? PublishedInputsDigest { get; internal set; }
         /// <summary>The published image's digest (image id / config digest), when it exists.</summary>

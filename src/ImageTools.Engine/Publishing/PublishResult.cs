@@ -17,6 +17,11 @@ namespace ImageTools.Publishing
         /// <see cref="PublishResult.HeldBackBy"/> names it. Publishing again after the fix moves the tags.
         /// </summary>
         HeldBack,
+        /// <summary>
+        /// Uploaded by digest for a plan's promote (Publish-Image -Plan -Stage); no tag moved yet. The leg's
+        /// record names <see cref="PublishResult.ManifestDigest"/>, which later legs build on.
+        /// </summary>
+        Staged,
     }
 
     /// <summary>One image's publishing outcome: what Publish-Image emits.</summary>

@@ -21,6 +21,8 @@ namespace ImageTools.Publishing
         /// <summary>Allow different content under an existing version tag (normally refused: bump the version).</summary>
         public bool AllowOverwrite { get; set; }
         public int ThrottleLimit { get; set; } = 4;
+        /// <summary>Upload by digest and stop there: no tag moves (a plan leg's stage; the promote moves them).</summary>
+        public bool StageOnly { get; set; }
         /// <summary>
         /// Attempts and growing waits for a failed push (auth failures and missing repositories
         /// excepted); the registry client takes the same policy for its own requests.
@@ -77,8 +79,68 @@ namespace ImageTools.Publishing
                 finally { throttle.Release(); }
             })).ConfigureAwait(false);
 
+            if (_options.StageOnly)
+            {
+                foreach (var (item, index) in work.Select((item, index) => (item, index)).Where(pair => staged[pair.index] != null))
+                    item.Result.Status = PublishStatus.Staged;
+                return work.Select(w => w.Result).Concat(refused).ToList();
+            }
             var failed = refused.Select(r => r.Name).Concat(work.Where((w, i) => staged[i] == null).Select(w => w.Image.Node.Name))
                 .Distinct(StringComparer.Ordinal).ToArray();
+            var moved = await MoveAllTagsAsync(work, staged, failed, cancellationToken).ConfigureAwait(false);
+            return moved.Concat(refused).ToList();
+        }
+
+        /// <summary>
+        /// The promote of a fanned-out run: images that legs staged by digest (perhaps from other engines), found
+        /// in the registry by their manifest digest and tagged like a one-host run, all or none. Needs no engine.
+        /// </summary>
+        public async Task<IReadOnlyList<PublishResult>> PromoteAsync(IReadOnlyList<(ImageToPublish Image, string ManifestDigest, ImagePlatform? Platform)> images,
+            IReadOnlyList<UnpublishableImage> unpublishable, CancellationToken cancellationToken)
+        {
+            var work = images.Select(i => (Image: i.Image, Result: new PublishResult(i.Image, _client.Registry) { Digest = i.Image.ImageId, ManifestDigest = i.ManifestDigest })).ToList();
+            var refused = unpublishable.Select(u => new PublishResult(u.Node, u.Reference, _client.Registry)
+                { Status = PublishStatus.Failed, ErrorId = u.ErrorId, Error = u.Reason }).ToList();
+            foreach (var image in images)
+                _platforms.TryAdd(image.Image.ImageId, Task.FromResult(image.Platform ?? ImagePlatform.Host));
+            var staged = await Task.WhenAll(images.Select(async (image, index) =>
+            {
+                var result = work[index].Result;
+                try
+                {
+                    var repository = image.Image.ImageReference.Normalize().Repository;
+                    var manifest = await _client.GetManifestAsync(repository, image.ManifestDigest, cancellationToken).ConfigureAwait(false);
+                    if (manifest == null || manifest.Config?.Digest != image.Image.ImageId)
+                        throw new ImageToolsException("StagedImageMissing", FaultKind.ObjectNotFound,
+                            $"{image.Image.ImageReference.ByDigest(image.ManifestDigest)} is not in the registry as the leg staged it (image {image.Image.ImageId}). " +
+                            "Run that leg again.", imageName: image.Image.Node.Name);
+                    var existing = await _client.GetManifestAsync(repository, image.Image.Tag, cancellationToken).ConfigureAwait(false);
+                    var published = existing == null ? null : await OurPlatformOfAsync(repository, existing, image.Image, cancellationToken).ConfigureAwait(false);
+                    var already = published?.Config?.Digest == image.Image.ImageId;
+                    if (!already && published != null && image.Image.Node.Version != null && !_options.AllowOverwrite)
+                        throw new ImageToolsException("VersionTagExists", FaultKind.InvalidOperation,
+                            $"{image.Image.Reference} already holds other content ({published.Config?.Digest ?? published.Digest}); version tags are immutable. " +
+                            "Another run published it after this run's legs staged theirs. Bump the version (Update-ImageChangelog), or pass -AllowOverwrite.",
+                            imageName: image.Image.Node.Name);
+                    return new Staged(manifest, existing, already);
+                }
+                catch (ImageToolsException e)
+                {
+                    result.Status = PublishStatus.Failed;
+                    result.ErrorId = e.ErrorId;
+                    result.Error = e.Message;
+                    return null;
+                }
+            })).ConfigureAwait(false);
+            var failed = refused.Select(r => r.Name).Concat(work.Where((w, i) => staged[i] == null).Select(w => w.Image.Node.Name))
+                .Distinct(StringComparer.Ordinal).ToArray();
+            return (await MoveAllTagsAsync(work, staged, failed, cancellationToken).ConfigureAwait(false)).Concat(refused).ToList();
+        }
+
+        /// <summary>Phase two for the run: every staged image's tags, in the order given, unless the run is atomic and something failed.</summary>
+        private async Task<IReadOnlyList<PublishResult>> MoveAllTagsAsync(List<(ImageToPublish Image, PublishResult Result)> work, Staged?[] staged,
+            string[] failed, CancellationToken cancellationToken)
+        {
             for (var i = 0; i < work.Count; i++)
             {
                 var (image, result) = work[i];
@@ -101,7 +163,7 @@ namespace ImageTools.Publishing
                     result.Error = e.Message + (result.Tags.Length == 0 ? "" : $" Tags moved before the failure: {string.Join(", ", result.Tags)}.");
                 }
             }
-            return work.Select(w => w.Result).Concat(refused).ToList();
+            return work.Select(w => w.Result).ToList();
         }
 
         /// <summary>
