@@ -48,7 +48,7 @@ namespace ImageTools.Tests.Commands
             Assert.Contains(parameters, p => p.Element(maml2004 + "name")!.Value == "ThrottleLimit" && p.Element(maml2004 + "description")!.Value.Contains("at once"));
             Assert.Equal("True (ByValue)", parameters.Single(p => p.Element(maml2004 + "name")!.Value == "InputObject").Attribute("pipelineInput")!.Value);
             Assert.Contains("ImageTools.Building.BuildResult", build.Element(command + "returnValues")!.Value);
-            Assert.Equal(3, build.Element(command + "syntax")!.Elements().Count());
+            Assert.Equal(4, build.Element(command + "syntax")!.Elements().Count());  // ByNode, ByStatus, ByPath, ByPlan
         }
 
         [Fact]
