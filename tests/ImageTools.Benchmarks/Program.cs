@@ -10,6 +10,7 @@ namespace ImageTools.Benchmarks
     /// <summary>
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- graph [--images N] [--depth D] [--runs R]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builds [--throttle 8]
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]
     /// </summary>
     internal static class Program
@@ -24,6 +25,7 @@ namespace ImageTools.Benchmarks
                 Console.WriteLine(root);
                 return 0;
             }
+            if (args.Length > 0 && args[0] == "plan") return PlanBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 5), Option(args, "--throttle", 4));
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
@@ -33,6 +35,7 @@ namespace ImageTools.Benchmarks
             {
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
                 Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]   (see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]   (New-ImageBuildPlan at scale)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks rebuild-check [--images 1000] [--depth 5] [--runs 5]   (needs IMAGETOOLS_TEST_REGISTRY)");
