@@ -33,6 +33,7 @@ namespace ImageTools.Registry
         private readonly RegistryTransport _transport;
         private readonly RegistryErrors _errors;
         private readonly ConfigCache? _configCache;
+        private readonly BlobLocations _blobs = new BlobLocations();
 
         /// <param name="registry">host[:port] as image references name it; docker.io is spoken to at registry-1.docker.io.</param>
         /// <param name="options">Credentials, TLS, retries, cache; defaults when null.</param>
@@ -54,6 +55,9 @@ namespace ImageTools.Registry
 
         /// <summary>host[:port] requests go to.</summary>
         public string Authority { get; }
+
+        /// <summary>Which repositories of this registry hold which blobs, as far as this client has seen (for mounts).</summary>
+        internal BlobLocations Blobs => _blobs;
 
         /// <summary>Token requests made so far (each scope set once per token lifetime).</summary>
         public int TokenRequests => _transport.Authenticator.TokenRequests;
@@ -97,6 +101,7 @@ namespace ImageTools.Registry
             var error = ManifestParser.Parse(response.ContentType ?? "", digest, response.Body, out var manifest);
             if (error != null)
                 throw _errors.InvalidManifest(repository, reference, error);
+            _blobs.RecordManifest(repository, manifest!);
             return manifest;
         }
 
@@ -217,8 +222,16 @@ namespace ImageTools.Registry
             CheckDigestArgument(digest);
             var uri = await _transport.ApiUriAsync($"{repository}/blobs/{digest}", cancellationToken).ConfigureAwait(false);
             var response = await _transport.SendAsync(HttpMethod.Head, uri, Pull(repository), 0, cancellationToken).ConfigureAwait(false);
-            if (response.Status == HttpStatusCode.OK) return true;
-            if (response.Status == HttpStatusCode.NotFound && !response.LooksLikeHtml) return false;
+            if (response.Status == HttpStatusCode.OK)
+            {
+                _blobs.Record(repository, digest);
+                return true;
+            }
+            if (response.Status == HttpStatusCode.NotFound && !response.LooksLikeHtml)
+            {
+                _blobs.Forget(repository, digest);
+                return false;
+            }
             throw _errors.Failure(response, $"say whether {repository} holds {digest}");
         }
 
@@ -235,7 +248,13 @@ namespace ImageTools.Registry
                 cancellationToken).ConfigureAwait(false);
             var scopes = new[] { PushScope(repository), PullScope(fromRepository) };
             var response = await _transport.SendAsync(HttpMethod.Post, uri, scopes, MaxSmallBody, cancellationToken, content: new byte[0]).ConfigureAwait(false);
-            if (response.Status == HttpStatusCode.Created) return true;
+            if (response.Status == HttpStatusCode.Created)
+            {
+                _blobs.Record(repository, digest);
+                _options.Progress?.Report(new RegistryEvent(RegistryEventKind.BlobMounted, Registry,
+                    $"mounted {digest} into {repository} from {fromRepository} (not uploaded)"));
+                return true;
+            }
             if (response.Status == HttpStatusCode.Accepted)
             {
                 var location = UploadLocation(response, repository);
@@ -293,6 +312,8 @@ namespace ImageTools.Registry
             put.Query = (query.Length > 0 ? query + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
             response = await _transport.SendAsync(HttpMethod.Put, put.Uri, Push(repository), MaxSmallBody, cancellationToken, content: new byte[0]).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.Created) throw _errors.Failure(response, $"finish the upload of {digest} to {repository}");
+            _blobs.Record(repository, digest);
+            _options.Progress?.Report(new RegistryEvent(RegistryEventKind.BlobUploaded, Registry, $"uploaded {digest} ({offset} bytes) to {repository}"));
         }
 
         private static async Task<int> ReadChunkAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
