@@ -31,6 +31,10 @@ namespace ImageTools.Tests.Fakes
         private readonly ConcurrentQueue<string> _blobUploads = new ConcurrentQueue<string>();
         private readonly ConcurrentQueue<string> _mounts = new ConcurrentQueue<string>();
         private volatile bool _refuseMounts;
+        private readonly ConcurrentDictionary<string, bool> _deniedSources = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
+        /// <summary>Mounts from this repository are denied (403), as for an account that may not pull it.</summary>
+        public void DenyMountsFrom(string repository) => _deniedSources[repository] = true;
 
         /// <summary>Every mount request is answered 202 with an upload session, as by a registry that does not mount.</summary>
         public void RefuseMounts() => _refuseMounts = true;
@@ -104,6 +108,8 @@ namespace ImageTools.Tests.Fakes
                 var id = rest.Substring(8);
                 var query = request.RequestUri!.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
                     .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "", StringComparer.Ordinal);
+                if (request.Method == HttpMethod.Post && query.TryGetValue("from", out var source) && _deniedSources.ContainsKey(source))
+                    return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
                 if (request.Method == HttpMethod.Post && query.TryGetValue("mount", out var mount) && query.TryGetValue("from", out var from)
                     && !_refuseMounts && _blobs.TryGetValue($"{from}@{mount}", out var mounted))
                 {

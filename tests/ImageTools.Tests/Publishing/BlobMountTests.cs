@@ -107,6 +107,22 @@ namespace ImageTools.Tests.Publishing
         }
 
         [Fact]
+        public async Task A_mount_denied_for_its_source_repository_falls_back_to_an_upload()
+        {
+            await PublishAsync(_parent);
+            _registry.DenyMountsFrom("parent");
+
+            var results = await PublishAsync(_child);
+
+            Assert.True(results["child"].Status == PublishStatus.Pushed, results["child"].Error);
+            Assert.Empty(_registry.Mounts);
+            // Two mounts tried and denied, then four uploads started (the request log holds paths, not queries).
+            Assert.Equal(6, _registry.Requests.Count(r => r == "POST /v2/child/blobs/uploads/"));
+            Assert.Equal(4, _registry.BlobUploads.Count(u => u.StartsWith("child@", StringComparison.Ordinal)));
+            Assert.Equal(_child.ImageId, _registry.ImageAt("child", "2.0.0"));
+        }
+
+        [Fact]
         public async Task Images_without_a_parent_in_the_tree_upload_as_before()
         {
             var results = await PublishAsync(_parent);
