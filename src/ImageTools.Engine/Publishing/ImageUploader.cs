@@ -75,6 +75,13 @@ namespace ImageTools.Publishing
                     ?? throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"The registry accepted the manifest of {image.Reference} ({digest}) but does not return it. Publish again.", imageName: image.Node.Name);
             }
+            catch (IOException e)
+            {
+                // The saved image and the gzipped layers go to the temporary directory: a full disk there fails this image, not the run.
+                throw new ImageToolsException("UploadStagingFailed", FaultKind.ResourceUnavailable,
+                    $"Preparing {image.Reference} for upload in {work} failed: {e.Message}. Check free disk space in the temporary directory; " +
+                    "blobs already uploaded are not sent again when you publish again.", imageName: image.Node.Name, inner: e);
+            }
             finally
             {
                 try { Directory.Delete(work, recursive: true); }
