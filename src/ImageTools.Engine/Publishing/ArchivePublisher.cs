@@ -94,12 +94,8 @@ namespace ImageTools.Publishing
                 var partial = tar + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 try
                 {
-                    try { await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false); }
-                    catch (ImageToolsException e) when (e.Message.IndexOf("no space left on device", StringComparison.OrdinalIgnoreCase) >= 0)
-                    {
-                        // docker save ran out of room in the archive: a full disk, reported as our own writes are.
-                        throw new IOException("No space left on device", e);
-                    }
+                    // A full disk is an IOException from every engine adapter, reported below as our own writes are.
+                    await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false);
                     AtomicFile.MoveOver(partial, tar);
                 }
                 finally

@@ -20,11 +20,17 @@ namespace ImageTools.Publishing
     /// visible: the index is then rewritten with our entry in one manifest PUT, so no reader ever sees
     /// the tag with our platform alone. The image comes from <c>docker save</c>; uncompressed layers
     /// are gzipped on the way (into a temporary file, to know their digest before uploading).
+    /// A blob the repository lacks but another repository of the registry holds is mounted from there
+    /// (distribution spec: <c>POST /v2/R/blobs/uploads/?mount=D&amp;from=S</c>), not uploaded again: the
+    /// layers of a parent published earlier in this run (the client remembers what it uploaded), or in
+    /// an earlier run (read from the manifest under the parent's version tag). A registry that answers
+    /// the mount with 202 (it does not mount) gets a normal upload.
     /// </summary>
     internal sealed class ImageUploader
     {
         private readonly IContainerEngine _engine;
         private readonly RegistryClient _client;
+        private Task? _parentsRead;
 
         public ImageUploader(IContainerEngine engine, RegistryClient client)
         {
@@ -51,12 +57,11 @@ namespace ImageTools.Publishing
 
                 var layers = new List<ManifestDescriptor>();
                 foreach (var layerPath in layerPaths)
-                    layers.Add(await UploadLayerAsync(archive, layerPath, repository, work, cancellationToken).ConfigureAwait(false));
+                    layers.Add(await UploadLayerAsync(image, archive, layerPath, repository, work, cancellationToken).ConfigureAwait(false));
 
                 var oci = likeIndex == MediaTypes.OciIndex || layers.Any(l => l.MediaType == MediaTypes.OciLayerZstd);
                 var config = archive.ReadAll(configPath);
-                if (!await _client.BlobExistsAsync(repository, image.ImageId, cancellationToken).ConfigureAwait(false))
-                    await _client.UploadBlobAsync(repository, config, cancellationToken).ConfigureAwait(false);
+                await PutBlobAsync(image, repository, image.ImageId, () => new MemoryStream(config, writable: false), cancellationToken).ConfigureAwait(false);
 
                 var mediaType = oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest;
                 var manifest = JsonValue.Object(
@@ -70,6 +75,13 @@ namespace ImageTools.Publishing
                     ?? throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"The registry accepted the manifest of {image.Reference} ({digest}) but does not return it. Publish again.", imageName: image.Node.Name);
             }
+            catch (IOException e)
+            {
+                // The saved image and the gzipped layers go to the temporary directory: a full disk there fails this image, not the run.
+                throw new ImageToolsException("UploadStagingFailed", FaultKind.ResourceUnavailable,
+                    $"Preparing {image.Reference} for upload in {work} failed: {e.Message}. Check free disk space in the temporary directory; " +
+                    "blobs already uploaded are not sent again when you publish again.", imageName: image.Node.Name, inner: e);
+            }
             finally
             {
                 try { Directory.Delete(work, recursive: true); }
@@ -79,8 +91,8 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>One layer as an OCI descriptor (gzip or zstd), uploaded unless the repository has it.</summary>
-        private async Task<ManifestDescriptor> UploadLayerAsync(SavedImageArchive archive, string layerPath, string repository, string work,
-            CancellationToken cancellationToken)
+        private async Task<ManifestDescriptor> UploadLayerAsync(ImageToPublish image, SavedImageArchive archive, string layerPath, string repository,
+            string work, CancellationToken cancellationToken)
         {
             string mediaType;
             Func<Stream> open;
@@ -115,12 +127,63 @@ namespace ImageTools.Publishing
                 digest = Digests.Sha256(content);
                 size = content.Length;
             }
-            if (!await _client.BlobExistsAsync(repository, digest, cancellationToken).ConfigureAwait(false))
+            await PutBlobAsync(image, repository, digest, open, cancellationToken).ConfigureAwait(false);
+            return new ManifestDescriptor(mediaType, digest, size);
+        }
+
+        /// <summary>Makes the repository hold the blob: there already, else mounted from a repository known to hold it, else uploaded.</summary>
+        private async Task PutBlobAsync(ImageToPublish image, string repository, string digest, Func<Stream> open, CancellationToken cancellationToken)
+        {
+            using (await _client.Blobs.LockAsync(digest, cancellationToken).ConfigureAwait(false))
             {
+                if (await _client.BlobExistsAsync(repository, digest, cancellationToken).ConfigureAwait(false)) return;
+                if (_client.Blobs.HoldersOf(digest, repository).Count == 0)
+                    await (_parentsRead ??= ReadParentsAsync(image, repository, cancellationToken)).ConfigureAwait(false);
+                foreach (var from in _client.Blobs.HoldersOf(digest, repository))
+                {
+                    try
+                    {
+                        if (await _client.MountBlobAsync(repository, digest, from, cancellationToken).ConfigureAwait(false)) return;
+                    }
+                    catch (ImageToolsException e) when (CannotMountFrom(e))
+                    {
+                        // Not ours to read there (or gone since): try the next holder, or upload.
+                        _client.Blobs.Forget(from, digest);
+                    }
+                }
                 using var content = open();
                 await _client.UploadBlobAsync(repository, digest, content, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-            return new ManifestDescriptor(mediaType, digest, size);
+        }
+
+        /// <summary>A mount refused for the source's sake: the upload that follows will tell whether the target is the problem.</summary>
+        private static bool CannotMountFrom(ImageToolsException e) =>
+            RegistryFailure.Of(e)?.Kind is RegistryFailureKind.NotFound or RegistryFailureKind.Denied or RegistryFailureKind.Unauthorized;
+
+        /// <summary>
+        /// Reads the manifests under the version tags of the image's in-tree parents on this registry, so
+        /// that the client knows which of their blobs those repositories hold. A parent not published
+        /// (yet) is no error: its blobs are uploaded.
+        /// </summary>
+        private async Task ReadParentsAsync(ImageToPublish image, string repository, CancellationToken cancellationToken)
+        {
+            var registry = ImageReference.Parse(image.Reference).Normalize().Registry;
+            foreach (var parent in image.Node.Graph.AllDependenciesOf(image.Node))
+            {
+                var reference = ImageReference.Parse(parent.Reference).Normalize();
+                if (reference.Registry != registry || reference.Repository == repository) continue;
+                try
+                {
+                    var manifest = await _client.GetManifestAsync(reference.Repository, parent.Tag, cancellationToken).ConfigureAwait(false);
+                    if (manifest == null || !manifest.IsIndex) continue;
+                    foreach (var entry in manifest.Manifests)
+                        await _client.GetManifestAsync(reference.Repository, entry.Digest, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ImageToolsException e) when (RegistryFailure.Of(e)?.IsTransient == false)
+                {
+                    // Only a hint for mounts: a parent we may not read, or whose manifest is odd, means uploads.
+                }
+            }
         }
     }
 }

@@ -24,8 +24,9 @@ namespace ImageTools.Publishing
         /// <summary>Upload by digest and stop there: no tag moves (a plan leg's stage; the promote moves them).</summary>
         public bool StageOnly { get; set; }
         /// <summary>
-        /// Attempts and growing waits for a failed push (auth failures and missing repositories
-        /// excepted); the registry client takes the same policy for its own requests.
+        /// Not used by the publisher, which has no retry loop of its own: it makes one attempt per image, and
+        /// each request in it is retried by the registry client's transport under <see cref="RegistryClientOptions.Retry"/>
+        /// (give the client this policy). Kept so that callers that set it still build.
         /// </summary>
         public RetryPolicy Retry { get; set; } = RetryPolicy.Default;
     }

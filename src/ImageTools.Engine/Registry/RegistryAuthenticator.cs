@@ -118,19 +118,19 @@ namespace ImageTools.Registry
             var challenge = challenges.FirstOrDefault(c => c.IsBearer) ?? challenges.FirstOrDefault(c => c.IsBasic);
             var what = $"{request.Method} {request.Uri.AbsolutePath}";
             if (challenge == null && challenges.Count > 0)
-                return new ImageToolsException("RegistryAuthenticationUnsupported", FaultKind.AuthenticationError,
+                return RegistryErrors.Create(RegistryFailureKind.Unauthorized, "RegistryAuthenticationUnsupported", FaultKind.AuthenticationError,
                     $"The registry {_registry} asks for '{challenges[0].Scheme}' authentication, which ImageTools does not speak " +
                     "(it speaks Basic and Bearer tokens).");
             if (credential == null)
-                return new ImageToolsException("RegistryCredentialsRequired", FaultKind.AuthenticationError,
+                return RegistryErrors.Create(RegistryFailureKind.Unauthorized, "RegistryCredentialsRequired", FaultKind.AuthenticationError,
                     $"The registry {_registry} needs credentials for {what} and none were found. Pass -Credential, or run " +
                     $"'docker login {_registry}'.");
             if (challenge != null && challenge.IsBearer && hadAuthorization &&
                 string.Equals(challenge.Error, "insufficient_scope", StringComparison.OrdinalIgnoreCase))
-                return new ImageToolsException("RegistryAccessDenied", FaultKind.AuthenticationError,
+                return RegistryErrors.Create(RegistryFailureKind.Denied, "RegistryAccessDenied", FaultKind.AuthenticationError,
                     $"The registry {_registry} did not grant {credential.Description} the access {what} needs " +
                     $"({challenge.Scope ?? "no scope given"}). Check that this account may pull or push the repository.");
-            return new ImageToolsException("RegistryAuthenticationFailed", FaultKind.AuthenticationError,
+            return RegistryErrors.Create(RegistryFailureKind.Unauthorized, "RegistryAuthenticationFailed", FaultKind.AuthenticationError,
                 $"The registry {_registry} refused {credential.Description}. Check the user name and password/token for {_registry}.");
         }
 
@@ -199,29 +199,29 @@ namespace ImageTools.Registry
             if (response.Status == HttpStatusCode.Unauthorized || response.Status == HttpStatusCode.Forbidden)
             {
                 if (credential == null)
-                    throw new ImageToolsException("RegistryCredentialsRequired", FaultKind.AuthenticationError,
+                    throw RegistryErrors.Create(RegistryFailureKind.Unauthorized, "RegistryCredentialsRequired", FaultKind.AuthenticationError,
                         $"The token service of {_registry} ({realm.Authority}) refused an anonymous token for " +
                         $"{string.Join(" ", scopes)}. Pass -Credential, or run 'docker login {_registry}'.");
-                throw new ImageToolsException("RegistryAuthenticationFailed", FaultKind.AuthenticationError,
+                throw RegistryErrors.Create(RegistryFailureKind.Unauthorized, "RegistryAuthenticationFailed", FaultKind.AuthenticationError,
                     $"The token service of {_registry} ({realm.Authority}) refused {credential.Description}. " +
                     $"Check the user name and password/token for {_registry}.");
             }
             if (response.Status != HttpStatusCode.OK)
-                throw new ImageToolsException("RegistryTokenFailed", FaultKind.ResourceUnavailable,
+                throw RegistryErrors.Create(RegistryFailureKind.TokenServiceFailure, "RegistryTokenFailed", FaultKind.ResourceUnavailable,
                     $"The token service of {_registry} ({realm.GetLeftPart(UriPartial.Path)}) answered {(int)response.Status} {response.Status}" +
-                    $"{RegistryClient.ErrorDetail(response)}. Check the registry's auth configuration.");
+                    $"{RegistryErrors.ErrorDetail(response)}. Check the registry's auth configuration.");
 
             JsonValue json;
             try { json = JsonValue.Parse(response.Body); }
             catch (JsonFormatException)
             {
-                throw new ImageToolsException("RegistryTokenFailed", FaultKind.InvalidData,
+                throw RegistryErrors.Create(RegistryFailureKind.TokenServiceFailure, "RegistryTokenFailed", FaultKind.InvalidData,
                     $"The token service of {_registry} ({realm.GetLeftPart(UriPartial.Path)}) did not answer with JSON. " +
                     "Check the realm the registry names.");
             }
             var token = json["token"]?.AsString ?? json["access_token"]?.AsString;
             if (string.IsNullOrEmpty(token))
-                throw new ImageToolsException("RegistryTokenFailed", FaultKind.InvalidData,
+                throw RegistryErrors.Create(RegistryFailureKind.TokenServiceFailure, "RegistryTokenFailed", FaultKind.InvalidData,
                     $"The token service of {_registry} ({realm.GetLeftPart(UriPartial.Path)}) answered without a token.");
             var lifetime = json["expires_in"]?.AsInt64 is long seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTokenLifetime;
             // The spec's floor: a token lives at least 60 s; keep a margin so it does not expire in flight.
@@ -234,11 +234,11 @@ namespace ImageTools.Registry
         private Uri RealmUri(AuthChallenge challenge, RegistryCredential? credential)
         {
             if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != "https" && realm.Scheme != "http"))
-                throw new ImageToolsException("RegistryTokenFailed", FaultKind.InvalidData,
+                throw RegistryErrors.Create(RegistryFailureKind.TokenServiceFailure, "RegistryTokenFailed", FaultKind.InvalidData,
                     $"The registry {_registry} names a token realm that is not an http(s) URL ('{challenge.Realm}').");
             if (realm.Scheme == "http" && credential != null && !RegistryTransport.AllowsPlainHttp(realm.Authority, _insecureRegistries) &&
                 !string.Equals(realm.Authority, _registryAuthority, StringComparison.OrdinalIgnoreCase))
-                throw new ImageToolsException("RegistryTokenInsecure", FaultKind.InvalidOperation,
+                throw RegistryErrors.Create(RegistryFailureKind.TokenServiceFailure, "RegistryTokenInsecure", FaultKind.InvalidOperation,
                     $"The registry {_registry} sends credentials to a token service over plain HTTP ({realm.Authority}); refusing to send them " +
                     "in clear text. Name the host among insecure_registries if that is intended.");
             return realm;

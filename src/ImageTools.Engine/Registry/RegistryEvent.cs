@@ -16,6 +16,10 @@ namespace ImageTools.Registry
         CacheHit,
         /// <summary>Something worked around that the user may want to fix.</summary>
         Warning,
+        /// <summary>A blob was uploaded to a repository (its bytes were sent).</summary>
+        BlobUploaded,
+        /// <summary>A blob was mounted from another repository of the registry instead of uploaded.</summary>
+        BlobMounted,
     }
 
     /// <summary>

@@ -1,115 +1,234 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace ImageTools.Registry
 {
     /// <summary>
-    /// The HTTP handler one registry client uses: the system trust store, plus the certificates of
-    /// an optional PEM CA bundle as extra trust anchors, and a record of the last certificate the
-    /// server failed with so that a TLS failure can be reported as one (and told apart from a
-    /// server that does not speak TLS at all).
+    /// The one place where a registry client's requests are sent: it picks the scheme (HTTPS, or plain
+    /// HTTP for loopback and insecure registries that do not speak TLS), authenticates as the registry
+    /// challenges it to (<see cref="RegistryAuthenticator"/>), sends each attempt with its own timeout,
+    /// reads the whole body, and tries transient failures again under the one <see cref="RetryPolicy"/>.
+    /// Which failures are transient, and what error each one becomes, is <see cref="RegistryErrors"/>'s
+    /// call. Answers that are not failures of the transport (404, 403, ...) are returned for the API to judge.
     /// </summary>
-    internal sealed class RegistryTransport
+    internal sealed class RegistryTransport : IDisposable
     {
-        private readonly X509Certificate2Collection _bundle;
-        private volatile string? _lastCertificateFailure;
+        private const long MaxSmallBody = 1024 * 1024;
 
-        public RegistryTransport(string? caBundlePath)
+        private readonly string _registry;
+        private readonly string _authority;
+        private readonly RegistryClientOptions _options;
+        private readonly RegistryErrors _errors;
+        private readonly CertificateTrust _trust;
+        private readonly HttpClient _http;
+        private readonly bool _allowsHttp;
+        private readonly SemaphoreSlim _schemeLock = new SemaphoreSlim(1, 1);
+        private Uri? _baseUri;
+        private ImageToolsException? _baseUriFailure;
+
+        public RegistryTransport(string registry, string authority, RegistryClientOptions options, RegistryErrors errors)
         {
-            CaBundlePath = caBundlePath;
-            _bundle = caBundlePath == null ? new X509Certificate2Collection() : LoadPem(caBundlePath);
+            _registry = registry;
+            _authority = authority;
+            _options = options;
+            _errors = errors;
+            _allowsHttp = AllowsPlainHttp(authority, options.InsecureRegistries);
+            _trust = new CertificateTrust(options.CaBundlePath);
+            HttpMessageHandler handler = _trust.CreateHandler();
+            if (options.WrapHandler != null) handler = options.WrapHandler(handler);
+            // Timeouts are per attempt (RequestTimeout), so the client-wide one must not cut retries short.
+            _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+            Authenticator = new RegistryAuthenticator(registry, authority, options.Credentials ?? new DockerConfigCredentialSource(),
+                options.InsecureRegistries, SendWithRetriesAsync, options.Progress);
         }
 
-        public string? CaBundlePath { get; }
+        public RegistryAuthenticator Authenticator { get; }
 
-        /// <summary>Why the last server certificate was refused; null when none was.</summary>
-        public string? LastCertificateFailure => _lastCertificateFailure;
-
-        public void ClearCertificateFailure() => _lastCertificateFailure = null;
-
-        public HttpClientHandler CreateHandler()
+        public void Dispose()
         {
-            var handler = new HttpClientHandler
-            {
-                AllowAutoRedirect = true,
-                UseCookies = false,
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-                ServerCertificateCustomValidationCallback = Validate,
-            };
-            return handler;
+            _http.Dispose();
+            _schemeLock.Dispose();
         }
 
-        private bool Validate(HttpRequestMessage request, X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
+        /// <summary>The URL of an API path under /v2/ ("team/app/manifests/1.0").</summary>
+        public async Task<Uri> ApiUriAsync(string path, CancellationToken cancellationToken) =>
+            new Uri(await BaseUriAsync(cancellationToken).ConfigureAwait(false), "/v2/" + path);
+
+        /// <summary>
+        /// Sends a request, authorised for <paramref name="scopes"/> (token scopes such as
+        /// <c>repository:team/app:pull</c>), tried again on transient failures; returns the answer
+        /// whatever its status, except a 401 that authorization cannot cure (then the auth error).
+        /// </summary>
+        public async Task<RegistryResponse> SendAsync(HttpMethod method, Uri uri, IReadOnlyList<string> scopes, long maxBytes,
+            CancellationToken cancellationToken, IReadOnlyList<string>? accept = null, byte[]? content = null, string? contentType = null,
+            string? contentRange = null)
         {
-            if (errors == SslPolicyErrors.None) return true;
-            if (certificate != null && _bundle.Count > 0 && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None)
+            var effectiveScopes = scopes.ToList();
+            // Authorization goes only to the registry itself, never to a host a Location header names.
+            var ours = string.Equals(uri.Authority, (await BaseUriAsync(cancellationToken).ConfigureAwait(false)).Authority, StringComparison.OrdinalIgnoreCase);
+            for (var pass = 0; ; pass++)
             {
-                // Only the chain was wrong (name and presence are fine): build it again with our anchors.
-                using var custom = new X509Chain();
-                custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                custom.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
-                custom.ChainPolicy.ExtraStore.AddRange(_bundle);
-                if (chain != null)
-                    foreach (var element in chain.ChainElements) custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                if (custom.Build(certificate))
+                var request = new RegistryRequest(method, uri, maxBytes)
                 {
-                    var root = custom.ChainElements[custom.ChainElements.Count - 1].Certificate;
-                    // AllowUnknownCertificateAuthority accepts any self-signed root: insist it is one of ours.
-                    if (_bundle.Cast<X509Certificate2>().Any(anchor => anchor.RawData.SequenceEqual(root.RawData))) return true;
-                }
-                _lastCertificateFailure = $"the certificate of {request.RequestUri?.Authority} does not chain to a certificate in {CaBundlePath}" +
-                    Describe(custom);
-                return false;
+                    Accept = accept ?? Array.Empty<string>(),
+                    Content = content,
+                    ContentType = contentType,
+                    ContentRange = contentRange,
+                    Authorization = ours ? await Authenticator.AuthorizationAsync(effectiveScopes, cancellationToken).ConfigureAwait(false) : null,
+                };
+                var response = await SendWithRetriesAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.Status != HttpStatusCode.Unauthorized || !ours) return response;
+                var challenges = AuthChallenge.Parse(response.WwwAuthenticate);
+                var hadAuthorization = request.Authorization != null;
+                if (pass == 0 && await Authenticator.AcceptChallengeAsync(challenges, hadAuthorization, effectiveScopes, cancellationToken).ConfigureAwait(false))
+                    continue;
+                throw await Authenticator.RefusedAsync(request, challenges, hadAuthorization, cancellationToken).ConfigureAwait(false);
             }
-            _lastCertificateFailure = $"the certificate of {request.RequestUri?.Authority} was refused ({errors})" +
-                (chain != null ? Describe(chain) : "");
-            return false;
         }
 
-        private static string Describe(X509Chain chain)
+        private Task<RegistryResponse> SendWithRetriesAsync(RegistryRequest request, CancellationToken cancellationToken) =>
+            _options.Retry.ExecuteAsync((attempt, token) => AttemptAsync(request, token), (failure, attempt, delay) =>
+                ReportRetry($"{request.Method} {request.Uri}", failure, attempt, delay), cancellationToken);
+
+        private void ReportRetry(string what, TransientFailure failure, int attempt, TimeSpan delay) =>
+            _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Retry, _registry,
+                $"{what}: {failure.Message}; attempt {attempt} of {_options.Retry.MaxAttempts} failed, " +
+                $"trying again in {delay.TotalSeconds:0.0} s", attempt, delay));
+
+        private async Task<RegistryResponse> AttemptAsync(RegistryRequest request, CancellationToken cancellationToken)
         {
-            var statuses = chain.ChainStatus.Where(s => s.Status != X509ChainStatusFlags.NoError)
-                .Select(s => s.Status.ToString()).Distinct().ToList();
-            return statuses.Count == 0 ? "" : ": " + string.Join(", ", statuses);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.RequestTimeout);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                using var message = request.ToMessage(_options.UserAgent);
+                _trust.ClearCertificateFailure();
+                using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                var body = await ReadBodyAsync(answer, request, timeout.Token).ConfigureAwait(false);
+                var response = new RegistryResponse(answer.StatusCode, answer.ReasonPhrase ?? "", answer.RequestMessage?.RequestUri ?? request.Uri,
+                    answer.Headers, answer.Content?.Headers, body);
+                _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Request, _registry,
+                    $"{request.Method} {request.Uri} -> {(int)answer.StatusCode} ({clock.ElapsedMilliseconds} ms)"));
+                if (RegistryErrors.IsTransient(answer.StatusCode))
+                    throw new TransientFailure($"{(int)answer.StatusCode} {answer.StatusCode}", _errors.Exhausted(response, request), RetryAfter(answer));
+                return response;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TransientFailure($"no answer within {_options.RequestTimeout.TotalSeconds:0} s", _errors.Timeout(request, _options.RequestTimeout));
+            }
+            catch (HttpRequestException e)
+            {
+                var certificate = _trust.LastCertificateFailure;
+                if (certificate != null) throw _errors.TlsFailure(request.Uri, certificate, e);
+                if (RegistryErrors.IsUnknownHost(e)) throw _errors.Unreachable(request.Uri, e);
+                throw new TransientFailure(RegistryErrors.Innermost(e), _errors.Unreachable(request.Uri, e));
+            }
+            catch (IOException e)
+            {
+                throw new TransientFailure(RegistryErrors.Innermost(e), _errors.Unreachable(request.Uri, e));
+            }
         }
 
-        /// <summary>Every CERTIFICATE block of a PEM file.</summary>
-        internal static X509Certificate2Collection LoadPem(string path)
+        private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage answer, RegistryRequest request, CancellationToken cancellationToken)
         {
-            string text;
-            try { text = File.ReadAllText(path); }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            if (answer.Content == null || request.Method == HttpMethod.Head) return new byte[0];
+            // Error bodies are read too (for their error codes), but never more than a small page.
+            var limit = answer.IsSuccessStatusCode ? request.MaxBytes : MaxSmallBody;
+            if (answer.Content.Headers.ContentLength > limit) throw RegistryErrors.AnswerTooLarge(request, answer.Content.Headers.ContentLength, limit);
+            using var stream = await answer.Content.ReadAsStreamAsync().ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                throw new ImageToolsException("CaBundleUnreadable", FaultKind.ResourceUnavailable,
-                    $"Cannot read the CA bundle: {e.Message}", filePath: path, inner: e);
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit) throw RegistryErrors.AnswerTooLarge(request, null, limit);
             }
-            const string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
-            var certificates = new X509Certificate2Collection();
-            var position = 0;
-            while ((position = text.IndexOf(begin, position, StringComparison.Ordinal)) >= 0)
+            return buffer.ToArray();
+        }
+
+        private static TimeSpan? RetryAfter(HttpResponseMessage answer)
+        {
+            var retryAfter = answer.Headers.RetryAfter;
+            if (retryAfter?.Delta != null) return retryAfter.Delta;
+            if (retryAfter?.Date != null)
             {
-                var stop = text.IndexOf(end, position, StringComparison.Ordinal);
-                if (stop < 0) break;
-                var body = text.Substring(position + begin.Length, stop - position - begin.Length);
-                try { certificates.Add(new X509Certificate2(Convert.FromBase64String(string.Concat(body.Where(c => !char.IsWhiteSpace(c)))))); }
-                catch (Exception e) when (e is FormatException || e is System.Security.Cryptography.CryptographicException)
+                var wait = retryAfter.Date.Value - DateTimeOffset.UtcNow;
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+            return null;
+        }
+
+        /// <summary>
+        /// https unless the registry may be spoken to over plain HTTP (loopback or insecure): then one
+        /// HTTPS attempt decides. A server that presents a certificate speaks TLS, so a refused
+        /// certificate is a TLS error, never a reason to fall back to HTTP.
+        /// </summary>
+        public async Task<Uri> BaseUriAsync(CancellationToken cancellationToken)
+        {
+            if (_baseUri != null) return _baseUri;
+            await _schemeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_baseUri != null) return _baseUri;
+                // The probe has already waited through its retries: callers queued behind it (one per
+                // image) get its answer instead of each repeating the waits, one after the other.
+                if (_baseUriFailure != null) throw _baseUriFailure;
+                var https = new Uri("https://" + _authority + "/");
+                if (!_allowsHttp) return _baseUri = https;
+                var http = new Uri("http://" + _authority + "/");
+                var chosen = await _options.Retry.ExecuteAsync(async (attempt, token) =>
                 {
-                    throw new ImageToolsException("CaBundleInvalid", FaultKind.InvalidData,
-                        $"A CERTIFICATE block of the CA bundle is not a certificate ({e.Message}). Use a PEM file of CA certificates.",
-                        filePath: path, inner: e);
-                }
-                position = stop + end.Length;
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    timeout.CancelAfter(_options.RequestTimeout);
+                    try
+                    {
+                        _trust.ClearCertificateFailure();
+                        using var message = new RegistryRequest(HttpMethod.Get, new Uri(https, "/v2/"), 0).ToMessage(_options.UserAgent);
+                        using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                        return https;
+                    }
+                    catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                    {
+                        // A server that takes the connection but never finishes a handshake: most likely plain HTTP that waits for a request.
+                        return http;
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        var certificate = _trust.LastCertificateFailure;
+                        if (certificate != null) throw _errors.TlsFailure(https, certificate, e);
+                        if (RegistryErrors.IsUnknownHost(e)) throw _errors.Unreachable(https, e);
+                        if (RegistryErrors.IsConnectFailure(e)) throw new TransientFailure(RegistryErrors.Innermost(e), _errors.Unreachable(https, e));
+                        return http;
+                    }
+                    catch (IOException)
+                    {
+                        return http;
+                    }
+                }, (failure, attempt, delay) => ReportRetry($"connecting to {_authority}", failure, attempt, delay), cancellationToken).ConfigureAwait(false);
+                if (chosen == http)
+                    _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Request, _registry,
+                        $"{_authority} does not speak TLS; using plain HTTP (allowed for loopback and insecure registries)"));
+                return _baseUri = chosen;
             }
-            if (certificates.Count == 0)
-                throw new ImageToolsException("CaBundleInvalid", FaultKind.InvalidData,
-                    "The CA bundle holds no '-----BEGIN CERTIFICATE-----' block. Use a PEM file of CA certificates.", filePath: path);
-            return certificates;
+            catch (ImageToolsException e)
+            {
+                _baseUriFailure = e;
+                throw;
+            }
+            finally
+            {
+                _schemeLock.Release();
+            }
         }
 
         /// <summary>Loopback hosts (127.0.0.0/8, ::1, localhost) may be spoken to over plain HTTP.</summary>

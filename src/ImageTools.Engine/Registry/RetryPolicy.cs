@@ -10,7 +10,9 @@ namespace ImageTools.Registry
     /// capped at <see cref="MaxDelay"/>, with up to <see cref="Jitter"/> of random spread so that
     /// parallel pushes do not return in lockstep; a Retry-After header is honoured up to
     /// <see cref="MaxRetryAfter"/>. Auth and client errors (401, 403, 404, other 4xx) never reach
-    /// this class as retryable: trying them again cannot help.
+    /// this class as retryable: trying them again cannot help. The registry transport is the one
+    /// loop that runs it (<see cref="RegistryErrors.IsTransient"/> says what is transient); nothing
+    /// above the registry client tries a request again.
     /// </summary>
     internal sealed class RetryPolicy
     {

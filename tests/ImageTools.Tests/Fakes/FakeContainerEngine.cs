@@ -21,6 +21,7 @@ namespace ImageTools.Tests.Fakes
         private readonly object _gate = new object();
         private readonly Dictionary<string, string> _tags = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly Dictionary<string, byte[]> _configs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        private readonly Dictionary<string, string[]> _layers = new Dictionary<string, string[]>(StringComparer.Ordinal);
         private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _labels = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, string> _buildFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildGates = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
@@ -53,10 +54,18 @@ namespace ImageTools.Tests.Fakes
         public IReadOnlyDictionary<string, string?> ClientEnvironment { get; } = new Dictionary<string, string?>();
 
         /// <summary>The engine holds an image under this reference (as if pulled or loaded earlier).</summary>
-        public string Hold(string reference)
+        /// <summary>
+        /// An image in the engine under <paramref name="reference"/>; <paramref name="layers"/> are the
+        /// contents of its layers (saved uncompressed, as the classic image store does), base first.
+        /// </summary>
+        public string Hold(string reference, params string[] layers)
         {
             var id = IdFor("held " + reference);
-            lock (_gate) _tags[reference] = id;
+            lock (_gate)
+            {
+                _tags[reference] = id;
+                _layers[id] = layers;
+            }
             return id;
         }
 
@@ -168,18 +177,23 @@ namespace ImageTools.Tests.Fakes
         {
             Record("save " + reference);
             byte[] config;
+            string[]? layers;
             lock (_gate)
             {
                 var id = _tags.TryGetValue(reference, out var tagged) ? tagged : reference;
                 if (!_configs.TryGetValue(id, out config!))
                     throw new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound, $"No such image: {reference}");
+                _layers.TryGetValue(id, out layers);
             }
             var configName = Convert.ToHexString(SHA256.HashData(config)).ToLowerInvariant() + ".json";
-            var manifest = Encoding.UTF8.GetBytes("[{\"Config\":\"" + configName + "\",\"RepoTags\":[" + System.Text.Json.JsonSerializer.Serialize(reference) + "],\"Layers\":[]}]");
+            var layerEntries = (layers ?? Array.Empty<string>()).Select(l => Encoding.UTF8.GetBytes(l))
+                .Select(b => (Name: Convert.ToHexString(SHA256.HashData(b)).ToLowerInvariant() + "/layer.tar", Bytes: b)).ToList();
+            var manifest = Encoding.UTF8.GetBytes("[{\"Config\":\"" + configName + "\",\"RepoTags\":[" + System.Text.Json.JsonSerializer.Serialize(reference) + "],\"Layers\":"
+                + System.Text.Json.JsonSerializer.Serialize(layerEntries.Select(l => l.Name)) + "}]");
             using (var file = System.IO.File.Create(path))
             using (var tar = new System.Formats.Tar.TarWriter(file, System.Formats.Tar.TarEntryFormat.Ustar))
             {
-                foreach (var (name, bytes) in new[] { (configName, config), ("manifest.json", manifest) })
+                foreach (var (name, bytes) in layerEntries.Select(l => (l.Name, l.Bytes)).Append((configName, config)).Append(("manifest.json", manifest)))
                 {
                     var entry = new System.Formats.Tar.UstarTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new System.IO.MemoryStream(bytes) };
                     tar.WriteEntry(entry);

@@ -14,8 +14,10 @@ namespace ImageTools.Tests.Fakes
 {
     /// <summary>
     /// Just enough of the distribution API, in memory, for the publisher's rules: the version check,
-    /// blob HEAD/GET and uploads (POST, PATCH, PUT with the digest, checked), and manifest GET/PUT by tag
-    /// or digest. It stands in for the registry client's transport, so no socket is opened.
+    /// blob HEAD/GET, uploads (POST, PATCH, PUT with the digest, checked; DELETE cancels), cross-repository
+    /// mounts (POST ?mount=&amp;from=: 201 when the source holds the blob, else 202 and an upload session, as
+    /// the spec says), and manifest GET/PUT by tag or digest. It stands in for the registry client's
+    /// transport, so no socket is opened.
     /// </summary>
     internal sealed class InMemoryRegistry : HttpMessageHandler
     {
@@ -26,6 +28,25 @@ namespace ImageTools.Tests.Fakes
         private readonly ConcurrentDictionary<string, byte[]> _blobs = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, List<byte>> _uploads = new ConcurrentDictionary<string, List<byte>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, bool> _refused = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<string> _blobUploads = new ConcurrentQueue<string>();
+        private readonly ConcurrentQueue<string> _mounts = new ConcurrentQueue<string>();
+        private volatile bool _refuseMounts;
+        private readonly ConcurrentDictionary<string, bool> _deniedSources = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
+        /// <summary>Mounts from this repository are denied (403), as for an account that may not pull it.</summary>
+        public void DenyMountsFrom(string repository) => _deniedSources[repository] = true;
+
+        /// <summary>Every mount request is answered 202 with an upload session, as by a registry that does not mount.</summary>
+        public void RefuseMounts() => _refuseMounts = true;
+
+        /// <summary>"repository@digest" of every blob whose bytes were uploaded (a finished upload), in order.</summary>
+        public IReadOnlyList<string> BlobUploads => _blobUploads.ToList();
+
+        /// <summary>"repository@digest from source" of every blob mounted, in order.</summary>
+        public IReadOnlyList<string> Mounts => _mounts.ToList();
+
+        /// <summary>True when the repository holds the blob.</summary>
+        public bool Holds(string repository, string digest) => _blobs.ContainsKey($"{repository}@{digest}");
 
         /// <summary>Uploads to this repository are denied (403): a permanent failure, never retried.</summary>
         public void RefuseUploadsTo(string repository) => _refused[repository] = true;
@@ -85,6 +106,23 @@ namespace ImageTools.Tests.Fakes
                 if (_refused.ContainsKey(repository))
                     return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
                 var id = rest.Substring(8);
+                var query = request.RequestUri!.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "", StringComparer.Ordinal);
+                if (request.Method == HttpMethod.Post && query.TryGetValue("from", out var source) && _deniedSources.ContainsKey(source))
+                    return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
+                if (request.Method == HttpMethod.Post && query.TryGetValue("mount", out var mount) && query.TryGetValue("from", out var from)
+                    && !_refuseMounts && _blobs.TryGetValue($"{from}@{mount}", out var mounted))
+                {
+                    _blobs[$"{repository}@{mount}"] = mounted;
+                    _mounts.Enqueue($"{repository}@{mount} from {from}");
+                    var created = Answer(HttpStatusCode.Created, "", "text/plain");
+                    created.Headers.Location = new Uri($"http://{Address}/v2/{repository}/blobs/{mount}");
+                    created.Headers.Add("Docker-Content-Digest", mount);
+                    return created;
+                }
+                if (request.Method == HttpMethod.Delete)
+                    return _uploads.TryRemove(id, out _) ? Answer(HttpStatusCode.NoContent, "", "text/plain")
+                        : Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"BLOB_UPLOAD_UNKNOWN\"}]}", "application/json");
                 if (request.Method == HttpMethod.Post)
                 {
                     id = Guid.NewGuid().ToString("N");
@@ -94,10 +132,12 @@ namespace ImageTools.Tests.Fakes
                 if (request.Content != null) _uploads[id].AddRange(await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
                 if (request.Method == HttpMethod.Put)
                 {
-                    var digest = Uri.UnescapeDataString(request.RequestUri!.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("digest=", StringComparison.Ordinal)).Substring(7));
+                    var digest = query["digest"];
                     var bytes = _uploads[id].ToArray();
                     if (DigestOf(bytes) != digest) return Answer(HttpStatusCode.BadRequest, "{\"errors\":[{\"code\":\"DIGEST_INVALID\"}]}", "application/json");
                     _blobs[$"{repository}@{digest}"] = bytes;
+                    _uploads.TryRemove(id, out _);
+                    _blobUploads.Enqueue($"{repository}@{digest}");
                     return Answer(HttpStatusCode.Created, "", "text/plain");
                 }
                 var accepted = Answer(HttpStatusCode.Accepted, "", "text/plain");

@@ -142,8 +142,16 @@ namespace ImageTools.Docker.Cli
         public async Task RemoveAsync(string image, CancellationToken cancellationToken) =>
             await Check(await Docker(cancellationToken, "image", "rm", image).ConfigureAwait(false), $"remove {image}").ConfigureAwait(false);
 
-        public async Task SaveAsync(string reference, string path, CancellationToken cancellationToken) =>
-            await Check(await Docker(cancellationToken, "save", "--output", path, reference).ConfigureAwait(false), $"save {reference}").ConfigureAwait(false);
+        public async Task SaveAsync(string reference, string path, CancellationToken cancellationToken)
+        {
+            var outcome = await Docker(cancellationToken, "save", "--output", path, reference).ConfigureAwait(false);
+            // docker save writes the file itself, so a full disk reaches us only as the CLI's error line. It becomes
+            // the IOException our own writes (and the Engine API adapter's) give, so callers decide on the type.
+            if (outcome.ExitCode != 0 && outcome.StandardError.IndexOf("no space left on device", StringComparison.OrdinalIgnoreCase) >= 0)
+                throw new IOException("No space left on device", new ImageToolsException("EngineCommandFailed", FaultKind.ResourceUnavailable,
+                    $"docker could not save {reference}: {FirstLine(outcome.StandardError)}"));
+            await Check(outcome, $"save {reference}").ConfigureAwait(false);
+        }
 
         public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
         {
