@@ -152,6 +152,12 @@ Describe 'A fanned-out run: legs on empty agents, the plan folder as hand-off, o
         Get-ImageGraph $tree.Root | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Should -BeNullOrEmpty
     }
 
+    It 'records how long each build took, which the next plan weighs legs by' {
+        $statuses = Get-ImageGraph $tree.Root | Test-ImageNeedsRebuild
+        $statuses | ForEach-Object { $_.LastBuildDuration | Should -BeGreaterThan ([timespan]::Zero) -Because $_.Name }
+        $statuses | ForEach-Object { $_.LastBuildDuration | Should -BeLessThan ([timespan]::FromMinutes(5)) -Because $_.Name }
+    }
+
     It 'promotes again as AlreadyPublished, moving nothing' {
         $again = Invoke-Promote $tree.Root $tree.Plan
         @($again.Output -split '\r?\n' | Where-Object { $_ -like 'RESULT *' }) | ForEach-Object { ($_ -split ' ')[2] } |

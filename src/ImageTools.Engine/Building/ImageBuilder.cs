@@ -235,6 +235,7 @@ namespace ImageTools.Building
             labels[ImageLabels.InputsScheme] = Planning.BuildInputDigester.Scheme;
             if (node.Version != null) labels[ImageLabels.Version] = node.Version + (_options.TagSuffix ?? "");
             labels[ImageLabels.Created] = _options.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            labels[ImageLabels.BuildStarted] = _options.Clock().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
             var (revision, source) = await run.Git.Value.ConfigureAwait(false);
             if (revision != null) labels[ImageLabels.Revision] = revision;
             if (source != null) labels[ImageLabels.Source] = source;

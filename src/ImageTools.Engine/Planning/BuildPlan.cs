@@ -7,14 +7,14 @@ namespace ImageTools.Planning
     /// <summary>One leg of a build plan: images one CI agent builds in one wave. What New-ImageBuildPlan emits.</summary>
     public sealed class BuildPlanLeg
     {
-        internal BuildPlanLeg(int wave, string id, IReadOnlyList<RebuildStatus> images)
+        internal BuildPlanLeg(int wave, string id, IReadOnlyList<RebuildStatus> images, Func<RebuildStatus, double> costOf)
         {
             Wave = wave;
             Id = id;
             Statuses = images;
             Images = images.Select(status => status.Name).ToArray();
             References = images.Select(status => status.Reference).ToArray();
-            EstimatedCost = images.Sum(BuildPlanner.CostOf);
+            EstimatedCost = images.Sum(costOf);
         }
 
         /// <summary>0 for images with no stale parent; else one more than the latest wave of a stale parent.</summary>
@@ -25,7 +25,7 @@ namespace ImageTools.Planning
         public string[] Images { get; }
         public string[] References { get; }
         public int ImageCount => Images.Length;
-        /// <summary>The sum of the images' estimated costs (one each; see docs/ci.md).</summary>
+        /// <summary>The sum of the images' estimated costs: seconds of their last recorded builds, else one each (see docs/ci.md).</summary>
         public double EstimatedCost { get; }
         internal IReadOnlyList<RebuildStatus> Statuses { get; }
 
@@ -57,7 +57,16 @@ namespace ImageTools.Planning
         /// <summary>A wave's chains may make one leg this much heavier than an even share before they are split.</summary>
         private const double ChainSlack = 1.25;
 
-        internal static double CostOf(RebuildStatus status) => 1.0;
+        /// <summary>
+        /// What an image weighs: its last recorded build duration in seconds; an image without one weighs
+        /// the median of those that have one, and when none has, every image weighs 1.
+        /// </summary>
+        internal static Func<RebuildStatus, double> Costs(IReadOnlyCollection<RebuildStatus> stale)
+        {
+            var known = stale.Where(s => s.LastBuildDuration.HasValue).Select(s => Math.Max(1.0, s.LastBuildDuration!.Value.TotalSeconds)).OrderBy(c => c).ToList();
+            var fallback = known.Count == 0 ? 1.0 : known[known.Count / 2];
+            return status => status.LastBuildDuration.HasValue ? Math.Max(1.0, status.LastBuildDuration.Value.TotalSeconds) : fallback;
+        }
 
         public static BuildPlan Plan(IEnumerable<RebuildStatus> statuses, int maximumLegs)
         {
@@ -76,10 +85,11 @@ namespace ImageTools.Planning
                 return wave;
             }
 
+            var costOf = Costs(stale.Values);
             var waves = stale.Values
                 .GroupBy(WaveOf)
                 .OrderBy(group => group.Key)
-                .Select(group => (IReadOnlyList<BuildPlanLeg>)SplitWave(group.Key, group.ToList(), maximumLegs))
+                .Select(group => (IReadOnlyList<BuildPlanLeg>)SplitWave(group.Key, group.ToList(), maximumLegs, costOf))
                 .ToList();
             // The tree's depth, from each graph the statuses come from once (not once per status).
             var depth = all.Select(status => status.Node.Graph).Distinct()
@@ -90,31 +100,31 @@ namespace ImageTools.Planning
         // Images of one wave never depend on each other. Those that share a parent form a chain: kept in
         // one leg, that parent is pulled on one agent instead of several. Chains go to the lightest leg,
         // heaviest first (LPT); a chain heavier than an even share (with slack) is split image by image.
-        private static List<BuildPlanLeg> SplitWave(int wave, List<RebuildStatus> images, int maximumLegs)
+        private static List<BuildPlanLeg> SplitWave(int wave, List<RebuildStatus> images, int maximumLegs, Func<RebuildStatus, double> costOf)
         {
             images.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
             var legCount = Math.Min(maximumLegs, images.Count);
-            var share = images.Sum(CostOf) / legCount * ChainSlack;
+            var share = images.Sum(costOf) / legCount * ChainSlack;
 
             var units = new List<List<RebuildStatus>>();
             foreach (var chain in Chains(images))
             {
-                if (chain.Sum(CostOf) <= share) units.Add(chain);
+                if (chain.Sum(costOf) <= share) units.Add(chain);
                 else units.AddRange(chain.Select(image => new List<RebuildStatus> { image }));
             }
 
             var legs = Enumerable.Range(0, legCount).Select(_ => new List<RebuildStatus>()).ToList();
             var loads = new double[legCount];
-            foreach (var unit in units.OrderByDescending(unit => unit.Sum(CostOf)).ThenBy(unit => unit[0].Name, StringComparer.Ordinal))
+            foreach (var unit in units.OrderByDescending(unit => unit.Sum(costOf)).ThenBy(unit => unit[0].Name, StringComparer.Ordinal))
             {
                 var lightest = Enumerable.Range(0, legCount).OrderBy(index => loads[index]).ThenBy(index => index).First();
                 legs[lightest].AddRange(unit);
-                loads[lightest] += unit.Sum(CostOf);
+                loads[lightest] += unit.Sum(costOf);
             }
             return legs.Where(leg => leg.Count > 0)
                 .Select(leg => leg.OrderBy(image => image.Name, StringComparer.Ordinal).ToList())
                 .OrderBy(leg => leg[0].Name, StringComparer.Ordinal)
-                .Select((leg, index) => new BuildPlanLeg(wave, $"w{wave}_l{index}", leg))
+                .Select((leg, index) => new BuildPlanLeg(wave, $"w{wave}_l{index}", leg, costOf))
                 .ToList();
         }
 

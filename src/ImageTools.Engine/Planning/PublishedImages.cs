@@ -10,11 +10,27 @@ namespace ImageTools.Planning
     /// <summary>An image as found where images are published: its digest and config labels.</summary>
     internal sealed class PublishedImage
     {
-        public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels, string? manifestDigest = null)
+        public PublishedImage(string digest, IReadOnlyDictionary<string, string> labels, string? manifestDigest = null, TimeSpan? buildDuration = null)
         {
             Digest = digest;
             Labels = labels;
             ManifestDigest = manifestDigest;
+            BuildDuration = buildDuration;
+        }
+
+        /// <summary>How long its build took, when its labels and config say (see <see cref="Provenance.ImageLabels.BuildStarted"/>).</summary>
+        public TimeSpan? BuildDuration { get; }
+
+        /// <summary>The config's <c>created</c> (the builder's last step) less the build-started label; null when either is missing or they disagree.</summary>
+        public static TimeSpan? DurationOf(IReadOnlyDictionary<string, string> labels, string? created)
+        {
+            if (created == null || !labels.TryGetValue(Provenance.ImageLabels.BuildStarted, out var started)) return null;
+            var styles = System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal;
+            if (!DateTimeOffset.TryParse(started, System.Globalization.CultureInfo.InvariantCulture, styles, out var begin) ||
+                !DateTimeOffset.TryParse(created, System.Globalization.CultureInfo.InvariantCulture, styles, out var end)) return null;
+            var duration = end - begin;
+            // A config older than the label means a cached image, whose created time says nothing about this build.
+            return duration >= TimeSpan.Zero ? duration : (TimeSpan?)null;
         }
 
         /// <summary>The image id, which is the config digest a registry manifest names.</summary>

@@ -108,6 +108,7 @@ namespace ImageTools.Planning
             else
             {
                 status.PublishedDigest = image.Digest;
+                status.LastBuildDuration = image.BuildDuration;
                 if (!image.Labels.ContainsKey(ImageLabels.Name))
                 {
                     status.Add(RebuildReason.NoBuildMetadata,

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using ImageTools.Graph;
 
@@ -43,6 +44,8 @@ namespace ImageTools.Planning
         public string? PublishedInputsDigest { get; internal set; }
         /// <summary>The published image's digest (image id / config digest), when it exists.</summary>
         public string? PublishedDigest { get; internal set; }
+        /// <summary>How long the published image's build took, when it recorded it; New-ImageBuildPlan weighs legs by it.</summary>
+        public TimeSpan? LastBuildDuration { get; internal set; }
         /// <summary>Inputs changed under an unchanged explicit version: publishing needs a new version first.</summary>
         public bool VersionBumpNeeded { get; internal set; }
         /// <summary>

@@ -42,7 +42,7 @@ namespace ImageTools.Planning
                 throw new ImageToolsException("UnexpectedManifest", FaultKind.InvalidData,
                     $"{reference} resolves to a {manifest.MediaType} manifest without an image config; it is not a container image.");
             var config = await client.GetConfigAsync(image.Repository, manifest.Config.Digest, cancellationToken).ConfigureAwait(false);
-            return new PublishedImage(config.Digest, config.Labels, manifest.Digest);
+            return new PublishedImage(config.Digest, config.Labels, manifest.Digest, PublishedImage.DurationOf(config.Labels, config.Created));
         }
 
         public void Dispose()

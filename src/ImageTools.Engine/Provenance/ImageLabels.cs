@@ -28,6 +28,11 @@ namespace ImageTools.Provenance
         /// <summary>Digest of all build inputs; the label scheme version goes with it so a new scheme never compares with an old one.</summary>
         public const string InputsDigest = Prefix + "inputs.digest";
         public const string InputsScheme = Prefix + "inputs.scheme";
+        /// <summary>
+        /// When this image's own build began (ISO 8601, UTC). With the config's <c>created</c>, which the
+        /// builder sets at its last step, it gives the build's duration, which the next plan weighs legs by.
+        /// </summary>
+        public const string BuildStarted = Prefix + "build.started";
 
         public static string FormatParents(IEnumerable<KeyValuePair<string, string>> parents) =>
             string.Join(",", parents.Select(p => p.Key + "@" + p.Value));

@@ -151,5 +151,36 @@ namespace ImageTools.Tests.Planning
             Assert.Equal("{\"include\":[]}", BuildPlanFile.GitHubMatrix(BuildPlanFile.LegsOf(plan, 2)));
         }
 
+
+        [Fact]
+        public void Legs_are_balanced_by_recorded_build_durations_and_images_without_one_weigh_the_median()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "p", "q", "r", "s", "t" }) tree.Image(name, "FROM busybox:1.36\n");
+            var statuses = Statuses(Graph(tree));
+            statuses.Single(s => s.Name == "p").LastBuildDuration = TimeSpan.FromSeconds(300);
+            statuses.Single(s => s.Name == "q").LastBuildDuration = TimeSpan.FromSeconds(20);
+            statuses.Single(s => s.Name == "r").LastBuildDuration = TimeSpan.FromSeconds(40);
+
+            var plan = BuildPlanner.Plan(statuses, maximumLegs: 2);
+
+            // p alone outweighs the rest: q 20 + r 40 + s and t at the median, 40 each.
+            Assert.Equal(new[] { new[] { "p" }, new[] { "q", "r", "s", "t" } }, Legs(plan, 0));
+            Assert.Equal(new[] { 300.0, 140.0 }, plan.Waves[0].Select(leg => leg.EstimatedCost));
+        }
+
+        [Theory]
+        [InlineData("2026-12-02T10:00:00.000Z", "2026-12-02T10:01:30.5Z", 90.5)]
+        [InlineData("2026-12-02T10:00:00.000Z", "2026-12-02T09:00:00Z", null)]
+        [InlineData(null, "2026-12-02T10:01:30Z", null)]
+        [InlineData("2026-12-02T10:00:00.000Z", null, null)]
+        [InlineData("yesterday", "2026-12-02T10:01:30Z", null)]
+        public void A_build_duration_is_the_configs_created_less_the_build_started_label(string? started, string? created, double? seconds)
+        {
+            var labels = new Dictionary<string, string>();
+            if (started != null) labels[ImageTools.Provenance.ImageLabels.BuildStarted] = started;
+
+            Assert.Equal(seconds, PublishedImage.DurationOf(labels, created)?.TotalSeconds);
+        }
     }
 }
