@@ -187,7 +187,7 @@ namespace ImageTools.Commands
         private void RunBuild(ImageGraph graph, IReadOnlyList<ImageNode> nodes, BuildOptions options)
         {
             var events = new BlockingCollection<BuildEvent>();
-            var engine = Docker.Api.DockerEngineFactory.Create();
+            var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(graph.Tree.Config, null));
             // Disposed when the method returns, which is only after the build task has ended (see below).
             using var engineLifetime = engine as IDisposable;
             var builder = new ImageBuilder(engine, options, new QueueProgress(events));

@@ -127,7 +127,8 @@ namespace ImageTools.Commands
             try
             {
                 // One engine for the run: it inspects and saves the images; the registry client uploads them.
-                var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                var config = _results.Select(r => r.Node).Concat(_nodes).FirstOrDefault()?.Graph.Tree.Config ?? TreeConfig.Empty;
+                var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
                 using var engineLifetime = engine as IDisposable;
                 var images = new List<ImageToPublish>();
                 // Images of the run that cannot be published: in an atomic publish they hold back every tag.
@@ -197,7 +198,7 @@ namespace ImageTools.Commands
                     var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
                     using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
                     var options = new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry, StageOnly = leg != null };
-                    var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                    var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
                     using var engineLifetime = engine as IDisposable;
                     var publisher = new RegistryPublisher(engine, client, options);
                     if (leg == null) return (await plan.PromoteAsync(publisher, graph, StopToken).ConfigureAwait(false), null);

@@ -33,6 +33,9 @@ namespace ImageTools.Definitions
         /// <summary>Registry host[:port] images are published to; null for local-only trees.</summary>
         public string? Registry { get; private set; }
         public string? Namespace { get; private set; }
+        /// <summary>docker-pkg's <c>username</c>/<c>password</c>: the tree registry's login when no -Credential is given. Never shown.</summary>
+        public string? UserName { get; private set; }
+        public string? Password { get; private set; }
         public IReadOnlyDictionary<string, string> BuildArgs { get; private set; } = new Dictionary<string, string>();
         public IReadOnlyDictionary<string, string> Labels { get; private set; } = new Dictionary<string, string>();
         public IReadOnlyList<string> BaseImages { get; private set; } = Array.Empty<string>();
@@ -73,6 +76,8 @@ namespace ImageTools.Definitions
                 FilePath = yaml.Path,
                 Registry = NullIfEmpty(yaml.String("registry")),
                 Namespace = NullIfEmpty(yaml.String("namespace")?.Trim('/')),
+                UserName = NullIfEmpty(yaml.String("username")),
+                Password = yaml.String("password"),
                 BuildArgs = yaml.StringMap("build_args"),
                 Labels = yaml.StringMap("labels"),
                 BaseImages = yaml.StringList("base_images"),
