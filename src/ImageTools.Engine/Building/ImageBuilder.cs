@@ -127,7 +127,8 @@ namespace ImageTools.Building
                 _progress?.Report(new BuildEvent(node.Name, $"Building {node.Reference} (level {node.Level})"));
                 var request = new BuildRequest(node.Name, node.Definition.ContextPath, node.Definition.DockerfileText)
                 {
-                    BuildArgs = Dictionaries.Overlay(node.Definition.BuildArgs, _options.BuildArgs),
+                    // The tree's proxy lies under every build arg the image and -BuildArg set, and is no input of the digest.
+                    BuildArgs = Dictionaries.Overlay(Dictionaries.Overlay(run.Graph.Tree.Config.ProxyVariables, node.Definition.BuildArgs), _options.BuildArgs),
                     Labels = await LabelsAsync(node, run, cancellationToken).ConfigureAwait(false),
                     Target = node.Definition.Target,
                     Platforms = node.Definition.Platforms,

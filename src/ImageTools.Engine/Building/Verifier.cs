@@ -65,7 +65,11 @@ namespace ImageTools.Building
             using var log = logPath == null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
             var gate = new object();
             log?.WriteLine($"$ {program} {ProcessRunner.JoinArguments(arguments)}");
-            var outcome = await ProcessRunner.RunAsync(program, arguments, cancellationToken, image.Directory, engine.ClientEnvironment,
+            // As docker-pkg does, the check runs with the tree's proxy in its environment.
+            var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var pair in engine.ClientEnvironment) environment[pair.Key] = pair.Value;
+            foreach (var pair in config.ProxyVariables) environment[pair.Key] = pair.Value;
+            var outcome = await ProcessRunner.RunAsync(program, arguments, cancellationToken, image.Directory, environment,
                 line => { lock (gate) log?.WriteLine(line); }).ConfigureAwait(false);
             if (outcome.ExitCode != 0)
             {

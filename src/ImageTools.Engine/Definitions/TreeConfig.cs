@@ -36,6 +36,11 @@ namespace ImageTools.Definitions
         /// <summary>docker-pkg's <c>username</c>/<c>password</c>: the tree registry's login when no -Credential is given. Never shown.</summary>
         public string? UserName { get; private set; }
         public string? Password { get; private set; }
+        /// <summary>
+        /// docker-pkg's <c>http_proxy</c>, as its builds and verification get it: the build args and environment
+        /// variables http_proxy, https_proxy, HTTP_PROXY and HTTPS_PROXY. Not a build input: a proxy change rebuilds nothing.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> ProxyVariables { get; private set; } = new Dictionary<string, string>();
         public IReadOnlyDictionary<string, string> BuildArgs { get; private set; } = new Dictionary<string, string>();
         public IReadOnlyDictionary<string, string> Labels { get; private set; } = new Dictionary<string, string>();
         public IReadOnlyList<string> BaseImages { get; private set; } = Array.Empty<string>();
@@ -70,6 +75,9 @@ namespace ImageTools.Definitions
             var variables = new Dictionary<string, object?>(DockerPkgDefaults.Count, StringComparer.Ordinal);
             foreach (var pair in DockerPkgDefaults) variables[pair.Key] = pair.Value;
             foreach (var entry in yaml.Entries()) variables[entry.Key] = YamlFile.ToPlain(entry.Value);
+            var proxy = NullIfEmpty(yaml.String("http_proxy"));
+            // docker-pkg: without an apt_only_proxy, templates' apt configuration uses the http_proxy.
+            if (proxy != null && variables["apt_only_proxy"] == null) variables["apt_only_proxy"] = proxy;
 
             var config = new TreeConfig
             {
@@ -78,6 +86,8 @@ namespace ImageTools.Definitions
                 Namespace = NullIfEmpty(yaml.String("namespace")?.Trim('/')),
                 UserName = NullIfEmpty(yaml.String("username")),
                 Password = yaml.String("password"),
+                ProxyVariables = proxy == null ? new Dictionary<string, string>()
+                    : new Dictionary<string, string>(StringComparer.Ordinal) { ["http_proxy"] = proxy, ["https_proxy"] = proxy, ["HTTP_PROXY"] = proxy, ["HTTPS_PROXY"] = proxy },
                 BuildArgs = yaml.StringMap("build_args"),
                 Labels = yaml.StringMap("labels"),
                 BaseImages = yaml.StringList("base_images"),

@@ -243,5 +243,28 @@ namespace ImageTools.Tests.Building
             Assert.Equal(BuildStatus.Skipped, results["child"].Status);
             Assert.DoesNotContain("child", engine.Built);
         }
+
+        [UnixFact]
+        public async Task The_trees_http_proxy_reaches_builds_and_verification_and_is_no_build_input()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "http_proxy: http://proxy.invalid:3128\n");
+            Image(tree, "app", "busybox:1.36");
+            tree.Write("app/test.sh", "#!/bin/sh\necho \"$http_proxy $HTTPS_PROXY\" > \"$(dirname \"$0\")/seen-proxy\"\n");
+            using var otherProxy = new TestTree().Write("imagetools.yaml", "http_proxy: http://other.invalid:8080\n");
+            Image(otherProxy, "app", "busybox:1.36");
+            otherProxy.Write("app/test.sh", File.ReadAllText(tree.PathOf("app/test.sh")));
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var proxied = (await BuildAsync(engine, tree, GraphOf(tree))).Single();
+            var request = engine.Requests["app"];
+
+            Assert.Equal(BuildStatus.Built, proxied.Status);
+            foreach (var name in new[] { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY" })
+                Assert.Equal("http://proxy.invalid:3128", request.BuildArgs[name]);
+            Assert.Equal("http://proxy.invalid:3128 http://proxy.invalid:3128", File.ReadAllText(tree.PathOf("app/seen-proxy")).Trim());
+            // Another proxy, the same inputs: a proxy change rebuilds nothing.
+            Assert.Equal(new ImageTools.Planning.BuildInputDigester().Compute(GraphOf(otherProxy).Nodes.Single().Definition),
+                request.Labels[ImageLabels.InputsDigest]);
+        }
     }
 }

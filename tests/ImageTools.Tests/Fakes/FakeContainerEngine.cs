@@ -47,6 +47,9 @@ namespace ImageTools.Tests.Fakes
 
         /// <summary>The most builds that ran at the same moment.</summary>
         public int MaxConcurrentBuilds => Volatile.Read(ref _maxRunning);
+        /// <summary>The last build request of each image, by name.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, BuildRequest> Requests { get; } =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, BuildRequest>(StringComparer.Ordinal);
 
         /// <summary>Called at each tag (reference), before it is applied; a test checks what must already be true.</summary>
         public Action<string>? BeforeTag { get; set; }
@@ -105,6 +108,7 @@ namespace ImageTools.Tests.Fakes
         {
             cancellationToken.ThrowIfCancellationRequested();
             Record("build " + request.ImageName);
+            Requests[request.ImageName] = request;
             var running = Interlocked.Increment(ref _running);
             for (var max = Volatile.Read(ref _maxRunning); running > max; max = Volatile.Read(ref _maxRunning))
                 if (Interlocked.CompareExchange(ref _maxRunning, running, max) == max) break;
