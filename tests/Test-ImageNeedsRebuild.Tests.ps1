@@ -53,6 +53,13 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
         ($after | Where-Object Name -eq "tn$id-base").NeedsRebuild | Should -BeFalse
     }
 
+    It 'forces by external base the images that build on it, and refuses a name that matches nothing' {
+        (Test-ImageNeedsRebuild -Path $tree -ForceName 'docker.io/library/busybox:1.36' | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-base")
+        (Test-ImageNeedsRebuild -Path $tree -All -ForceName 'busybox' | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-app")
+        { Test-ImageNeedsRebuild -Path $tree -ForceName "tn$id-typo" -ErrorAction Stop } | Should -Throw -ErrorId 'ForcedNameNotFound*'
+        { Test-ImageNeedsRebuild -Path $tree -ForceName 'busybox:1.35' -ErrorAction Stop } | Should -Throw "*'busybox:1.35' names no image*"
+    }
+
     It 'forces by name, and -All with names forces all the others' {
         (Test-ImageNeedsRebuild -Path $tree -ForceName "tn$id-app" | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-app")
         (Test-ImageNeedsRebuild -Path $tree -All -ForceName "tn$id-app" | Where-Object { $_.Reasons -contains 'Forced' }).Name | Should -Be @("tn$id-base")

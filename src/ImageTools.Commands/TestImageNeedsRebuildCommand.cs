@@ -20,6 +20,10 @@ namespace ImageTools.Commands
     /// <para>A dry run: every image that would be rebuilt and why, cascades included.</para>
     /// </example>
     /// <example>
+    /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild -ForceName debian:bookworm</code>
+    /// <para>Forces every image that builds on the external base debian:bookworm (docker_build's forcing by base); their dependents follow.</para>
+    /// </example>
+    /// <example>
     /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild -All -ForceName base</code>
     /// <para>Forces every image except base (docker_build's xor semantics).</para>
     /// </example>
@@ -48,7 +52,10 @@ namespace ImageTools.Commands
         [ArgumentCompleter(typeof(ImageNameCompleter))]
         public string[]? Name { get; set; }
 
-        /// <summary>Images to rebuild regardless (wildcards allowed). With -All: every image but these.</summary>
+        /// <summary>
+        /// Images to rebuild regardless (wildcards allowed), or an external base (e.g. debian:bookworm): every image
+        /// that builds on it. With -All: every image but these. A name that matches nothing is an error.
+        /// </summary>
         [Parameter]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
@@ -91,8 +98,7 @@ namespace ImageTools.Commands
                 var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, StopToken);
                 if (selected.Count == 0) return;
                 var source = SourceFor(graph);
-                var forced = ForceName == null ? new string[0]
-                    : graph.Nodes.Where(n => ForceName.Any(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase).IsMatch(n.Name))).Select(n => n.Name).ToArray();
+                var forced = Forced(graph);
                 var planner = new RebuildPlanner(source, new BuildInputDigester(new FileHashCache(FileHashCache.DefaultPath())), new RebuildOptions
                 {
                     Forced = forced,
@@ -125,6 +131,28 @@ namespace ImageTools.Commands
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
+        }
+
+        /// <summary>
+        /// The images -ForceName names: tree images by name (wildcards), and every image that builds on an external
+        /// base it names (docker_build's forcing by base, e.g. debian:bookworm). A name that matches neither stops the
+        /// check, as in docker_build: a typo must not quietly force nothing.
+        /// </summary>
+        private string[] Forced(ImageGraph graph)
+        {
+            var forced = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var pattern in ForceName ?? new string[0])
+            {
+                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
+                var matched = graph.Nodes.Where(n => wildcard.IsMatch(n.Name)).ToList();
+                if (matched.Count == 0 && References.ImageReference.TryParse(pattern, out var reference, out _)) matched.AddRange(graph.UsersOfBase(reference!));
+                if (matched.Count == 0)
+                    throw new ImageToolsException("ForcedNameNotFound", FaultKind.ObjectNotFound,
+                        $"-ForceName '{pattern}' names no image of the tree at {graph.Tree.Root} and no external base its images build on. " +
+                        "Name an image (wildcards allowed) or a base as its Dockerfiles write it, e.g. debian:bookworm.", graph.Tree.Root);
+                forced.UnionWith(matched.Select(n => n.Name));
+            }
+            return forced.ToArray();
         }
 
         private IPublishedImageSource SourceFor(ImageGraph graph)

@@ -64,6 +64,24 @@ namespace ImageTools.Graph
             return InBuildOrder(selected);
         }
 
+        /// <summary>
+        /// The images that build directly on the external base <paramref name="base"/> (docker_build's forcing by
+        /// base): the same repository in Docker's normal form and, when <paramref name="base"/> names a tag or a
+        /// digest, the same one (a base written without a tag is <c>latest</c>). Its users' dependents follow as ParentRebuilt.
+        /// </summary>
+        public IReadOnlyList<ImageNode> UsersOfBase(ImageReference @base)
+        {
+            var wanted = @base.Normalize();
+            bool Matches(ImageReference used)
+            {
+                var have = used.Normalize();
+                if (have.Name != wanted.Name) return false;
+                if (wanted.Digest != null) return have.Digest == wanted.Digest;
+                return wanted.Tag == null || (have.Tag ?? "latest") == wanted.Tag;
+            }
+            return Nodes.Where(node => node.BaseReferences.Any(Matches)).ToList();
+        }
+
         public IReadOnlyList<ImageNode> InBuildOrder(IEnumerable<ImageNode> nodes)
         {
             var set = new HashSet<ImageNode>(nodes);

@@ -201,5 +201,21 @@ namespace ImageTools.Tests.Graph
             Assert.DoesNotContain("leaf", mermaid);
             Assert.Equal(5, mermaid.Split('\n').Count(l => l.Contains("-->")));
         }
+
+        [Theory]
+        [InlineData("busybox:1.36", new[] { "base", "leaf" })]
+        [InlineData("docker.io/library/busybox:1.36", new[] { "base", "leaf" })]
+        [InlineData("busybox", new[] { "base", "leaf", "old" })]
+        [InlineData("busybox:latest", new[] { "old" })]
+        [InlineData("busybox:1.35", new string[0])]
+        [InlineData("debian:bookworm", new string[0])]
+        public void The_users_of_an_external_base_are_found_in_Dockers_normal_form(string @base, string[] expected)
+        {
+            using var tree = Diamond().Image("old", "FROM docker.io/busybox\n");
+
+            var users = GraphOf(tree).UsersOfBase(ImageTools.References.ImageReference.Parse(@base));
+
+            Assert.Equal(expected, users.Select(n => n.Name).OrderBy(n => n));
+        }
     }
 }
