@@ -54,8 +54,15 @@ namespace ImageTools.Definitions
             ThrowIfAny(fullRoot, errors);
 
             var byName = images.ToDictionary(i => i.Name, StringComparer.Ordinal);
-            string? ResolveImageTag(string name) =>
-                byName.TryGetValue(name, out var image) ? ImageTree.RepositoryOf(config, name).WithTag(image.Tag).ToString() : null;
+            // docker-pkg's image_tag: an image of the tree under its version, else a config base_images entry
+            // of the same full name ([registry/][namespace/]name), with the tag it is written with.
+            string? ResolveImageTag(string name)
+            {
+                if (byName.TryGetValue(name, out var image)) return ImageTree.RepositoryOf(config, name).WithTag(image.Tag).ToString();
+                if (!ImageReference.IsValidRepository(name)) return null;
+                var repository = ImageTree.RepositoryOf(config, name).Name;
+                return config.BaseImages.FirstOrDefault(b => ImageReference.TryParse(b, out var known, out _) && known!.Tag != null && known.Name == repository);
+            }
             var renderer = new TemplateRenderer(config.Variables, ResolveImageTag);
 
             Parallel.ForEach(images, options, image =>

@@ -124,5 +124,40 @@ namespace ImageTools.Tests.Definitions
             Assert.Equal(line, error.Line);
             Assert.Contains(expected, error.Message);
         }
+
+        [Fact]
+        public void Do_statements_append_extend_and_update_as_jinja2_ext_do_does()
+        {
+            Assert.Equal("curl,jq,git,make,vim",
+                Render("{% set extra = ['git'] %}{% do extra.append('make') %}{% do extra.extend(['vim']) %}{% set all = packages %}" +
+                       "{% do all.extend(extra) %}{{ all | join(',') }}\n"));
+            Assert.Equal("0 33 7", Render("{% do known_uid_mappings.update(more) %}{{ known_uid_mappings['root'] }} {{ known_uid_mappings['www-data'] }} {{ known_uid_mappings['app'] }}\n",
+                new Dictionary<string, object?> { ["more"] = new Dictionary<string, object?> { ["app"] = 7L } }));
+        }
+
+        [Fact]
+        public void A_do_statement_changes_this_renders_copy_of_the_config_not_the_config()
+        {
+            var packages = new List<object?> { "curl" };
+            var config = new Dictionary<string, object?> { ["packages"] = packages };
+            var renderer = new TemplateRenderer(config, _ => null);
+
+            var first = renderer.Render("{% do packages.append('git') %}{{ packages | join(',') }}\n", "/a/Dockerfile.template");
+            var second = renderer.Render("{{ packages | join(',') }}\n", "/b/Dockerfile.template");
+
+            Assert.Equal(("curl,git", "curl"), (first, second));
+            Assert.Equal(new object?[] { "curl" }, packages);
+        }
+
+        [Theory]
+        [InlineData("{% do packages.pop() %}\n", "'.pop(...)' is not supported")]
+        [InlineData("{% do debug.append(1) %}\n", "cannot be called")]
+        public void Other_calls_are_refused_naming_what_is_allowed(string template, string expected)
+        {
+            var error = Assert.Throws<ImageToolsException>(() => Render(template));
+
+            Assert.Contains(expected, error.Message);
+            Assert.Equal("/t/Dockerfile.template", error.FilePath);
+        }
     }
 }

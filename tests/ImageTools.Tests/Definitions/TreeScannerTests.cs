@@ -195,5 +195,23 @@ namespace ImageTools.Tests.Definitions
 
             Assert.Equal(new[] { "alpha", "b" }, TreeScanner.ListNames(tree.Root));
         }
+
+        [Fact]
+        public void Image_tag_resolves_a_configured_base_image_by_its_full_name_as_docker_pkg_does()
+        {
+            using var tree = new TestTree()
+                .Write("config.yaml", "registry: registry.example.org\nnamespace: ops\n" +
+                                      "base_images:\n  - registry.example.org/ops/bullseye:20261101\n  - registry.example.org/other/bookworm:1\n")
+                .Write("app/Dockerfile.template", "FROM {{ \"bullseye\" | image_tag }}\n")
+                .Write("odd/Dockerfile.template", "FROM {{ \"bookworm\" | image_tag }}\n");
+
+            var error = Assert.Throws<ImageTreeException>(() => TreeScanner.Scan(tree.Root));
+            tree.Write("odd/Dockerfile.template", "FROM busybox:1.36\n");
+            var scanned = TreeScanner.Scan(tree.Root);
+
+            Assert.Equal("registry.example.org/ops/bullseye:20261101", scanned.Find("app")!.Dockerfile.ImageUses.Single().Reference);
+            // Another namespace is another full name: docker-pkg does not find it either.
+            Assert.Contains("no image named 'bookworm'", error.Message);
+        }
     }
 }

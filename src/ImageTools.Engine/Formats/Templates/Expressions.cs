@@ -64,6 +64,48 @@ namespace ImageTools.Formats.Templates
         }
     }
 
+    /// <summary>
+    /// The methods docker-pkg templates call inside <c>{% do %}</c> (jinja2.ext.do, which docker-pkg enables):
+    /// a list's <c>append</c> and <c>extend</c>, a mapping's <c>update</c>. They change the value in place and return none.
+    /// </summary>
+    internal sealed class MethodCall : Expression
+    {
+        public static readonly IReadOnlyCollection<string> Supported = new[] { "append", "extend", "update" };
+        private readonly Expression _target;
+        private readonly string _name;
+        private readonly List<Expression> _arguments;
+        private readonly string _text;
+
+        public MethodCall(Expression target, string name, List<Expression> arguments, string text, int line) : base(line)
+        {
+            _target = target;
+            _name = name;
+            _arguments = arguments;
+            _text = text;
+        }
+
+        public override object? Evaluate(Scope scope, RenderContext context)
+        {
+            var target = _target.Evaluate(scope, context);
+            var arguments = _arguments.Select(a => a.Evaluate(scope, context)).ToList();
+            switch (_name)
+            {
+                case "append" when target is IList list && !list.IsReadOnly && arguments.Count == 1:
+                    list.Add(arguments[0]);
+                    return null;
+                case "extend" when target is IList list && !list.IsReadOnly && arguments.Count == 1 && arguments[0] is IEnumerable items && !(arguments[0] is string):
+                    foreach (var item in items.Cast<object?>().ToList()) list.Add(item);
+                    return null;
+                case "update" when target is IDictionary<string, object?> map && !map.IsReadOnly && arguments.Count == 1 && arguments[0] is IDictionary<string, object?> more:
+                    foreach (var pair in more.ToList()) map[pair.Key] = pair.Value;
+                    return null;
+                default:
+                    throw context.Error("TemplateUnsupportedSyntax", Line,
+                        $"'{_text}' cannot be called: only a list's append(item) and extend(list) and a mapping's update(mapping) can.");
+            }
+        }
+    }
+
     internal sealed class Unary : Expression
     {
         private readonly Expression _operand;
@@ -235,7 +277,19 @@ namespace ImageTools.Formats.Templates
                 if (TrySymbol("."))
                 {
                     var name = ReadName() ?? throw Error("Expected a name after '.'.");
-                    expression = new Attribute(expression, new Literal(name, _line), Slice(start), _line);
+                    if (TrySymbol("("))
+                    {
+                        if (!MethodCall.Supported.Contains(name))
+                            throw Error($"'.{name}(...)' is not supported; templates may call a list's append and extend and a mapping's update.");
+                        var arguments = new List<Expression>();
+                        if (!TrySymbol(")"))
+                        {
+                            do arguments.Add(ParseOr()); while (TrySymbol(","));
+                            Expect(")");
+                        }
+                        expression = new MethodCall(expression, name, arguments, Slice(start), _line);
+                    }
+                    else expression = new Attribute(expression, new Literal(name, _line), Slice(start), _line);
                 }
                 else if (TrySymbol("["))
                 {

@@ -90,6 +90,16 @@ namespace ImageTools.Formats.Templates
         public override void Render(StringBuilder output, Scope scope, RenderContext context) => scope.Set(_name, _value.Evaluate(scope, context));
     }
 
+    /// <summary><c>{% do expression %}</c> (jinja2.ext.do): evaluated for its effect, writes nothing.</summary>
+    internal sealed class DoNode : TemplateNode
+    {
+        private readonly Expression _expression;
+
+        public DoNode(Expression expression) => _expression = expression;
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context) => _expression.Evaluate(scope, context);
+    }
+
     /// <summary>Builds the node tree from tokens; block statements nest until their end tag.</summary>
     internal static class TemplateParser
     {
@@ -166,6 +176,8 @@ namespace ImageTools.Formats.Templates
                     if (!match.Success) throw Unsupported(filePath, token.Line, "Write assignments as {% set name = value %}.");
                     return new SetNode(match.Groups[1].Value, ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath));
                 }
+                case "do":
+                    return new DoNode(ExpressionParser.Parse(token.Content.Substring(2).Trim(), token.Line, filePath));
                 case "elif":
                 case "else":
                 case "endif":
@@ -175,7 +187,7 @@ namespace ImageTools.Formats.Templates
                         filePath, token.Line);
                 default:
                     throw Unsupported(filePath, token.Line,
-                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set). " +
+                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set, do). " +
                         "Rewrite the template with those, or use a plain Dockerfile.");
             }
         }

@@ -76,8 +76,19 @@ namespace ImageTools.Formats.Templates
         {
             if (_locals.TryGetValue(name, out value)) return true;
             if (_parent != null) return _parent.TryGet(name, out value);
-            return _globals.TryGetValue(name, out value);
+            if (!_globals.TryGetValue(name, out value)) return false;
+            // The config's lists and mappings are shared by every image's render (in parallel): a template
+            // that changes one ({% do list.append(x) %}) changes its own copy, made on first use.
+            if (value is IList || value is IDictionary<string, object?>) _locals[name] = value = Copy(value);
+            return true;
         }
+
+        private static object? Copy(object? value) => value switch
+        {
+            IDictionary<string, object?> map => map.ToDictionary(pair => pair.Key, pair => Copy(pair.Value), StringComparer.Ordinal),
+            IList list => list.Cast<object?>().Select(Copy).ToList(),
+            _ => value,
+        };
     }
 
     /// <summary>Jinja's Undefined, seen only by the default filter; everything else fails on it (StrictUndefined).</summary>
