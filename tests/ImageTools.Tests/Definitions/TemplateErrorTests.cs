@@ -34,7 +34,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateUnsupportedSyntax", "include")]
         [InlineData("{% macro m() %}{% endmacro %}", 1, "TemplateUnsupportedSyntax", "supported: if, elif, else, endif, for, endfor, set")]
         [InlineData("{% extends 'base' %}", 1, "TemplateUnsupportedSyntax", "extends")]
-        [InlineData("{% do pkg_list.append('x') %}", 1, "TemplateUnsupportedSyntax", "do")]
+        [InlineData("{% do pkg_list.pop() %}", 1, "TemplateUnsupportedSyntax", "not part of the template language")]
         [InlineData("{% for k, v in mapping %}{% endfor %}", 1, "TemplateUnsupportedSyntax", "for name in list")]
         [InlineData("{% set x %}block{% endset %}", 1, "TemplateUnsupportedSyntax", "set name = value")]
         [InlineData("\n{{ 'a' if debug else 'b' }}", 2, "TemplateUnsupportedSyntax", "'if debug else 'b''")]

@@ -277,10 +277,9 @@ namespace ImageTools.Formats.Templates
                 if (TrySymbol("."))
                 {
                     var name = ReadName() ?? throw Error("Expected a name after '.'.");
-                    if (TrySymbol("("))
+                    // Other calls (.items(), .pop()) are left to the check for what the language lacks.
+                    if (MethodCall.Supported.Contains(name) && TrySymbol("("))
                     {
-                        if (!MethodCall.Supported.Contains(name))
-                            throw Error($"'.{name}(...)' is not supported; templates may call a list's append and extend and a mapping's update.");
                         var arguments = new List<Expression>();
                         if (!TrySymbol(")"))
                         {
