@@ -32,7 +32,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("{{ 'unterminated }}", 1, "TemplateSyntaxError", "never closed")]
         [InlineData("{{ }}", 1, "TemplateSyntaxError", "empty")]
         [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateUnsupportedSyntax", "include")]
-        [InlineData("{% macro m() %}{% endmacro %}", 1, "TemplateUnsupportedSyntax", "supported: if, elif, else, endif, for, endfor, set")]
+        [InlineData("{% call m() %}{% endcall %}", 1, "TemplateUnsupportedSyntax", "supported: if, elif, else, endif, for, endfor, set")]
         [InlineData("{% extends 'base' %}", 1, "TemplateUnsupportedSyntax", "extends")]
         [InlineData("{% do pkg_list.pop() %}", 1, "TemplateUnsupportedSyntax", "not part of the template language")]
         [InlineData("{% for k, v in mapping %}{% endfor %}", 1, "TemplateUnsupportedSyntax", "for name in list")]

@@ -159,5 +159,19 @@ namespace ImageTools.Tests.Definitions
             Assert.Contains(expected, error.Message);
             Assert.Equal("/t/Dockerfile.template", error.FilePath);
         }
+
+        [Theory]
+        // Expected texts are what Jinja 3 (Debian's python3-jinja2) renders.
+        [InlineData("{% macro pkg(name, version='latest') %}{{ name }}={{ version }}{% endmacro %}RUN apt-get install {{ pkg('curl') }} {{ pkg('jq', '1.6') }}\n",
+            "RUN apt-get install curl=latest jq=1.6")]
+        [InlineData("{% set prefix = 'x-' %}{% macro tagged(n) -%}\n{{ prefix }}{{ n }}\n{%- endmacro %}{{ tagged('a') }}|{{ tagged('b') | upper }}\n", "x-a|X-B")]
+        public void Macros_render_as_Jinja_renders_them(string template, string expected) => Assert.Equal(expected, Render(template));
+
+        [Theory]
+        [InlineData("{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}\n", "needs its argument 'a'")]
+        [InlineData("{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}\n", "takes 1 argument(s), not 2")]
+        [InlineData("{{ nothing(1) }}\n", "calls no macro")]
+        public void Macro_calls_that_cannot_work_are_refused(string template, string expected) =>
+            Assert.Contains(expected, Assert.Throws<ImageToolsException>(() => Render(template)).Message);
     }
 }

@@ -106,6 +106,27 @@ namespace ImageTools.Formats.Templates
         }
     }
 
+    /// <summary><c>name(a, b)</c>: a call of a macro the template defined; it gives the macro's rendered text.</summary>
+    internal sealed class MacroCall : Expression
+    {
+        private readonly string _name;
+        private readonly List<Expression> _arguments;
+
+        public MacroCall(string name, List<Expression> arguments, int line) : base(line)
+        {
+            _name = name;
+            _arguments = arguments;
+        }
+
+        public override object? Evaluate(Scope scope, RenderContext context)
+        {
+            if (!scope.TryGet(_name, out var value) || !(value is Macro macro))
+                throw context.Error("TemplateUnknownVariable", Line,
+                    $"'{_name}(…)' calls no macro: define it first with {{% macro {_name}(…) %}}, or fix the name.");
+            return macro.Call(_arguments.Select(a => a.Evaluate(scope, context)).ToList(), context, Line);
+        }
+    }
+
     internal sealed class Unary : Expression
     {
         private readonly Expression _operand;
@@ -329,7 +350,15 @@ namespace ImageTools.Formats.Templates
                 case "true": case "True": return new Literal(true, _line);
                 case "false": case "False": return new Literal(false, _line);
                 case "none": case "None": return new Literal(null, _line);
-                default: return new Variable(name, _line);
+                default:
+                    if (!TrySymbol("(")) return new Variable(name, _line);
+                    var arguments = new List<Expression>();
+                    if (!TrySymbol(")"))
+                    {
+                        do arguments.Add(ParseOr()); while (TrySymbol(","));
+                        Expect(")");
+                    }
+                    return new MacroCall(name, arguments, _line);
             }
         }
 

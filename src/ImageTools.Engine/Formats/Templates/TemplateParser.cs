@@ -1,3 +1,4 @@
+using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
@@ -100,10 +101,64 @@ namespace ImageTools.Formats.Templates
         public override void Render(StringBuilder output, Scope scope, RenderContext context) => _expression.Evaluate(scope, context);
     }
 
+    /// <summary>
+    /// A <c>{% macro name(a, b='x') %}…{% endmacro %}</c> as Jinja defines one: called like a function, it
+    /// renders its body with its arguments (missing ones take their defaults) over the scope it was defined in.
+    /// </summary>
+    internal sealed class Macro
+    {
+        private readonly string _name;
+        private readonly IReadOnlyList<(string Name, Expression? Default)> _parameters;
+        private readonly List<TemplateNode> _body;
+        private readonly Scope _definedIn;
+
+        public Macro(string name, IReadOnlyList<(string Name, Expression? Default)> parameters, List<TemplateNode> body, Scope definedIn)
+        {
+            _name = name;
+            _parameters = parameters;
+            _body = body;
+            _definedIn = definedIn;
+        }
+
+        public string Call(IReadOnlyList<object?> arguments, RenderContext context, int line)
+        {
+            if (arguments.Count > _parameters.Count)
+                throw context.Error("TemplateTypeError", line, $"The macro '{_name}' takes {_parameters.Count} argument(s), not {arguments.Count}.");
+            var inner = new Scope(new Dictionary<string, object?>(), _definedIn);
+            for (var i = 0; i < _parameters.Count; i++)
+            {
+                var (name, fallback) = _parameters[i];
+                inner.Set(name, i < arguments.Count ? arguments[i]
+                    : fallback?.Evaluate(_definedIn, context) ?? throw context.Error("TemplateTypeError", line, $"The macro '{_name}' needs its argument '{name}'."));
+            }
+            var output = new StringBuilder();
+            foreach (var node in _body) node.Render(output, inner, context);
+            return output.ToString();
+        }
+    }
+
+    internal sealed class MacroNode : TemplateNode
+    {
+        private readonly string _name;
+        private readonly IReadOnlyList<(string Name, Expression? Default)> _parameters;
+        private readonly List<TemplateNode> _body;
+
+        public MacroNode(string name, IReadOnlyList<(string Name, Expression? Default)> parameters, List<TemplateNode> body)
+        {
+            _name = name;
+            _parameters = parameters;
+            _body = body;
+        }
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context) => scope.Set(_name, new Macro(_name, _parameters, _body, scope));
+    }
+
     /// <summary>Builds the node tree from tokens; block statements nest until their end tag.</summary>
     internal static class TemplateParser
     {
         private static readonly Regex ForPattern = new Regex(@"^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)$", RegexOptions.CultureInvariant);
+        private static readonly Regex MacroPattern = new Regex(@"^macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        private static readonly Regex ParameterPattern = new Regex(@"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*(.+?))?\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
         private static readonly Regex SetPattern = new Regex(@"^set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$", RegexOptions.CultureInvariant);
 
         public static List<TemplateNode> ParseBlock(List<TemplateToken> tokens, ref int position, string filePath, string[] terminators, int openedAt = 1)
@@ -176,6 +231,23 @@ namespace ImageTools.Formats.Templates
                     if (!match.Success) throw Unsupported(filePath, token.Line, "Write assignments as {% set name = value %}.");
                     return new SetNode(match.Groups[1].Value, ExpressionParser.Parse(match.Groups[2].Value, token.Line, filePath));
                 }
+                case "macro":
+                {
+                    var match = MacroPattern.Match(token.Content.Trim());
+                    if (!match.Success) throw Unsupported(filePath, token.Line, "Write macros as {% macro name(a, b='default') %}.");
+                    var parameters = new List<(string, Expression?)>();
+                    // A default holding a ',' (a list, a string) is not split here: defaults are plain values.
+                    foreach (var part in match.Groups[2].Value.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        var parameter = ParameterPattern.Match(part);
+                        if (!parameter.Success) throw Unsupported(filePath, token.Line, $"'{part.Trim()}' is not a macro parameter; write name or name=value.");
+                        parameters.Add((parameter.Groups[1].Value,
+                            parameter.Groups[2].Success ? ExpressionParser.Parse(parameter.Groups[2].Value, token.Line, filePath) : null));
+                    }
+                    var body = ParseBlock(tokens, ref position, filePath, new[] { "endmacro" }, token.Line);
+                    position++;
+                    return new MacroNode(match.Groups[1].Value, parameters, body);
+                }
                 case "do":
                     return new DoNode(ExpressionParser.Parse(token.Content.Substring(2).Trim(), token.Line, filePath));
                 case "elif":
@@ -187,7 +259,7 @@ namespace ImageTools.Formats.Templates
                         filePath, token.Line);
                 default:
                     throw Unsupported(filePath, token.Line,
-                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set, do). " +
+                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set, do, macro, endmacro). " +
                         "Rewrite the template with those, or use a plain Dockerfile.");
             }
         }
