@@ -135,7 +135,7 @@ namespace ImageTools.Commands
                 var unpublishable = new List<UnpublishableImage>();
                 foreach (var result in _results)
                 {
-                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
+                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag, result.Platform, result.EngineVersion));
                     else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
                     else
                         unpublishable.Add(new UnpublishableImage(result.Node, result.Reference, "ImageNotBuilt",
@@ -203,7 +203,7 @@ namespace ImageTools.Commands
                     var publisher = new RegistryPublisher(engine, client, options);
                     if (leg == null) return (await plan.PromoteAsync(publisher, graph, StopToken).ConfigureAwait(false), null);
 
-                    var images = _results.Where(r => r.Status == BuildStatus.Built && r.ImageId != null).Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag)).ToList();
+                    var images = _results.Where(r => r.Status == BuildStatus.Built && r.ImageId != null).Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag, r.Platform, r.EngineVersion)).ToList();
                     var unpublishable = _results.Where(r => !(r.Status == BuildStatus.Built && r.ImageId != null))
                         .Select(r => new UnpublishableImage(r.Node, r.Reference, "ImageNotBuilt",
                             $"{r.Reference} was {r.Status.ToString().ToLowerInvariant()} on leg {leg}, so it is not staged. {r.Error}")).ToList();

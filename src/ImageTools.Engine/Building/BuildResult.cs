@@ -46,6 +46,10 @@ namespace ImageTools.Building
         public string? Error { get; internal set; }
         /// <summary>The stable id of the failure (e.g. BuildFailed, VerifyFailed, DependencyFailed).</summary>
         public string? ErrorId { get; internal set; }
+        /// <summary>The platform the engine built it for, as the build found it; publishing takes it from here.</summary>
+        internal References.ImagePlatform? Platform { get; set; }
+        /// <summary>The engine's version, asked once per build run; publishing the results does not ask again.</summary>
+        internal string? EngineVersion { get; set; }
         public ImageNode Node { get; }
 
         public override string ToString() => $"{Reference}: {Status}";

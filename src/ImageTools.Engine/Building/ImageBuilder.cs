@@ -41,7 +41,7 @@ namespace ImageTools.Building
         public async Task<IReadOnlyList<BuildResult>> BuildAsync(ImageGraph graph, IEnumerable<ImageNode> selection, CancellationToken cancellationToken)
         {
             var selected = graph.InBuildOrder(selection);
-            await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            var engineVersion = await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             if (_options.Builder != null) await _engine.CheckBuilderAsync(_options.Builder, cancellationToken).ConfigureAwait(false);
             LogDirectory = _options.LogDirectory ?? Path.Combine(Path.GetTempPath(), "imagetools", "logs",
                 _options.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6));
@@ -52,7 +52,10 @@ namespace ImageTools.Building
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             try { await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false); }
             finally { _options.InputDigester.SaveCache(); }
-            return selected.Select(n => run.Results[n.Name]).ToList();
+            var results = selected.Select(n => run.Results[n.Name]).ToList();
+            // Asked once here and passed on, so publishing the results asks the engine neither again.
+            foreach (var result in results) result.EngineVersion = engineVersion;
+            return results;
         }
 
         private sealed class Run
@@ -137,7 +140,7 @@ namespace ImageTools.Building
                     LogPath = result.LogPath,
                 };
                 result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
-                await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
+                result.Platform = await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
 
                 _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
                 result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken).ConfigureAwait(false);
@@ -293,12 +296,12 @@ namespace ImageTools.Building
         /// An image.yaml platform is a promise about what gets tagged and published. The classic builder
         /// builds on a local base of another platform without a word, so the result is checked.
         /// </summary>
-        private async Task CheckPlatformAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
+        /// <summary>The platform the engine built the image for; throws PlatformMismatch when image.yaml asked for another.</summary>
+        private async Task<ImagePlatform?> CheckPlatformAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
         {
             var wanted = node.Definition.Platform;
-            if (wanted == null) return;
             var built = (await _engine.InspectAsync(imageId, cancellationToken).ConfigureAwait(false))?.Platform;
-            if (built == null || PlatformMatcher.Matches(wanted, built)) return;
+            if (wanted == null || built == null || PlatformMatcher.Matches(wanted, built)) return built;
             var culprits = new List<string>();
             foreach (var use in node.Definition.ImageUses.Select(u => u.Reference).Distinct(StringComparer.Ordinal))
             {

@@ -9,12 +9,19 @@ namespace ImageTools.Publishing
     /// </summary>
     internal sealed class ImageToPublish
     {
-        public ImageToPublish(ImageNode node, string imageId, string? tag = null)
+        public ImageToPublish(ImageNode node, string imageId, string? tag = null, ImagePlatform? platform = null, string? engineVersion = null)
         {
             Node = node;
             ImageId = imageId;
             Tag = tag ?? node.Tag;
+            Platform = platform;
+            EngineVersion = engineVersion;
         }
+
+        /// <summary>The platform the image was built for, when the build that made it in this run said; else asked of the engine.</summary>
+        public ImagePlatform? Platform { get; }
+        /// <summary>The engine's version when the build that made it in this run asked; then the engine is not asked again.</summary>
+        public string? EngineVersion { get; }
 
         public ImageNode Node { get; }
         /// <summary>The config digest (<c>sha256:…</c>) of the built image.</summary>

@@ -57,7 +57,7 @@ namespace ImageTools.Publishing
                 if (result.Status == PublishStatus.Staged && byName.TryGetValue(result.Name, out var image))
                 {
                     var inspected = await engine.InspectAsync(image.ImageId, cancellationToken).ConfigureAwait(false);
-                    platform = (inspected?.Platform ?? image.Node.Definition.Platform ?? ImagePlatform.Host).ToString();
+                    platform = (image.Platform ?? inspected?.Platform ?? image.Node.Definition.Platform ?? ImagePlatform.Host).ToString();
                     inputs = inspected != null && inspected.Labels.TryGetValue(ImageLabels.InputsDigest, out var stamped) ? stamped : null;
                 }
                 recorded.Add(new LegRecordImage(result.Name, result.Reference, result.Status == PublishStatus.Staged ? LegRecordImage.Staged : result.Status.ToString(),

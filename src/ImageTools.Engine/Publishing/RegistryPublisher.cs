@@ -71,7 +71,10 @@ namespace ImageTools.Publishing
             var work = images.Select(i => (Image: i, Result: new PublishResult(i, _client.Registry))).ToList();
             var refused = unpublishable.Select(u => new PublishResult(u.Node, u.Reference, _client.Registry)
                 { Status = PublishStatus.Failed, ErrorId = u.ErrorId, Error = u.Reason }).ToList();
-            if (work.Count > 0) await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            // The engine answers (or says why not) before any upload; images built in this run already asked it.
+            if (work.Any(w => w.Image.EngineVersion == null)) await _engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var (image, _) in work.Where(w => w.Image.Platform != null))
+                _platforms.TryAdd(image.ImageId, Task.FromResult(image.Platform!));
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             var staged = await Task.WhenAll(work.Select(async item =>
             {

@@ -128,5 +128,24 @@ namespace ImageTools.Tests.Publishing
             Assert.Equal(PublishStatus.AlreadyPublished, again.Status);
             Assert.Equal(before, setup.Registry.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal)));
         }
+
+        [Fact]
+        public async Task Images_built_in_this_run_are_published_without_asking_the_engine_its_version_again()
+        {
+            using var setup = new Setup("one", "two");
+            var built = setup.Images.Select(i => new ImageToPublish(i.Node, i.ImageId, platform: new ImageTools.References.ImagePlatform("linux", "amd64"),
+                engineVersion: "fake 1.0")).ToList();
+
+            using var fromTheEngine = new Setup("three");
+
+            var results = await setup.PublishAsync(images: built);
+            var found = await fromTheEngine.PublishAsync();
+
+            Assert.All(results.Values, r => Assert.Equal(PublishStatus.Pushed, r.Status));
+            Assert.Equal(0, setup.Engine.CallCount("version"));
+            // Images taken from the engine (Publish-Image on nodes) make it answer first, once.
+            Assert.Equal(PublishStatus.Pushed, found["three"].Status);
+            Assert.Equal(1, fromTheEngine.Engine.CallCount("version"));
+        }
     }
 }
