@@ -287,3 +287,32 @@ Describe 'Invoke-ImageBuild stopped while it runs' -Skip:$noDocker {
         finally { $shell.Dispose() }
     }
 }
+
+Describe 'Invoke-ImageBuild verifies with a test.ps1 in the PowerShell that runs the module' -Skip:$noDocker {
+    BeforeAll {
+        $id = New-TestId 'ps1'
+        $tree = Join-Path $TestDrive $id
+        # The check writes what it saw: the image it was given and the PowerShell it ran in.
+        $check = 'param($Image) "$Image $($PSVersionTable.PSEdition) $($PSVersionTable.PSVersion)" | Set-Content -NoNewline (Join-Path $PSScriptRoot "seen"); exit 0'
+        New-TestImage $tree 'good' "FROM busybox:1.36`nRUN echo good > /good`n" -Files @{ 'image.yaml' = "name: $id-good`n"; 'test.ps1' = $check }
+        New-TestImage $tree 'bad' "FROM busybox:1.36`nRUN echo bad > /bad`n" -Files @{ 'image.yaml' = "name: $id-bad`n"; 'test.ps1' = "Write-Output 'the check says no'; exit 3" }
+        $results = Invoke-ImageBuild -Path $tree -ErrorAction SilentlyContinue -ErrorVariable failures
+    }
+
+    AfterAll { Remove-TestImages $id }
+
+    It 'runs test.ps1 with the image id in the same PowerShell edition and version' {
+        $good = $results | Where-Object Name -eq "$id-good"
+        $good.Status | Should -Be 'Built'
+        $good.Verified | Should -BeTrue
+        Get-Content -Raw (Join-Path $tree 'good/seen') | Should -Be "$($good.ImageId) $($PSVersionTable.PSEdition) $($PSVersionTable.PSVersion)"
+    }
+
+    It 'fails the image whose test.ps1 exits non-zero, naming the check, and tags nothing' {
+        $bad = $results | Where-Object Name -eq "$id-bad"
+        $bad.Status | Should -Be 'Failed'
+        $bad.ErrorId | Should -Be 'VerifyFailed'
+        $bad.Error | Should -Match 'test\.ps1 exited with 3\): the check says no'
+        Get-TestImageTags "$id-bad" | Should -BeNullOrEmpty
+    }
+}

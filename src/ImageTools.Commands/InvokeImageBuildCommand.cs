@@ -176,6 +176,7 @@ namespace ImageTools.Commands
                 Builder = Builder,
                 TagSuffix = Nightly ? "-" + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) : null,
                 PublishedParents = leg?.Parents ?? _seenParents.Values.ToList(),
+                PowerShell = PowerShellHost.StartCommand(this),
             };
             // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
             using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(RegistryOptions.For(graph.Tree.Config, null));

@@ -35,6 +35,8 @@ namespace ImageTools.Building
         /// (once per run): the registry; null when the tree has none, and the local engine must hold it.
         /// </summary>
         public Planning.IPublishedImageSource? ParentSource { get; set; }
+        /// <summary>How to start the PowerShell that runs the module, for test.ps1 checks (e.g. <c>dotnet …/pwsh.dll</c>); "pwsh" when null.</summary>
+        public IReadOnlyList<string>? PowerShell { get; set; }
         /// <summary>The time each image's build begins, for the build-started label; injectable for tests.</summary>
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
         /// <summary>When the build started, for the created label; injectable for tests.</summary>

@@ -143,7 +143,7 @@ namespace ImageTools.Building
                 result.Platform = await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
 
                 _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
-                result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken).ConfigureAwait(false);
+                result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken, _options.PowerShell).ConfigureAwait(false);
 
                 // The last point to stop: past it every tag moves, so a stop never leaves some moved and some not.
                 cancellationToken.ThrowIfCancellationRequested();

@@ -32,13 +32,18 @@ namespace ImageTools.Building
             catch (EntryPointNotFoundException) { return true; }
         }
 
-        /// <summary>True when a check ran and passed, false when there was none; throws VerifyFailed.</summary>
-        public static async Task<bool> VerifyAsync(ImageNode node, string imageId, IContainerEngine engine, string? logPath, CancellationToken cancellationToken)
+        /// <summary>
+        /// True when a check ran and passed, false when there was none; throws VerifyFailed. <paramref name="powerShell"/>
+        /// is how to start the PowerShell that runs the module (a test.ps1 runs in it); "pwsh" on PATH when null.
+        /// </summary>
+        public static async Task<bool> VerifyAsync(ImageNode node, string imageId, IContainerEngine engine, string? logPath, CancellationToken cancellationToken,
+            IReadOnlyList<string>? powerShell = null)
         {
             var image = node.Definition;
             var config = node.Graph.Tree.Config;
             var command = image.VerifyCommand ?? config.VerifyCommand;
             string program;
+            string check;  // what the failure message names: the command, or the script
             IReadOnlyList<string> arguments;
             if (command != null)
             {
@@ -48,13 +53,23 @@ namespace ImageTools.Building
                     .Select(p => p.Replace("{path}", image.Directory)).FirstOrDefault(p => !File.Exists(p) && !Directory.Exists(p));
                 if (missing != null) return false;
                 program = command;
+                check = Path.GetFileName(command);
                 arguments = template.Select(a => a.Replace("{path}", image.Directory).Replace("{image}", imageId)).ToList();
+            }
+            else if (image.TestPowerShellScriptPath != null && (image.TestScriptPath == null || RuntimeInformation.IsOSPlatform(OSPlatform.Windows)))
+            {
+                // Windows runs test.ps1 where it has one beside test.sh (it has no sh); elsewhere test.ps1 runs when it is the only check.
+                var start = powerShell is { Count: > 0 } ? powerShell : new[] { "pwsh" };
+                program = start[0];
+                check = Path.GetFileName(image.TestPowerShellScriptPath);
+                arguments = start.Skip(1).Concat(new[] { "-NoProfile", "-NonInteractive", "-File", image.TestPowerShellScriptPath, imageId }).ToList();
             }
             else if (image.TestScriptPath != null)
             {
                 // docker-pkg runs a test.sh that lost its exec bit (a checkout on Windows, a zip) through /bin/sh.
                 var runsItself = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) || IsExecutable(image.TestScriptPath);
                 program = runsItself ? image.TestScriptPath : "/bin/sh";
+                check = Path.GetFileName(image.TestScriptPath);
                 arguments = runsItself ? new[] { imageId } : new[] { image.TestScriptPath, imageId };
             }
             else
@@ -75,7 +90,7 @@ namespace ImageTools.Building
             {
                 var last = (outcome.StandardError + "\n" + outcome.StandardOutput).Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "no output";
                 throw new ImageToolsException("VerifyFailed", FaultKind.InvalidOperation,
-                    $"Verification of '{node.Name}' failed ({Path.GetFileName(program)} exited with {outcome.ExitCode}): {last}" +
+                    $"Verification of '{node.Name}' failed ({check} exited with {outcome.ExitCode}): {last}" +
                     (logPath != null ? $" (full log: {logPath})" : ""), imageName: node.Name);
             }
             return true;

@@ -64,6 +64,8 @@ namespace ImageTools.Definitions
         public string? ControlPath { get; internal set; }
         /// <summary><c>test.sh</c> in the image directory, when there is one.</summary>
         public string? TestScriptPath { get; internal set; }
+        /// <summary><c>test.ps1</c> in the image directory, when there is one (run by the PowerShell that runs the module).</summary>
+        public string? TestPowerShellScriptPath { get; internal set; }
         public IReadOnlyList<string> ExtraTags { get; internal set; } = new string[0];
         /// <summary>Config build args overlaid with the image's own.</summary>
         public IReadOnlyDictionary<string, string> BuildArgs { get; internal set; } = new Dictionary<string, string>();

@@ -25,6 +25,7 @@ namespace ImageTools.Definitions
         public const string ChangelogName = "changelog";
         public const string ControlName = "control";
         public const string TestScriptName = "test.sh";
+        public const string TestPowerShellScriptName = "test.ps1";
 
         public static ImageTree Scan(string root, CancellationToken cancellationToken = default)
         {
@@ -182,6 +183,8 @@ namespace ImageTools.Definitions
             image.VerifyArgs = spec?.VerifyArgs;
             var testScript = Path.Combine(directory, TestScriptName);
             image.TestScriptPath = File.Exists(testScript) ? testScript : null;
+            var testPowerShellScript = Path.Combine(directory, TestPowerShellScriptName);
+            image.TestPowerShellScriptPath = File.Exists(testPowerShellScript) ? testPowerShellScript : null;
             image.DeclaredDependencies = ReadDeclaredDependencies(directory, spec, image);
             return image;
         }
