@@ -4,11 +4,15 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using ImageTools.Engines;
+using ImageTools.Formats;
+using ImageTools.Formats.Dockerfiles;
 using ImageTools.References;
 using ImageTools.Registry;
 
@@ -62,9 +66,118 @@ namespace ImageTools.Docker.Api
             throw new ImageToolsException("BuildxMissing", FaultKind.InvalidArgument,
                 $"-Builder '{builder}' needs the docker CLI with the buildx plugin, and no docker CLI is on PATH. Install it, or build on {Endpoint} without -Builder.");
 
-        public Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken) =>
-            throw new ImageToolsException("BuildNeedsDockerCli", FaultKind.InvalidOperation,
-                $"Building '{request.ImageName}' needs the docker CLI on PATH; the Engine API build path is not there yet.", imageName: request.ImageName);
+        /// <summary>
+        /// A classic build through <c>POST /build</c> (the daemon's own builder; BuildKit over the API needs
+        /// a session this client does not speak). The context tar is made from <see cref="BuildContext"/>'s
+        /// list, the one the inputs digest hashes, plus the rendered Dockerfile (labels in one LABEL step, as
+        /// the CLI's classic path writes it) under a name the daemon drops before any COPY sees the context.
+        /// Bases are never pulled: a FROM or COPY --from image the engine lacks fails before the build.
+        /// </summary>
+        public async Task<string> BuildAsync(BuildRequest request, CancellationToken cancellationToken)
+        {
+            if (request.Builder != null) await CheckBuilderAsync(request.Builder, cancellationToken).ConfigureAwait(false);
+            if (request.Platforms.Count > 1)
+                throw new ImageToolsException("MultiPlatformBuildNeedsBuildx", FaultKind.InvalidArgument,
+                    $"'{request.ImageName}' is for {string.Join(", ", request.Platforms)}; the Engine API's builder builds one platform at a time. " +
+                    "Build it with docker buildx (put the docker CLI with buildx on PATH), or give it one platform.", imageName: request.ImageName);
+            await CheckBasesPresentAsync(request, cancellationToken).ConfigureAwait(false);
+
+            var labeled = DockerfileLabels.AddToBuiltStage(request.DockerfileText, request.Target, request.Labels);
+            var dockerfileName = ".imagetools-dockerfile-" + Guid.NewGuid().ToString("N");
+            var entries = BuildContext.Collect(request.ContextPath, request.DockerfilePath ?? "", cancellationToken);
+            var extras = new[]
+            {
+                new KeyValuePair<string, byte[]>(dockerfileName, Encoding.UTF8.GetBytes(labeled.Text)),
+                // Read by the daemon: it removes the files a .dockerignore names that match these two, so neither
+                // reaches a COPY (the user's own .dockerignore was applied here already).
+                new KeyValuePair<string, byte[]>(BuildContext.IgnoreFileName, Encoding.UTF8.GetBytes(BuildContext.IgnoreFileName + "\n" + dockerfileName + "\n")),
+            };
+            var parameters = new ImageBuildParameters
+            {
+                Dockerfile = dockerfileName,
+                BuildArgs = request.BuildArgs.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
+                Labels = labeled.Unplaced.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal),
+                Target = request.Target,
+                Platform = request.Platforms.Count == 1 ? request.Platforms[0] : null,
+                NoCache = request.NoCache ? true : (bool?)null,
+                // As docker build --force-rm: no container of a failed step is left behind.
+                Remove = true,
+                ForceRemove = true,
+                Version = "1",
+            };
+
+            var context = Path.Combine(Path.GetTempPath(), "imagetools-context-" + Guid.NewGuid().ToString("N") + ".tar");
+            try
+            {
+                using (var tar = new FileStream(context, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920))
+                    BuildContextArchive.Write(tar, entries, extras, cancellationToken);
+                using var log = request.LogPath == null ? null : new StreamWriter(request.LogPath, append: true) { AutoFlush = true };
+                log?.WriteLine($"POST /build on {Endpoint}: {entries.Count} context entries from {request.ContextPath}" +
+                               (request.Target != null ? $", target {request.Target}" : "") + (parameters.Platform != null ? $", platform {parameters.Platform}" : ""));
+                var output = new BuildStream(log, request.Steps);
+                using (var body = new FileStream(context, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true))
+                {
+                    try
+                    {
+                        await _client.Images.BuildImageFromDockerfileAsync(parameters, body, Array.Empty<AuthConfig>(), new Dictionary<string, string>(), output, cancellationToken)
+                            .ConfigureAwait(false);
+                    }
+                    catch (DockerApiException e)
+                    {
+                        // The daemon refuses a build it cannot start (a Dockerfile it cannot parse, an unknown target) with 4xx/5xx.
+                        output.Fail(ApiMessage(e));
+                    }
+                    catch (Exception e) when (Translate(e, $"build {request.ImageName}", request.ImageName) is ImageToolsException translated)
+                    {
+                        throw translated;
+                    }
+                }
+                output.Flush();
+                if (output.Error != null)
+                    throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
+                        $"The build of '{request.ImageName}' on the Docker engine at {Endpoint} failed" +
+                        (output.LastStep != null ? $" at {output.LastStep}" : "") + $": {output.Error}" +
+                        (request.LogPath != null ? $" (full log: {request.LogPath})" : ""), imageName: request.ImageName);
+                var id = output.ImageId;
+                if (id == null || !id.StartsWith("sha256:", StringComparison.Ordinal))
+                {
+                    // Engines that do not send the id as aux say "Successfully built <short id>" instead.
+                    var found = id == null ? null : await InspectAsync(id, cancellationToken).ConfigureAwait(false);
+                    if (found == null)
+                        throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
+                            $"The build of '{request.ImageName}' on the Docker engine at {Endpoint} ended without naming an image" +
+                            (request.LogPath != null ? $" (full log: {request.LogPath})" : "."), imageName: request.ImageName);
+                    id = found.Id;
+                }
+                log?.WriteLine($"built {id}");
+                return id;
+            }
+            finally
+            {
+                try { File.Delete(context); } catch (IOException) { }
+            }
+        }
+
+        /// <summary>
+        /// docker build --pull never: the daemon's builder would pull a FROM or COPY --from image it
+        /// lacks from that image's registry (Docker Hub for a short name). The run makes its parents and
+        /// bases present beforehand; one still missing here is an error, not a lookup on a stranger's registry.
+        /// </summary>
+        private async Task CheckBasesPresentAsync(BuildRequest request, CancellationToken cancellationToken)
+        {
+            var dockerfile = DockerfileParser.Parse(request.DockerfileText, request.DockerfilePath ?? "Dockerfile", request.BuildArgs);
+            // The classic builder runs every stage up to the target, needed or not.
+            var last = request.Target == null ? dockerfile.FinalStage.Index : dockerfile.FindStage(request.Target)?.Index ?? dockerfile.FinalStage.Index;
+            foreach (var use in dockerfile.ImageUses.Where(u => u.StageIndex <= last && u.Instruction != ImageUse.RunMount)
+                         .GroupBy(u => u.Reference, StringComparer.Ordinal).Select(g => g.First()))
+            {
+                if (await InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false) != null) continue;
+                throw new ImageToolsException("BaseImageMissing", FaultKind.ObjectNotFound,
+                    $"'{request.ImageName}' builds on '{use.Reference}' ({use.Instruction}, line {use.Line}), which the Docker engine at {Endpoint} does not hold. " +
+                    "Builds through the Engine API never pull: pull it first (-Pull, or base_images in imagetools.yaml), or build it in the same run.",
+                    filePath: request.DockerfilePath, line: use.Line, imageName: request.ImageName);
+            }
+        }
 
         public async Task<ImageInspection?> InspectAsync(string image, CancellationToken cancellationToken)
         {
@@ -224,6 +337,82 @@ namespace ImageTools.Docker.Api
         {
             while (e.InnerException != null) e = e.InnerException;
             return e;
+        }
+
+        /// <summary>
+        /// The JSON stream of <c>POST /build</c>: output text (in pieces that need not end at a line) to
+        /// the log line by line, step lines to progress, the image id from <c>aux</c>, and the first error.
+        /// A failed step arrives as an error inside a 200 answer, which Docker.DotNet does not raise.
+        /// </summary>
+        private sealed class BuildStream : IProgress<JSONMessage>
+        {
+            private static readonly Regex SuccessfullyBuilt = new Regex(@"^Successfully built ([0-9a-f]{12,64})\s*$", RegexOptions.CultureInvariant);
+            private readonly StreamWriter? _log;
+            private readonly IProgress<string>? _steps;
+            private readonly StringBuilder _pending = new StringBuilder();
+            private readonly object _gate = new object();
+
+            public BuildStream(StreamWriter? log, IProgress<string>? steps)
+            {
+                _log = log;
+                _steps = steps;
+            }
+
+            public string? ImageId { get; private set; }
+            public string? Error { get; private set; }
+            public string? LastStep { get; private set; }
+
+            public void Report(JSONMessage value)
+            {
+                lock (_gate)
+                {
+                    if (!string.IsNullOrEmpty(value.Stream))
+                    {
+                        _pending.Append(value.Stream);
+                        var text = _pending.ToString();
+                        var end = text.LastIndexOf('\n');
+                        if (end >= 0)
+                        {
+                            foreach (var line in text.Substring(0, end).Split('\n')) Line(line.TrimEnd('\r'));
+                            _pending.Clear().Append(text.Substring(end + 1));
+                        }
+                    }
+                    if (value.Aux?.ExtensionData != null && value.Aux.ExtensionData.TryGetValue("ID", out var id) && id?.ToString() is string text2 && text2.Length > 0)
+                        ImageId = text2;
+                    var error = value.Error?.Message;
+                    if (!string.IsNullOrEmpty(error)) Fail(error!);
+                }
+            }
+
+            public void Fail(string error)
+            {
+                lock (_gate)
+                {
+                    _log?.WriteLine("error: " + error);
+                    Error ??= error.Trim();
+                }
+            }
+
+            public void Flush()
+            {
+                lock (_gate)
+                {
+                    if (_pending.Length > 0) Line(_pending.ToString().TrimEnd('\r'));
+                    _pending.Clear();
+                }
+            }
+
+            private void Line(string line)
+            {
+                _log?.WriteLine(line);
+                if (BuildOutput.IsStep(line))
+                {
+                    LastStep = line.Trim();
+                    _steps?.Report(LastStep);
+                }
+                var built = SuccessfullyBuilt.Match(line);
+                if (built.Success && ImageId == null) ImageId = built.Groups[1].Value;
+            }
         }
 
         /// <summary>
