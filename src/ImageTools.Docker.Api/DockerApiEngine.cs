@@ -4,12 +4,16 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Docker.DotNet;
+using Docker.DotNet.Handler.Abstractions;
 using Docker.DotNet.Models;
+using Docker.DotNet.X509;
 using ImageTools.Engines;
 using ImageTools.Formats;
 using ImageTools.Formats.Dockerfiles;
@@ -36,10 +40,52 @@ namespace ImageTools.Docker.Api
             Endpoint = endpoint;
             _credentials = credentials ?? new DockerConfigCredentialSource();
             _environment = environment ?? new Dictionary<string, string?>();
-            if (endpoint.Tls)
-                throw new ImageToolsException("EngineTlsUnsupported", FaultKind.InvalidArgument,
-                    $"The Docker engine at {endpoint} needs TLS client certificates, which the API adapter does not load; use the docker CLI for it.");
-            _client = new DockerClientBuilder().WithEndpoint(endpoint.Host).Build();
+            var builder = new DockerClientBuilder().WithEndpoint(endpoint.Host);
+            if (endpoint.Tls) builder = builder.WithAuthProvider(TlsCredentials(endpoint));
+            _client = builder.Build();
+        }
+
+        /// <summary>Where the certificates come from, as users set it: DOCKER_CERT_PATH, or a context's TLS folder.</summary>
+        private static string CertificateSource(DockerEndpoint endpoint) =>
+            endpoint.Source == "DOCKER_HOST" ? $"DOCKER_CERT_PATH ({endpoint.CertificateDirectory})" : $"the TLS folder of {endpoint.Source} ({endpoint.CertificateDirectory})";
+
+        /// <summary>
+        /// TLS as the docker CLI sets it up: the client certificate from cert.pem and key.pem, and with
+        /// DOCKER_TLS_VERIFY the engine's certificate checked against ca.pem; without it the engine's
+        /// certificate is not checked (the CLI's DOCKER_CERT_PATH-only mode). PEM files are read through
+        /// Docker.DotNet.X509 (BouncyCastle on netstandard2.0, isolated in dependencies/ like the rest).
+        /// </summary>
+        private static IAuthProvider TlsCredentials(DockerEndpoint endpoint)
+        {
+            var directory = endpoint.CertificateDirectory ?? "";
+            var source = CertificateSource(endpoint);
+            string PathOf(string name) => Path.Combine(directory, name);
+            var missing = new[] { "cert.pem", "key.pem" }.Concat(endpoint.TlsVerify ? new[] { "ca.pem" } : Array.Empty<string>())
+                .Where(name => !File.Exists(PathOf(name))).ToList();
+            if (missing.Count > 0)
+                throw new ImageToolsException("EngineTlsCertificateMissing", FaultKind.InvalidArgument,
+                    $"The Docker engine at {endpoint} is reached over TLS, and {source} has no {string.Join(", ", missing)}. " +
+                    "Point DOCKER_CERT_PATH at the folder with the client certificate (cert.pem, key.pem) and the engine's CA (ca.pem), as for the docker CLI.",
+                    filePath: directory);
+            X509Certificate2 client;
+            X509Certificate2? authority = null;
+            try
+            {
+                client = DockerTlsCertificates.LoadCertificateFromPemFiles(PathOf("cert.pem"), PathOf("key.pem"));
+                if (endpoint.TlsVerify) authority = DockerTlsCertificates.LoadCertificateAuthorityFromPemFile(PathOf("ca.pem"));
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                throw new ImageToolsException("EngineTlsCertificateInvalid", FaultKind.InvalidData,
+                    $"The TLS files in {source} cannot be read ({e.Message}). cert.pem, key.pem and ca.pem must be PEM files as 'docker --tlsverify' takes them.",
+                    filePath: directory, inner: e);
+            }
+            return new CertificateCredentials(client)
+            {
+                ServerCertificateValidationCallback = authority != null
+                    ? DockerTlsCertificates.CreateCertificateAuthorityValidationCallback(authority)
+                    : (sender, certificate, chain, errors) => true,
+            };
         }
 
         public DockerEndpoint Endpoint { get; }
@@ -297,10 +343,17 @@ namespace ImageTools.Docker.Api
                     return new ImageToolsException("EngineCommandFailed", FaultKind.InvalidOperation,
                         $"The Docker engine at {Endpoint} could not {what}: {message}", imageName: image, inner: e);
                 case HttpRequestException _:
+                case AuthenticationException _:
                 case IOException _:
                 case System.Net.Sockets.SocketException _:
                 case TimeoutException _:
                 case TaskCanceledException _:
+                    if (Endpoint.Tls && IsTlsFailure(e))
+                        return new ImageToolsException("EngineTlsFailed", FaultKind.AuthenticationError,
+                            $"The Docker engine at {Endpoint} refused the TLS connection ({Innermost(e).Message}). Check the certificates in " +
+                            $"{CertificateSource(Endpoint)}: cert.pem and key.pem must be a client certificate signed by the CA the engine trusts " +
+                            "(its --tlscacert), and ca.pem the CA that signed the engine's certificate.",
+                            imageName: image, inner: e);
                     return new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
                         $"The Docker engine does not answer at {Endpoint}: {Innermost(e).Message} Start it, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs.",
                         imageName: image, inner: e);
@@ -331,6 +384,23 @@ namespace ImageTools.Docker.Api
             }
             catch (Json.JsonFormatException) { }
             return body.Length > 0 ? body : e.StatusCode.ToString();
+        }
+
+        /// <summary>
+        /// A handshake the engine refused: an AuthenticationException, or (TLS 1.3, where a refused client
+        /// certificate is only seen on the first read) the connection closed before any answer.
+        /// </summary>
+        private static bool IsTlsFailure(Exception e)
+        {
+            for (var current = e; current != null; current = current.InnerException)
+            {
+                if (current is AuthenticationException) return true;
+                if (current is IOException && (current.Message.IndexOf("SSL", StringComparison.OrdinalIgnoreCase) >= 0 ||
+                                               current.Message.IndexOf("TLS", StringComparison.OrdinalIgnoreCase) >= 0 ||
+                                               current.Message.IndexOf("unexpected EOF", StringComparison.OrdinalIgnoreCase) >= 0 ||
+                                               current.Message.IndexOf("reset by peer", StringComparison.OrdinalIgnoreCase) >= 0)) return true;
+            }
+            return false;
         }
 
         private static Exception Innermost(Exception e)

@@ -14,8 +14,8 @@ namespace ImageTools.Docker.Api
 
         /// <summary>
         /// The API for everything but builds, the docker CLI for builds when one is on PATH (unless
-        /// IMAGETOOLS_BUILDER=api). An endpoint with TLS client certificates stays on the CLI
-        /// altogether, which loads them itself.
+        /// IMAGETOOLS_BUILDER=api). TLS endpoints too: the API adapter loads the client certificates
+        /// from DOCKER_CERT_PATH as the CLI does.
         /// </summary>
         /// <param name="environment">Overrides of DOCKER_HOST, IMAGETOOLS_BUILDER and friends; else the process environment.</param>
         /// <param name="credentials">What push and pull authenticate with; else the docker config.</param>
@@ -33,7 +33,6 @@ namespace ImageTools.Docker.Api
                 throw new ImageToolsException("BuildNeedsDockerCli", FaultKind.ResourceUnavailable,
                     $"{BuilderVariable}=cli, and no docker CLI is on PATH. Install it (or put it on PATH), or unset {BuilderVariable} to build through the Engine API.");
             var cli = cliPath == null ? null : new DockerCliEngine(cliPath, environment);
-            if (endpoint.Tls && cli != null) return cli;
             return new DockerEngine(new DockerApiEngine(endpoint, credentials, environment), cli);
         }
     }
