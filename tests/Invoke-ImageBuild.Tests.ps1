@@ -240,7 +240,12 @@ Describe 'The whole pipeline with no docker CLI on PATH: builds through the Engi
         $tree = Join-Path $TestDrive $id
         New-Item -ItemType Directory -Force $tree | Out-Null
         Set-Content -NoNewline -Path (Join-Path $tree 'imagetools.yaml') -Value "registry: $registry`nnamespace: $id`n"
-        New-TestImage $tree 'base' "FROM busybox:1.36`nRUN echo base > /id`n" -Files @{ 'image.yaml' = "version: '1.0'`nlabels:`n  org.example.path: none`n" }
+        # The external base in the test registry, so the rebuild check asks no registry but loopback.
+        $external = "$registry/$id/busybox:1.36"
+        docker tag busybox:1.36 $external
+        docker push $external *> $null
+        if ($LASTEXITCODE -ne 0) { throw "Cannot push $external to the test registry" }
+        New-TestImage $tree 'base' "FROM $external`nRUN echo base > /id`n" -Files @{ 'image.yaml' = "version: '1.0'`nlabels:`n  org.example.path: none`n" }
         # The verify command needs no docker either: it only checks it was given the image.
         New-TestImage $tree 'app' "FROM $registry/$id/base:1.0`nCOPY note /note`n" -Files @{
             'image.yaml' = "version: '2.0'`n"; 'note' = "note`n"; 'test.sh' = "#!/bin/sh`ntest -n `"`$1`"`n" }
@@ -260,7 +265,10 @@ Describe 'The whole pipeline with no docker CLI on PATH: builds through the Engi
         finally { $env:PATH = $savedPath }
     }
 
-    AfterAll { Remove-TestImages $id }
+    AfterAll {
+        docker image rm $external *> $null
+        Remove-TestImages $id
+    }
 
     It 'checks, builds, verifies, publishes to the registry and to an archive, and the check then finds nothing to do' {
         $statuses.NeedsRebuild | Should -Be @($true, $true)
