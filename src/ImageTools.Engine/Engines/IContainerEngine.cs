@@ -103,9 +103,9 @@ namespace ImageTools.Engines
     /// <summary>What build output lines mean, for every builder.</summary>
     internal static class BuildOutput
     {
-        // The classic builder: "Step 2/4 : RUN make"; buildah (Podman): "STEP 2/4: RUN make";
-        // BuildKit's plain progress: "#7 [2/4] RUN make".
-        private static readonly Regex Step = new Regex(@"^(Step \d+/\d+ : |STEP \d+/\d+: |#\d+ \[[^\]]+\] )", RegexOptions.CultureInvariant);
+        // The classic builder: "Step 2/4 : RUN make"; buildah (Podman): "STEP 2/4: RUN make", in a
+        // multi-stage build "[1/2] STEP 2/4: RUN make"; BuildKit's plain progress: "#7 [2/4] RUN make".
+        private static readonly Regex Step = new Regex(@"^(Step \d+/\d+ : |(\[\d+/\d+\] )?STEP \d+/\d+: |#\d+ \[[^\]]+\] )", RegexOptions.CultureInvariant);
 
         /// <summary>True when the line says a build step starts.</summary>
         public static bool IsStep(string line) => Step.IsMatch(line);

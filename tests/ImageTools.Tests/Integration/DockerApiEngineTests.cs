@@ -29,7 +29,7 @@ namespace ImageTools.Tests.Integration
             if (PodmanService.Configured || PodmanService.Promised) yield return new object[] { Podman };
         }
 
-        private static string HostOf(string engine)
+        internal static string HostOf(string engine)
         {
             DockerServices.Require();
             if (engine == Dockerd) return DockerServices.DockerHost!;
@@ -42,7 +42,7 @@ namespace ImageTools.Tests.Integration
                 credentials ?? AnonymousCredentialSource.Instance);
 
         /// <summary>The docker CLI against <paramref name="engine"/>.</summary>
-        private static string Cli(string engine, params string[] arguments)
+        internal static string Cli(string engine, params string[] arguments)
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             var outcome = ProcessRunner.RunAsync("docker", arguments, deadline.Token,
