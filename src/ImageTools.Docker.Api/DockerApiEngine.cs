@@ -134,8 +134,8 @@ namespace ImageTools.Docker.Api
             var extras = new[]
             {
                 new KeyValuePair<string, byte[]>(dockerfileName, Encoding.UTF8.GetBytes(labeled.Text)),
-                // Read by the daemon: it removes the files a .dockerignore names that match these two, so neither
-                // reaches a COPY (the user's own .dockerignore was applied here already).
+                // The daemon removes .dockerignore and the Dockerfile from the context when .dockerignore names
+                // them, before any COPY; buildah reads it too. The user's own .dockerignore was applied here already.
                 new KeyValuePair<string, byte[]>(BuildContext.IgnoreFileName, Encoding.UTF8.GetBytes(BuildContext.IgnoreFileName + "\n" + dockerfileName + "\n")),
             };
             var parameters = new ImageBuildParameters
@@ -152,11 +152,22 @@ namespace ImageTools.Docker.Api
                 Version = "1",
             };
 
+            // Written out first, so the request body is a plain file of known length and a context that cannot be
+            // read fails before anything is sent.
             var context = Path.Combine(Path.GetTempPath(), "imagetools-context-" + Guid.NewGuid().ToString("N") + ".tar");
             try
             {
-                using (var tar = new FileStream(context, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920))
+                try
+                {
+                    using var tar = new FileStream(context, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920);
                     BuildContextArchive.Write(tar, entries, extras, cancellationToken);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    throw new ImageToolsException("BuildContextUnreadable", FaultKind.ResourceUnavailable,
+                        $"The build context of '{request.ImageName}' cannot be sent: {e.Message} Make its files readable, or leave them out in .dockerignore.",
+                        filePath: request.ContextPath, imageName: request.ImageName, inner: e);
+                }
                 using var log = request.LogPath == null ? null : new StreamWriter(request.LogPath, append: true) { AutoFlush = true };
                 log?.WriteLine($"POST /build on {Endpoint}: {entries.Count} context entries from {request.ContextPath}" +
                                (request.Target != null ? $", target {request.Target}" : "") + (parameters.Platform != null ? $", platform {parameters.Platform}" : ""));
