@@ -110,8 +110,9 @@ bash "$(dirname "$0")/seed-busybox.sh"
 # --- Podman (its Docker-compatible API service) -------------------------------------------------
 # Optional here (skipped with a note when podman is missing); .ci/run installs it, and with CI=true
 # the Podman tests fail without IMAGETOOLS_TEST_PODMAN_HOST. Its own storage (vfs), run root, tmp dir
-# and config under STATE_DIR/podman, so it shares nothing with another podman on the machine; no
-# registry but the loopback one (insecure), and no short-name lookups anywhere.
+# and config under STATE_DIR/podman, so it shares no images or containers with another podman on the
+# machine (only its blob-info cache, /var/lib/containers/cache, which podman locks); no registry but
+# the loopback one (insecure), and no short-name lookups anywhere.
 podman_env=""
 if command -v podman >/dev/null; then
   pstate="$state/podman"
