@@ -233,6 +233,62 @@ Describe 'Invoke-ImageBuild -Pull' -Skip:$noRegistry {
     }
 }
 
+Describe 'The whole pipeline with no docker CLI on PATH: builds through the Engine API' -Skip:$noRegistry {
+    BeforeAll {
+        $id = New-TestId 'pn'
+        $registry = $env:IMAGETOOLS_TEST_REGISTRY
+        $tree = Join-Path $TestDrive $id
+        New-Item -ItemType Directory -Force $tree | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $tree 'imagetools.yaml') -Value "registry: $registry`nnamespace: $id`n"
+        # The external base in the test registry, so the rebuild check asks no registry but loopback.
+        $external = "$registry/$id/busybox:1.36"
+        docker tag busybox:1.36 $external
+        docker push $external *> $null
+        if ($LASTEXITCODE -ne 0) { throw "Cannot push $external to the test registry" }
+        New-TestImage $tree 'base' "FROM $external`nRUN echo base > /id`n" -Files @{ 'image.yaml' = "version: '1.0'`nlabels:`n  org.example.path: none`n" }
+        # The verify command needs no docker either: it only checks it was given the image.
+        New-TestImage $tree 'app' "FROM $registry/$id/base:1.0`nCOPY note /note`n" -Files @{
+            'image.yaml' = "version: '2.0'`n"; 'note' = "note`n"; 'test.sh' = "#!/bin/sh`ntest -n `"`$1`"`n" }
+        $archive = Join-Path $TestDrive "$id-archive"
+        $verbose = Join-Path $TestDrive "$id-verbose.txt"
+        $savedPath = $env:PATH
+        # An empty folder as the whole PATH: no docker CLI (and no git) for the cmdlets to find.
+        $env:PATH = Join-Path $TestDrive 'empty-path'
+        New-Item -ItemType Directory -Force $env:PATH | Out-Null
+        try {
+            $statuses = @(Get-ImageGraph $tree | Test-ImageNeedsRebuild)
+            $built = @($statuses | Where-Object NeedsRebuild | Invoke-ImageBuild -Verbose 4> $verbose)
+            $published = @($built | Publish-Image)
+            $archived = @($built | Publish-Image -ArchivePath $archive)
+            $again = @(Get-ImageGraph $tree | Test-ImageNeedsRebuild)
+        }
+        finally { $env:PATH = $savedPath }
+    }
+
+    AfterAll {
+        docker image rm $external *> $null
+        Remove-TestImages $id
+    }
+
+    It 'checks, builds, verifies, publishes to the registry and to an archive, and the check then finds nothing to do' {
+        $statuses.NeedsRebuild | Should -Be @($true, $true)
+        $built.Status | Should -Be @('Built', 'Built')
+        $built.Verified | Should -Contain $true
+        $published.Status | Should -Be @('Pushed', 'Pushed')
+        $archived.Status | Should -Not -Contain 'Failed'
+        $archived.Count | Should -Be 2
+        $again.NeedsRebuild | Should -Be @($false, $false)
+    }
+
+    It 'stamps the labels, and shows the build steps on the verbose stream' {
+        $base = $built | Where-Object Name -eq 'base'
+        docker image inspect --format '{{index .Config.Labels "org.example.path"}} {{index .Config.Labels "org.opencontainers.image.version"}}' $base.ImageId |
+            Should -Be 'none 1.0'
+        Get-Content -Raw $verbose | Should -Match 'Step 2/3 : RUN echo base'
+        Get-Content -Raw $base.LogPath | Should -Match 'POST /build'
+    }
+}
+
 Describe 'Invoke-ImageBuild stopped while it runs' -Skip:$noDocker {
     BeforeAll {
         $id = New-TestId 'ps'

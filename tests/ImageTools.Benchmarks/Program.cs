@@ -11,6 +11,7 @@ namespace ImageTools.Benchmarks
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- graph [--images N] [--depth D] [--runs R]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builds [--throttle 8]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builder-tree [--images 50] [--out DIR]; then builder-run DIR cli|api [--throttle 2]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]
     /// </summary>
     internal static class Program
@@ -26,6 +27,9 @@ namespace ImageTools.Benchmarks
                 return 0;
             }
             if (args.Length > 0 && args[0] == "plan") return PlanBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 5), Option(args, "--throttle", 4));
+            if (args.Length > 0 && args[0] == "builder-tree")
+                return BuilderBenchmark.WriteTree(Path.GetFullPath(Text(args, "--out") ?? Path.Combine(Path.GetTempPath(), "imagetools-builder-tree")), Option(args, "--images", 50));
+            if (args.Length >= 3 && args[0] == "builder-run") return BuilderBenchmark.Build(args[1], args[2], Option(args, "--throttle", 2));
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
@@ -37,6 +41,7 @@ namespace ImageTools.Benchmarks
                 Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]   (see peer.sh)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]   (New-ImageBuildPlan at scale)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks builder-tree [--images 50] [--out DIR], then builder-run DIR cli|api [--throttle 2]   (for hyperfine)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks rebuild-check [--images 1000] [--depth 5] [--runs 5]   (needs IMAGETOOLS_TEST_REGISTRY)");
                 return 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private Docker engine and a loopback registry for the integration tests, and seeds
-# the base images the examples and tests build on. Everything lives under STATE_DIR (data root,
+# the base images the examples and tests build on; with podman installed, also Podman's
+# Docker-compatible API service (IMAGETOOLS_TEST_PODMAN_HOST). Everything lives under STATE_DIR (data root,
 # exec root, pidfiles, socket, registry storage, logs), so it never collides with another daemon
 # on the machine. Needs root, dockerd, docker-registry, busybox-static, curl.
 #   tests/services/start.sh STATE_DIR      then   . STATE_DIR/env
@@ -106,10 +107,82 @@ fi
 # No network: the base images are made from the busybox-static binary of this machine.
 bash "$(dirname "$0")/seed-busybox.sh"
 
+# --- Podman (its Docker-compatible API service) -------------------------------------------------
+# Optional here (skipped with a note when podman is missing); .ci/run installs it, and with CI=true
+# the Podman tests fail without IMAGETOOLS_TEST_PODMAN_HOST. Its own storage (vfs), run root, tmp dir
+# and config under STATE_DIR/podman, so it shares no images or containers with another podman on the
+# machine (only its blob-info cache, /var/lib/containers/cache, which podman locks); no registry but
+# the loopback one (insecure), and no short-name lookups anywhere.
+podman_env=""
+if command -v podman >/dev/null; then
+  pstate="$state/podman"
+  psocket="$pstate/podman.sock"
+  mkdir -p "$pstate/root" "$pstate/run" "$pstate/tmp"
+  cat >"$pstate/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$pstate/root"
+runroot = "$pstate/run"
+CONF
+  cat >"$pstate/registries.conf" <<CONF
+unqualified-search-registries = []
+short-name-mode = "disabled"
+[[registry]]
+location = "127.0.0.1:$port"
+insecure = true
+CONF
+  # No network for RUN steps (none exists here), cgroupfs and file events (no systemd in a sandbox).
+  # Podman gives a container higher nofile/nproc limits than its own (it caps its own nproc at
+  # 32768), which a sandbox without CAP_SYS_RESOURCE refuses (runc: "error setting rlimit"): ask for
+  # no more than the service has.
+  cap() { local hard; hard=$(ulimit "$1"); if [ "$hard" = unlimited ] || [ "$hard" -gt "$2" ]; then echo "$2"; else echo "$hard"; fi; }
+  nofile=$(cap -Hn 1048576); nproc=$(cap -Hu 32768)
+  cat >"$pstate/containers.conf" <<CONF
+[containers]
+netns = "none"
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pstate/events.log"
+tmp_dir = "$pstate/tmp"
+static_dir = "$pstate/root/libpod"
+volume_path = "$pstate/root/volumes"
+CONF
+  if ! command -v crun >/dev/null && command -v runc >/dev/null; then echo 'runtime = "runc"' >>"$pstate/containers.conf"; fi
+  cat >"$pstate/env" <<CONF
+export CONTAINERS_STORAGE_CONF=$pstate/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$pstate/registries.conf
+export CONTAINERS_CONF=$pstate/containers.conf
+CONF
+  # shellcheck disable=SC1091
+  . "$pstate/env"
+  if alive "$pstate/service.pid" && [ -S "$psocket" ] && docker --host "unix://$psocket" version >/dev/null 2>&1; then
+    say "podman service already answers on $psocket: reusing it"
+  else
+    say "starting podman system service (storage $pstate/root, socket $psocket, log $pstate/service.log)"
+    podman system service --time=0 "unix://$psocket" </dev/null >"$pstate/service.log" 2>&1 &
+    echo $! >"$pstate/service.pid"
+    wait_for 60 "podman service" "$pstate/service.log" "$pstate/service.pid" docker --host "unix://$psocket" version
+  fi
+  # The same busybox as the Docker engine's (same image id), through a docker-archive: podman keeps it
+  # as localhost/busybox:1.36, which is what a short name finds with no search registries.
+  if ! podman image exists localhost/busybox:1.36; then
+    docker save --output "$pstate/busybox.tar" busybox:1.36
+    podman load --quiet --input "$pstate/busybox.tar" >/dev/null
+    rm -f "$pstate/busybox.tar"
+  fi
+  say "podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || podman --version) is up (API unix://$psocket)"
+  podman_env="export IMAGETOOLS_TEST_PODMAN_HOST=unix://$psocket"
+else
+  say "podman not found: the Podman tests will be skipped (or fail with CI=true); apt-get install podman"
+fi
+
 cat >"$state/env" <<ENV
 export DOCKER_HOST=unix://$socket
 export IMAGETOOLS_TEST_DOCKER_HOST=unix://$socket
 export IMAGETOOLS_TEST_REGISTRY=127.0.0.1:$port
 export IMAGETOOLS_TEST_STATE=$state
+$podman_env
 ENV
-say "ready: . $state/env   (DOCKER_HOST=unix://$socket, registry 127.0.0.1:$port)"
+say "ready: . $state/env   (DOCKER_HOST=unix://$socket, registry 127.0.0.1:$port${podman_env:+, podman unix://$psocket})"

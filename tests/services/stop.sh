@@ -37,6 +37,7 @@ if [ -S "$state/docker.sock" ] && docker --host "unix://$state/docker.sock" vers
     docker --host "unix://$state/docker.sock" rm -f $ids >/dev/null 2>&1 || true
   fi
 fi
+stop_pid "podman service" "$state/podman/service.pid"
 stop_pid docker-registry "$state/registry.pid"
 stop_pid dockerd "$state/dockerd.pid" "$state/dockerd.launch.pid"
 # dockerd normally stops its containerd; after a KILL it is left behind.

@@ -138,6 +138,8 @@ namespace ImageTools.Building
                     NoCache = _options.NoCache,
                     Builder = _options.Builder,
                     LogPath = result.LogPath,
+                    DockerfilePath = node.Definition.DockerfilePath,
+                    Steps = _progress == null ? null : new StepEvents(_progress, node),
                 };
                 result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
                 result.Platform = await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
@@ -156,6 +158,21 @@ namespace ImageTools.Building
             {
                 result.Duration = watch.Elapsed;
             }
+        }
+
+        /// <summary>A build step as a progress event of its image.</summary>
+        private sealed class StepEvents : IProgress<string>
+        {
+            private readonly IProgress<BuildEvent> _progress;
+            private readonly ImageNode _node;
+
+            public StepEvents(IProgress<BuildEvent> progress, ImageNode node)
+            {
+                _progress = progress;
+                _node = node;
+            }
+
+            public void Report(string value) => _progress.Report(new BuildEvent(_node.Name, $"{_node.Reference}: {value}"));
         }
 
         /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using ImageTools.References;
@@ -30,6 +31,13 @@ namespace ImageTools.Engines
         public string? Builder { get; set; }
         /// <summary>The build's full output goes here, line by line.</summary>
         public string? LogPath { get; set; }
+        /// <summary>
+        /// The Dockerfile (or template) the image is defined by, on disk: the context's file list leaves
+        /// it out, as the inputs digest does (it counts as <see cref="DockerfileText"/>).
+        /// </summary>
+        public string? DockerfilePath { get; set; }
+        /// <summary>Each build step as it starts ("Step 2/4 : RUN make"), for progress and verbose output.</summary>
+        public IProgress<string>? Steps { get; set; }
     }
 
     /// <summary>What the engine says about an image it holds.</summary>
@@ -55,8 +63,8 @@ namespace ImageTools.Engines
     }
 
     /// <summary>
-    /// The container engine behind builds. The Docker CLI implementation is the one shipped;
-    /// the interface keeps room for others (a Docker API client, podman, a remote BuildKit).
+    /// The container engine behind builds: Docker through its Engine API and CLI (DockerEngine), or
+    /// Podman's Docker-compatible service through the same API adapter.
     /// </summary>
     internal interface IContainerEngine
     {
@@ -90,5 +98,16 @@ namespace ImageTools.Engines
 
         /// <summary>The environment a verify command needs to reach the same engine (DOCKER_HOST and friends).</summary>
         IReadOnlyDictionary<string, string?> ClientEnvironment { get; }
+    }
+
+    /// <summary>What build output lines mean, for every builder.</summary>
+    internal static class BuildOutput
+    {
+        // The classic builder: "Step 2/4 : RUN make"; buildah (Podman): "STEP 2/4: RUN make", in a
+        // multi-stage build "[1/2] STEP 2/4: RUN make"; BuildKit's plain progress: "#7 [2/4] RUN make".
+        private static readonly Regex Step = new Regex(@"^(Step \d+/\d+ : |(\[\d+/\d+\] )?STEP \d+/\d+: |#\d+ \[[^\]]+\] )", RegexOptions.CultureInvariant);
+
+        /// <summary>True when the line says a build step starts.</summary>
+        public static bool IsStep(string line) => Step.IsMatch(line);
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
@@ -33,10 +32,7 @@ namespace ImageTools.Planning
 
         public string Compute(ImageDefinition image, IReadOnlyDictionary<string, string>? extraBuildArgs = null, CancellationToken cancellationToken = default)
         {
-            var context = image.ContextPath;
-            var ignorePath = Path.Combine(context, ".dockerignore");
-            var ignore = File.Exists(ignorePath) ? DockerIgnore.Parse(File.ReadAllText(ignorePath), ignorePath) : DockerIgnore.Empty;
-            var entries = Walk(context, ignore, image.DockerfilePath, cancellationToken);
+            var entries = BuildContext.Collect(image.ContextPath, image.DockerfilePath, cancellationToken);
 
             var hashes = new string[entries.Count];
             Parallel.For(0, entries.Count, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken }, i =>
@@ -93,59 +89,6 @@ namespace ImageTools.Planning
 
         public void SaveCache() => _cache.Save();
 
-        private sealed class Entry
-        {
-            public Entry(string relativePath, string fullPath, char kind, bool executable, string? linkTarget)
-            {
-                RelativePath = relativePath;
-                FullPath = fullPath;
-                Kind = kind;
-                Executable = executable;
-                LinkTarget = linkTarget;
-            }
-
-            public string RelativePath { get; }
-            public string FullPath { get; }
-            /// <summary>f file, d directory, l symbolic link.</summary>
-            public char Kind { get; }
-            public bool Executable { get; }
-            public string? LinkTarget { get; }
-        }
-
-        /// <summary>Every entry the engine would receive, sorted by '/'-separated path. Links are recorded, not followed.</summary>
-        private static List<Entry> Walk(string context, DockerIgnore ignore, string dockerfilePath, CancellationToken cancellationToken)
-        {
-            var entries = new List<Entry>();
-            var pending = new Stack<(DirectoryInfo Directory, string Relative)>();
-            pending.Push((new DirectoryInfo(context), ""));
-            var dockerfile = Path.GetFullPath(dockerfilePath);
-            while (pending.Count > 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (directory, relative) = pending.Pop();
-                foreach (var item in directory.EnumerateFileSystemInfos())
-                {
-                    var path = relative.Length == 0 ? item.Name : relative + "/" + item.Name;
-                    var excluded = ignore.IsExcluded(path);
-                    var isLink = (item.Attributes & FileAttributes.ReparsePoint) != 0;
-                    if (item is DirectoryInfo child && !isLink)
-                    {
-                        // An excluded directory may still hold re-included files when exceptions exist.
-                        if (!excluded) entries.Add(new Entry(path, child.FullName, 'd', false, null));
-                        if (!excluded || ignore.HasExceptions) pending.Push((child, path));
-                        continue;
-                    }
-                    // The Dockerfile is hashed as rendered text, and .dockerignore by its effect.
-                    if (excluded || path == ".dockerignore" || string.Equals(item.FullName, dockerfile, StringComparison.Ordinal)) continue;
-                    entries.Add(isLink
-                        ? new Entry(path, item.FullName, 'l', false, Native.ReadLink(item.FullName))
-                        : new Entry(path, item.FullName, 'f', Native.IsExecutable(item.FullName), null));
-                }
-            }
-            entries.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-            return entries;
-        }
-
         private static string HashFile(string path)
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 81920, FileOptions.SequentialScan);
@@ -164,33 +107,6 @@ namespace ImageTools.Planning
             var text = new StringBuilder(bytes.Length * 2);
             foreach (var b in bytes) text.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             return text.ToString();
-        }
-
-        /// <summary>
-        /// File modes and link targets through libc: netstandard2.0 has no API for either. access()
-        /// answers for the current user, who owns the files of a checkout. Windows has no exec bit;
-        /// there every file counts as not executable, so a tree digested on Windows and on Linux
-        /// differs only where a file is executable.
-        /// </summary>
-        private static class Native
-        {
-            private static readonly bool Unix = !RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
-
-            [DllImport("libc", EntryPoint = "access", SetLastError = true)]
-            private static extern int Access(string path, int mode);
-
-            [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
-            private static extern IntPtr ReadLinkRaw(string path, byte[] buffer, IntPtr size);
-
-            public static bool IsExecutable(string path) => Unix && Access(path, 1 /* X_OK */) == 0;
-
-            public static string? ReadLink(string path)
-            {
-                if (!Unix) return null;
-                var buffer = new byte[4096];
-                var length = ReadLinkRaw(path, buffer, (IntPtr)buffer.Length).ToInt64();
-                return length < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)length);
-            }
         }
     }
 }

@@ -67,8 +67,9 @@ namespace ImageTools.Tests.Commands
             // The System.* and Microsoft.Bcl.* ones are for Windows PowerShell; on PowerShell 7 the load
             // context leaves them to the runtime (see Docker.DotNet's System.Text.Json below).
             Assert.Equal(new[] {
+                    "BouncyCastle.Cryptography.dll",
                     "Docker.DotNet.dll", "Docker.DotNet.Handler.Abstractions.dll", "Docker.DotNet.LegacyHttp.dll", "Docker.DotNet.NativeHttp.dll",
-                    "Docker.DotNet.NPipe.dll", "Docker.DotNet.Unix.dll", "ImageTools.Docker.Api.dll", "ImageTools.Isolation.dll", "ImageTools.Yaml.dll",
+                    "Docker.DotNet.NPipe.dll", "Docker.DotNet.Unix.dll", "Docker.DotNet.X509.dll", "ImageTools.Docker.Api.dll", "ImageTools.Isolation.dll", "ImageTools.Yaml.dll",
                     "Microsoft.Bcl.AsyncInterfaces.dll", "Microsoft.Extensions.DependencyInjection.Abstractions.dll",
                     "Microsoft.Extensions.Logging.Abstractions.dll", "Microsoft.Net.Http.Client.dll", "System.Buffers.dll", "System.IO.Pipelines.dll",
                     "System.Memory.dll", "System.Net.Http.Json.dll", "System.Numerics.Vectors.dll", "System.Runtime.CompilerServices.Unsafe.dll",

@@ -109,7 +109,11 @@ namespace ImageTools.Docker.Cli
                 log?.WriteLine($"$ {_docker} {ProcessRunner.JoinArguments(arguments)}");
                 // stdout and stderr arrive on two threads; one writer serves both.
                 var outcome = await ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment,
-                    onOutputLine: line => { lock (logGate) log?.WriteLine(line); }).ConfigureAwait(false);
+                    onOutputLine: line =>
+                    {
+                        lock (logGate) log?.WriteLine(line);
+                        if (BuildOutput.IsStep(line)) request.Steps?.Report(line.Trim());
+                    }).ConfigureAwait(false);
                 // A build counts only when the CLI exits 0 and wrote the image id (--iidfile): a failed step makes
                 // both builders exit non-zero, and without the id file there is no image to verify or tag.
                 if (outcome.ExitCode != 0 || !File.Exists(idFile))
