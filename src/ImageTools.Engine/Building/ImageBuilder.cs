@@ -64,6 +64,10 @@ namespace ImageTools.Building
                 Git = git;
                 Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped, tagSuffix), StringComparer.Ordinal);
                 Finished = selected.ToDictionary(n => n.Name, _ => new TaskCompletionSource<BuildResult>(), StringComparer.Ordinal);
+                // Indexed once: a scan of every edge per image made a run quadratic in the tree.
+                var referenced = graph.Edges.Where(e => e.Reference != null).ToList();
+                UsesOf = referenced.ToLookup(e => e.Dependent, StringComparer.Ordinal);
+                UsedBy = referenced.ToLookup(e => e.Dependency, StringComparer.Ordinal);
             }
 
             public ImageGraph Graph { get; }
@@ -72,6 +76,10 @@ namespace ImageTools.Building
             public Lazy<Task<(string? Revision, string? Source)>> Git { get; }
             public Dictionary<string, BuildResult> Results { get; }
             public Dictionary<string, TaskCompletionSource<BuildResult>> Finished { get; }
+            /// <summary>The edges with a Dockerfile reference (FROM, COPY --from, RUN --mount), by the image whose Dockerfile holds them.</summary>
+            public ILookup<string, DependencyEdge> UsesOf { get; }
+            /// <summary>The same edges, by the image they name.</summary>
+            public ILookup<string, DependencyEdge> UsedBy { get; }
             /// <summary>Parents this run does not build, made present once per parent and platform: the image id they got.</summary>
             public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> ReadyParents { get; } =
                 new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
@@ -125,10 +133,13 @@ namespace ImageTools.Building
                 File.WriteAllText(result.LogPath, "");
                 await BindParentsNotRebuiltAsync(node, run, cancellationToken).ConfigureAwait(false);
                 _progress?.Report(new BuildEvent(node.Name, $"Building {node.Reference} (level {node.Level})"));
-                var request = new BuildRequest(node.Name, node.Definition.ContextPath, node.Definition.DockerfileText)
+                var repointed = NightlyParentUses(node, run);
+                var dockerfile = Formats.Dockerfiles.DockerfileReferences.Replace(node.Definition.DockerfileText, repointed, node.Definition.DockerfilePath);
+                var builtOn = repointed.GroupBy(r => r.Use.Reference, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reference, StringComparer.Ordinal);
+                var request = new BuildRequest(node.Name, node.Definition.ContextPath, dockerfile)
                 {
                     BuildArgs = Dictionaries.Overlay(node.Definition.BuildArgs, _options.BuildArgs),
-                    Labels = await LabelsAsync(node, run, cancellationToken).ConfigureAwait(false),
+                    Labels = await LabelsAsync(node, run, builtOn, cancellationToken).ConfigureAwait(false),
                     Target = node.Definition.Target,
                     Platforms = node.Definition.Platforms,
                     NoCache = _options.NoCache,
@@ -136,14 +147,14 @@ namespace ImageTools.Building
                     LogPath = result.LogPath,
                 };
                 result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
-                await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
+                await CheckPlatformAsync(node, result.ImageId, builtOn, cancellationToken).ConfigureAwait(false);
 
                 _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
                 result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken).ConfigureAwait(false);
 
                 // The last point to stop: past it every tag moves, so a stop never leaves some moved and some not.
                 cancellationToken.ThrowIfCancellationRequested();
-                var tags = TagsFor(node, run.Graph);
+                var tags = TagsFor(node, run);
                 foreach (var tag in tags) await _engine.TagAsync(result.ImageId, tag, CancellationToken.None).ConfigureAwait(false);
                 result.Tags = tags;
                 result.Status = BuildStatus.Built;
@@ -157,12 +168,36 @@ namespace ImageTools.Building
         /// <summary>
         /// The image's own reference, plus every reference text its dependents use in FROM or
         /// COPY --from, so a child builds on this run's parent and never on a stale or pulled copy.
+        /// A -Nightly build leaves out the references that name the plain version tag: that tag
+        /// keeps the published image, and the children are pointed at the nightly tag instead
+        /// (<see cref="NightlyParentUses"/>).
         /// </summary>
-        private string[] TagsFor(ImageNode node, ImageGraph graph)
+        private string[] TagsFor(ImageNode node, Run run)
         {
             var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix);
-            var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
+            var aliases = run.UsedBy[node.Name].Select(e => e.Reference!).Where(r => _options.TagSuffix == null || !NamesPlainTag(r, node));
             return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        /// <summary>True when the reference names the tag the image has without -Nightly (its version tag, or latest without a version).</summary>
+        private static bool NamesPlainTag(string reference, ImageNode image) =>
+            ImageReference.TryParse(reference, out var parsed, out _) && parsed!.Digest == null && (parsed.Tag ?? "latest") == image.Tag;
+
+        /// <summary>
+        /// Under -Nightly: the image's FROM and COPY --from uses that name the plain version tag of a parent
+        /// built in this run, each with the parent's nightly reference to build on instead.
+        /// </summary>
+        private List<(Formats.Dockerfiles.ImageUse Use, string Reference)> NightlyParentUses(ImageNode node, Run run)
+        {
+            var repointed = new List<(Formats.Dockerfiles.ImageUse, string)>();
+            if (_options.TagSuffix == null) return repointed;
+            foreach (var use in node.Definition.ImageUses)
+            {
+                var edge = run.UsesOf[node.Name].FirstOrDefault(e => e.Line == use.Line && e.Reference == use.Reference);
+                if (edge == null || !run.Results.TryGetValue(edge.Dependency, out var parent) || parent.Status != BuildStatus.Built) continue;
+                if (NamesPlainTag(use.Reference, parent.Node)) repointed.Add((use, parent.Reference));
+            }
+            return repointed;
         }
 
         /// <summary>
@@ -173,11 +208,10 @@ namespace ImageTools.Building
         /// </summary>
         private async Task BindParentsNotRebuiltAsync(ImageNode node, Run run, CancellationToken cancellationToken)
         {
-            var uses = run.Graph.Edges.Where(e => e.Dependent == node.Name && e.Reference != null && !run.Finished.ContainsKey(e.Dependency))
-                .GroupBy(e => e.Dependency, StringComparer.Ordinal);
+            var uses = run.UsesOf[node.Name].Where(e => !run.Finished.ContainsKey(e.Dependency)).GroupBy(e => e.Dependency, StringComparer.Ordinal);
             foreach (var use in uses)
             {
-                var parent = run.Graph.Nodes.First(n => n.Name == use.Key);
+                var parent = run.Graph[use.Key];
                 var platform = node.Definition.Platform;
                 var imageId = await run.ReadyParents.GetOrAdd(parent.Name + " " + platform,
                     _ => new Lazy<Task<string>>(() => FetchParentAsync(node, parent, platform, cancellationToken))).Value.ConfigureAwait(false);
@@ -224,7 +258,9 @@ namespace ImageTools.Building
             return held.Id;
         }
 
-        private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, CancellationToken cancellationToken)
+        /// <summary>The labels stamped on the image; <c>builtOn</c> maps a reference written to the one the engine builds on instead (-Nightly).</summary>
+        private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, IReadOnlyDictionary<string, string> builtOn,
+            CancellationToken cancellationToken)
         {
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in node.Definition.Labels) labels[label.Key] = label.Value;
@@ -241,9 +277,9 @@ namespace ImageTools.Building
             foreach (var use in node.Definition.ImageUses)
             {
                 if (parents.ContainsKey(use.Reference)) continue;
-                var inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
+                var inspected = await _engine.InspectAsync(builtOn.TryGetValue(use.Reference, out var instead) ? instead : use.Reference, cancellationToken).ConfigureAwait(false);
                 var platform = node.Definition.Platform;
-                var external = !run.Graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == use.Reference);
+                var external = !run.UsesOf[node.Name].Any(e => e.Reference == use.Reference);
                 if (external && (inspected == null || (platform != null && inspected.Platform != null && !PlatformMatcher.Matches(platform, inspected.Platform))))
                 {
                     // An external base the engine does not hold (for this image's platform): pull it first, so that its
@@ -289,7 +325,7 @@ namespace ImageTools.Building
         /// An image.yaml platform is a promise about what gets tagged and published. The classic builder
         /// builds on a local base of another platform without a word, so the result is checked.
         /// </summary>
-        private async Task CheckPlatformAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
+        private async Task CheckPlatformAsync(ImageNode node, string imageId, IReadOnlyDictionary<string, string> builtOn, CancellationToken cancellationToken)
         {
             var wanted = node.Definition.Platform;
             if (wanted == null) return;
@@ -298,7 +334,7 @@ namespace ImageTools.Building
             var culprits = new List<string>();
             foreach (var use in node.Definition.ImageUses.Select(u => u.Reference).Distinct(StringComparer.Ordinal))
             {
-                var basePlatform = (await _engine.InspectAsync(use, cancellationToken).ConfigureAwait(false))?.Platform;
+                var basePlatform = (await _engine.InspectAsync(builtOn.TryGetValue(use, out var instead) ? instead : use, cancellationToken).ConfigureAwait(false))?.Platform;
                 if (basePlatform != null && !PlatformMatcher.Matches(wanted, basePlatform)) culprits.Add($"{use} ({basePlatform})");
             }
             var because = culprits.Count == 0 ? "" : $" It builds on {string.Join(", ", culprits)}, which the engine used as it is.";

@@ -239,7 +239,8 @@ namespace ImageTools.Publishing
         {
             var repository = ImageReference.Parse(image.Reference).Normalize().Repository;
             var tags = new List<string>(result.Tags);
-            foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag).Distinct(StringComparer.Ordinal))
+            // A nightly image (its tag suffixed) never moves the plain version tag, even one listed among the extra tags.
+            foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag && t != image.Node.Tag).Distinct(StringComparer.Ordinal))
             {
                 var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 if (current != null && current.IsIndex)

@@ -207,6 +207,8 @@ namespace ImageTools.Tests.Building
 
         [Theory]
         [InlineData("base")]
+        [InlineData("base:1.0.0")]
+        [InlineData("base:latest")]
         public async Task A_nightly_build_tags_the_suffixed_version_and_never_moves_the_plain_version_tag(string childFrom)
         {
             using var tree = new TestTree();
@@ -225,6 +227,42 @@ namespace ImageTools.Tests.Building
             Assert.DoesNotContain("child:2.0.0", engine.Tagged);
             Assert.Equal(released, engine.TagTarget("base:1.0.0"));
             Assert.Equal("1.0.0-20261122", engine.LabelsOf(results["base"].ImageId!)[ImageLabels.Version]);
+            // The child built on the nightly parent, whatever its FROM names.
+            var builtOn = engine.DockerfileOf("child").Split('\n')[0].Substring(5);
+            Assert.Equal(results["base"].ImageId, engine.TagTarget(builtOn));
+            Assert.Contains(results["base"].ImageId!, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
+            Assert.Equal(results["base"].ImageId, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.BaseDigest]);
+        }
+
+        [Fact]
+        public async Task A_nightly_child_copying_from_the_parents_version_tag_copies_from_the_nightly_parent()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            tree.Image("child", "FROM busybox:1.36\nCOPY --from=base:1.0.0 /etc/os-release /base-release\n").Write("child/image.yaml", "name: child\n");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            var released = engine.Hold("base:1.0.0");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree), tagSuffix: "-20261122")).ToDictionary(r => r.Name);
+
+            Assert.All(results.Values, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal("FROM busybox:1.36\nCOPY --from=base:1.0.0-20261122 /etc/os-release /base-release\n", engine.DockerfileOf("child"));
+            Assert.Equal(released, engine.TagTarget("base:1.0.0"));
+            Assert.Contains("base:1.0.0@" + results["base"].ImageId, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
+        }
+
+        [Fact]
+        public async Task Without_nightly_the_dockerfile_goes_to_the_engine_as_written_and_the_version_tag_moves()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", "base:1.0.0");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal("FROM base:1.0.0\n", engine.DockerfileOf("child"));
+            Assert.Equal(results["base"].ImageId, engine.TagTarget("base:1.0.0"));
         }
 
         [Fact]

@@ -27,6 +27,7 @@ namespace ImageTools.Tests.Fakes
         private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildStarted = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, string> _tagFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         private readonly List<string> _calls = new List<string>();
+        private readonly ConcurrentDictionary<string, string> _dockerfiles = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         private int _running;
         private int _maxRunning;
 
@@ -78,6 +79,9 @@ namespace ImageTools.Tests.Fakes
 
         public IReadOnlyDictionary<string, string> LabelsOf(string imageId) { lock (_gate) return _labels[imageId]; }
 
+        /// <summary>The Dockerfile text the image's last build was given.</summary>
+        public string DockerfileOf(string imageName) => _dockerfiles[imageName];
+
         public int CallCount(string prefix) => Calls.Count(c => c.StartsWith(prefix, StringComparison.Ordinal));
 
         public Task<string> GetVersionAsync(CancellationToken cancellationToken)
@@ -96,6 +100,7 @@ namespace ImageTools.Tests.Fakes
         {
             cancellationToken.ThrowIfCancellationRequested();
             Record("build " + request.ImageName);
+            _dockerfiles[request.ImageName] = request.DockerfileText;
             var running = Interlocked.Increment(ref _running);
             for (var max = Volatile.Read(ref _maxRunning); running > max; max = Volatile.Read(ref _maxRunning))
                 if (Interlocked.CompareExchange(ref _maxRunning, running, max) == max) break;

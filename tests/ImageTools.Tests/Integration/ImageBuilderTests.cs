@@ -63,6 +63,30 @@ namespace ImageTools.Tests.Integration
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
+        public void A_nightly_child_written_from_the_parents_version_tag_builds_on_the_nightly_parent_and_the_version_tag_stays()
+        {
+            var id = Suffix();
+            using var tree = new TestTree()
+                .Image($"nb-{id}", $"FROM busybox:1.36\nRUN echo nightly > /made\n").Write($"nb-{id}/image.yaml", "version: '1.0'\n")
+                .Image($"nc-{id}", $"FROM nb-{id}:1.0\nRUN cat /made > /parent\n").Write($"nc-{id}/image.yaml", "version: '2.0'\n");
+            // What the plain version tag held before the nightly run: busybox itself, which has no /made.
+            DockerServices.Docker("tag", "busybox:1.36", $"nb-{id}:1.0");
+            try
+            {
+                var results = Build(GraphOf(tree.Root), options: new BuildOptions { TagSuffix = "-20261122" }).ToDictionary(r => r.Name.Substring(0, 2));
+
+                Assert.All(results.Values, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Status} {r.Error}"));
+                Assert.Equal(DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", "busybox:1.36").Trim(),
+                    DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", $"nb-{id}:1.0").Trim());
+                Assert.Equal("nightly", Run(results["nc"].ImageId!, "cat", "/parent"));
+                var labels = ImageLabels.ParseParents(Engine().InspectAsync(results["nc"].ImageId!, CancellationToken.None).GetAwaiter().GetResult()!.Labels[ImageLabels.Parents]);
+                Assert.Equal(results["nb"].ImageId, labels[$"nb-{id}:1.0"]);
+            }
+            finally { DockerServices.Run("docker", new[] { "image", "rm", $"nb-{id}:1.0" }, null, check: false); }
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
             var graph = GraphOf(RepoPaths.Of("examples"));

@@ -117,6 +117,25 @@ namespace ImageTools.Tests.Publishing
         }
 
         [Fact]
+        public async Task A_nightly_image_moves_its_suffixed_tag_and_never_the_plain_version_tag()
+        {
+            using var setup = new Setup("one");
+            // A tree that lists its version among the extra tags too: still not moved by a nightly image.
+            setup.Tree.Write("one/image.yaml", "name: one\ntags: [stable, 1.0.0]\n");
+            var node = ImageGraph.Build(TreeScanner.Scan(setup.Tree.Root)).Nodes.Single();
+            var nightly = new ImageToPublish(node, setup.IdOf("one"), "1.0.0-20261122");
+            await setup.Engine.TagAsync(nightly.ImageId, nightly.Reference, CancellationToken.None);
+
+            var result = (await setup.PublishAsync(images: new[] { nightly })).Values.Single();
+
+            Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+            Assert.Equal(new[] { "1.0.0-20261122", "latest", "stable" }, result.Tags);
+            Assert.Equal(setup.IdOf("one"), setup.Registry.ImageAt("one", "1.0.0-20261122"));
+            Assert.Null(setup.Registry.ImageAt("one", "1.0.0"));
+            Assert.DoesNotContain(setup.Registry.Requests, r => r == "PUT /v2/one/manifests/1.0.0");
+        }
+
+        [Fact]
         public async Task A_rerun_after_success_moves_nothing_again()
         {
             using var setup = new Setup("one");
