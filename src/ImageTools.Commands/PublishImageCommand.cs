@@ -4,8 +4,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using ImageTools.Building;
-using ImageTools.Definitions;
-using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Publishing;
 
@@ -94,39 +92,33 @@ namespace ImageTools.Commands
         {
             try
             {
-                // One engine for the run: it inspects and saves the images; the registry client uploads them.
-                var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
+                // One engine for the run: it inspects, verifies and saves the images; the registry client uploads them.
+                var engine = Docker.Api.DockerEngineFactory.Create();
                 using var engineLifetime = engine as IDisposable;
-                var images = new List<ImageToPublish>();
-                // Images of the run that cannot be published: in an atomic publish they hold back every tag.
-                var unpublishable = new List<UnpublishableImage>();
-                foreach (var result in _results)
+                var run = new PublishRun(engine, new PublishRunOptions
                 {
-                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag));
-                    else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
-                    else
-                        unpublishable.Add(new UnpublishableImage(result.Node, result.Reference, "ImageNotBuilt",
-                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}"));
-                }
-                foreach (var node in _nodes)
+                    ArchiveDirectory = ArchivePath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath),
+                    Credentials = Credential == null ? null : RegistryOptions.Credentials(Credential),
+                    Atomic = !NonAtomic,
+                    AllowOverwrite = AllowOverwrite,
+                    ThrottleLimit = ThrottleLimit,
+                    MaximumRetryCount = MaximumRetryCount,
+                    RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                });
+                var plan = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
+                if (plan.Images.Count == 0 || ArchivePath != null)
                 {
-                    var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
-                    if (local != null) images.Add(new ImageToPublish(node, local.Id));
-                    else
-                        unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
-                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild)."));
-                }
-                if (images.Count == 0 || ArchivePath != null)
-                {
-                    foreach (var image in unpublishable)
+                    foreach (var image in plan.Unpublishable)
                         WriteImageError(new ImageToolsException(image.ErrorId, FaultKind.InvalidOperation, image.Reason, imageName: image.Node.Name));
-                    if (images.Count == 0) return;
+                    if (plan.Images.Count == 0) return;
                 }
+                var approved = plan.Images.Where(i => ShouldProcess(i.Reference, plan.Action)).ToList();
+                if (approved.Count == 0) return;
                 // The engine reports no per-image progress for a publish; one record says that the work is under way.
-                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
+                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {approved.Count} images to {(ArchivePath != null ? "the archive " + plan.Destination : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(engine, images, unpublishable); }
+                try { published = Task.Run(() => run.PublishAsync(plan, approved, StopToken)).GetAwaiter().GetResult(); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -146,33 +138,6 @@ namespace ImageTools.Commands
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
-        }
-
-        private IReadOnlyList<PublishResult> ToArchive(IContainerEngine engine, List<ImageToPublish> images)
-        {
-            var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
-            var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
-            if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, StopToken)).GetAwaiter().GetResult();
-        }
-
-        private IReadOnlyList<PublishResult> ToRegistry(IContainerEngine engine, List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
-        {
-            var config = images[0].Node.Graph.Tree.Config;
-            if (config.Registry == null)
-                throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
-                    $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
-            var tags = (NonAtomic ? "" : "once every image of the run is uploaded, ") + "move its version, latest and extra tags";
-            var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
-            if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(async () =>
-            {
-                var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(engine, client,
-                    new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
-                return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
-            }).GetAwaiter().GetResult();
         }
     }
 }
