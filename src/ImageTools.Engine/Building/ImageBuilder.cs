@@ -47,8 +47,8 @@ namespace ImageTools.Building
                 _options.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6));
             Directory.CreateDirectory(LogDirectory);
 
-            var run = new Run(graph, selected, await PullExternalBasesAsync(selected, cancellationToken).ConfigureAwait(false),
-                new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)), _options.TagSuffix);
+            var run = new Run(graph, selected, new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)), _options.TagSuffix);
+            await RefreshExternalBasesAsync(run, selected, cancellationToken).ConfigureAwait(false);
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             try { await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false); }
             finally { _options.InputDigester.SaveCache(); }
@@ -57,10 +57,9 @@ namespace ImageTools.Building
 
         private sealed class Run
         {
-            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, IReadOnlyDictionary<string, string> pullErrors, Lazy<Task<(string?, string?)>> git, string? tagSuffix)
+            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, Lazy<Task<(string?, string?)>> git, string? tagSuffix)
             {
                 Graph = graph;
-                PullErrors = pullErrors;
                 Git = git;
                 Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped, tagSuffix), StringComparer.Ordinal);
                 Finished = selected.ToDictionary(n => n.Name, _ => new TaskCompletionSource<BuildResult>(), StringComparer.Ordinal);
@@ -71,8 +70,14 @@ namespace ImageTools.Building
             }
 
             public ImageGraph Graph { get; }
-            /// <summary>External bases that -Pull could not refresh, with the reason.</summary>
-            public IReadOnlyDictionary<string, string> PullErrors { get; }
+            /// <summary>External bases that could not be refreshed (-Pull, base_images), by <see cref="PullKey"/>, with the reason.</summary>
+            public Dictionary<string, string> PullErrors { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+            /// <summary>
+            /// External bases pinned for the run, by <see cref="PullKey"/>: the image id each got when it was first
+            /// looked up (refreshed, pulled because missing, or found). Every image of the run records that id.
+            /// </summary>
+            public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string?>>> Bases { get; } =
+                new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string?>>>(StringComparer.Ordinal);
             public Lazy<Task<(string? Revision, string? Source)>> Git { get; }
             public Dictionary<string, BuildResult> Results { get; }
             public Dictionary<string, TaskCompletionSource<BuildResult>> Finished { get; }
@@ -277,17 +282,12 @@ namespace ImageTools.Building
             foreach (var use in node.Definition.ImageUses)
             {
                 if (parents.ContainsKey(use.Reference)) continue;
-                var inspected = await _engine.InspectAsync(builtOn.TryGetValue(use.Reference, out var instead) ? instead : use.Reference, cancellationToken).ConfigureAwait(false);
                 var platform = node.Definition.Platform;
                 var external = !run.UsesOf[node.Name].Any(e => e.Reference == use.Reference);
-                if (external && (inspected == null || (platform != null && inspected.Platform != null && !PlatformMatcher.Matches(platform, inspected.Platform))))
-                {
-                    // An external base the engine does not hold (for this image's platform): pull it first, so that its
-                    // digest is recorded, and because the classic builder would build on a local copy of another platform as it is.
-                    await _engine.PullAsync(use.Reference, platform, cancellationToken).ConfigureAwait(false);
-                    inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
-                }
-                if (inspected != null) parents[use.Reference] = inspected.Id;
+                var id = external
+                    ? await PinnedBaseAsync(run, use.Reference, platform, refresh: false, cancellationToken).ConfigureAwait(false)
+                    : (await _engine.InspectAsync(builtOn.TryGetValue(use.Reference, out var instead) ? instead : use.Reference, cancellationToken).ConfigureAwait(false))?.Id;
+                if (id != null) parents[use.Reference] = id;
             }
             if (parents.Count > 0) labels[ImageLabels.Parents] = ImageLabels.FormatParents(parents);
             var finalBase = node.Definition.FinalBase;
@@ -300,24 +300,47 @@ namespace ImageTools.Building
         }
 
         /// <summary>
-        /// -Pull: refresh every external base once per platform it is built for, before any build, so
-        /// none builds on a stale copy. Failures are keyed by <see cref="PullKey"/>.
+        /// Before any build: the external bases to refresh (every one with -Pull, else those the tree lists in
+        /// base_images), each pulled once per platform an image of the run builds on it for. A failure is kept
+        /// by <see cref="PullKey"/> and fails the images on that base; the others go on.
         /// </summary>
-        private async Task<IReadOnlyDictionary<string, string>> PullExternalBasesAsync(IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
+        private async Task RefreshExternalBasesAsync(Run run, IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
         {
-            var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (!_options.Pull) return errors;
-            var pulls = selected.SelectMany(n => n.BaseImages.Select(b => (Reference: b, n.Definition.Platform)))
-                .GroupBy(p => PullKey(p.Reference, p.Platform), StringComparer.Ordinal).Select(g => g.First());
-            foreach (var (reference, platform) in pulls)
+            var listed = new HashSet<ImageReference>(run.Graph.Tree.Config.BaseImages
+                .Select(b => ImageReference.TryParse(b, out var parsed, out _) ? parsed : null).Where(r => r != null)!);
+            var refreshes = selected.SelectMany(n => n.BaseImages.Select(b => (Reference: b, n.Definition.Platform)))
+                .Where(b => _options.Pull || (ImageReference.TryParse(b.Reference, out var parsed, out _) && listed.Contains(parsed!)))
+                .GroupBy(b => PullKey(b.Reference, b.Platform), StringComparer.Ordinal).Select(g => g.First()).ToList();
+            foreach (var (reference, platform) in refreshes)
+            {
+                try { await PinnedBaseAsync(run, reference, platform, refresh: true, cancellationToken).ConfigureAwait(false); }
+                catch (ImageToolsException e)
+                {
+                    var what = platform == null ? reference : $"{reference} for {platform}";
+                    run.PullErrors[PullKey(reference, platform)] = $"{(_options.Pull ? "-Pull" : "base_images")} could not refresh the base image {what}: {e.Message}";
+                }
+            }
+        }
+
+        /// <summary>
+        /// The id an external base has for the whole run: looked up once per platform (refreshed first when
+        /// <paramref name="refresh"/>), then the same for every image, so that no image of the run builds on,
+        /// or records, another copy. A base the engine does not hold (for this platform) is pulled: its digest is
+        /// recorded, and the classic builder would build on a local copy of another platform as it is.
+        /// </summary>
+        private Task<string?> PinnedBaseAsync(Run run, string reference, ImagePlatform? platform, bool refresh, CancellationToken cancellationToken) =>
+            run.Bases.GetOrAdd(PullKey(reference, platform), _ => new Lazy<Task<string?>>(async () =>
             {
                 var what = platform == null ? reference : $"{reference} for {platform}";
+                if (!refresh)
+                {
+                    var held = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                    if (held != null && (platform == null || held.Platform == null || PlatformMatcher.Matches(platform, held.Platform))) return held.Id;
+                }
                 _progress?.Report(new BuildEvent(reference, $"Pulling {what}"));
-                try { await _engine.PullAsync(reference, platform, cancellationToken).ConfigureAwait(false); }
-                catch (ImageToolsException e) { errors[PullKey(reference, platform)] = $"-Pull could not refresh the base image {what}: {e.Message}"; }
-            }
-            return errors;
-        }
+                await _engine.PullAsync(reference, platform, cancellationToken).ConfigureAwait(false);
+                return (await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false))?.Id;
+            })).Value;
 
         private static string PullKey(string reference, ImagePlatform? platform) => platform == null ? reference : $"{reference} {platform}";
 

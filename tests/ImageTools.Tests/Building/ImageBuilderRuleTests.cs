@@ -25,8 +25,8 @@ namespace ImageTools.Tests.Building
         private static ImageGraph GraphOf(TestTree tree) => ImageGraph.Build(TreeScanner.Scan(tree.Root));
 
         private static Task<IReadOnlyList<BuildResult>> BuildAsync(FakeContainerEngine engine, TestTree tree, ImageGraph graph, int throttle = 2,
-            string? tagSuffix = null, CancellationToken cancellationToken = default) =>
-            new ImageBuilder(engine, new BuildOptions { ThrottleLimit = throttle, TagSuffix = tagSuffix, LogDirectory = tree.PathOf("logs") })
+            string? tagSuffix = null, CancellationToken cancellationToken = default, bool pull = false) =>
+            new ImageBuilder(engine, new BuildOptions { ThrottleLimit = throttle, TagSuffix = tagSuffix, LogDirectory = tree.PathOf("logs"), Pull = pull })
                 .BuildAsync(graph, graph.Nodes, cancellationToken);
 
         private static TestTree Image(TestTree tree, string name, string from, string? version = null)
@@ -280,6 +280,76 @@ namespace ImageTools.Tests.Building
             Assert.Equal("TagFailed", results["base"].ErrorId);
             Assert.Equal(BuildStatus.Skipped, results["child"].Status);
             Assert.DoesNotContain("child", engine.Built);
+        }
+
+        private static string BaseDigestOf(FakeContainerEngine engine, BuildResult result) => engine.LabelsOf(result.ImageId!)[ImageLabels.BaseDigest];
+
+        [Fact]
+        public async Task Base_images_of_the_config_are_refreshed_once_per_run_before_any_build_and_every_image_records_the_refreshed_digest()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36, 'docker.io/library/debian:bookworm']\n");
+            foreach (var name in new[] { "one", "two", "three" }) Image(tree, name, "busybox:1.36");
+            Image(tree, "deb", "debian:bookworm");
+            Image(tree, "alpine", "alpine:3.20");
+            var engine = new FakeContainerEngine("busybox:1.36", "debian:bookworm", "alpine:3.20");
+            var newer = engine.NewerInRegistry("busybox:1.36");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            // Listed and used: one pull each, under the name the Dockerfiles use; not listed (alpine): none.
+            Assert.Equal(new[] { "pull busybox:1.36", "pull debian:bookworm" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)).OrderBy(c => c));
+            var calls = engine.Calls.ToList();
+            Assert.True(calls.FindLastIndex(c => c.StartsWith("pull ", StringComparison.Ordinal)) < calls.FindIndex(c => c.StartsWith("build ", StringComparison.Ordinal)),
+                string.Join("\n", calls));
+            Assert.All(results.Where(r => r.Name != "deb" && r.Name != "alpine"), r => Assert.Equal(newer, BaseDigestOf(engine, r)));
+        }
+
+        [Fact]
+        public async Task Pull_refreshes_every_external_base_once_per_run()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "one", "two" }) Image(tree, name, "busybox:1.36");
+            Image(tree, "three", "alpine:3.20");
+            Image(tree, "child", "one");
+            var engine = new FakeContainerEngine("busybox:1.36", "alpine:3.20");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3, pull: true);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal(new[] { "pull alpine:3.20", "pull busybox:1.36" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)).OrderBy(c => c));
+        }
+
+        [Fact]
+        public async Task Without_pull_a_held_base_is_not_pulled_and_a_missing_one_is_pulled_once_for_all_its_images()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "one", "two", "three" }) Image(tree, name, "alpine:3.20");
+            Image(tree, "held", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal(new[] { "pull alpine:3.20" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)));
+            Assert.Single(results.Where(r => r.Name != "held").Select(r => BaseDigestOf(engine, r)).Distinct());
+        }
+
+        [Fact]
+        public async Task A_base_that_cannot_be_refreshed_fails_only_the_images_on_it()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36]\n");
+            Image(tree, "on-busybox", "busybox:1.36");
+            Image(tree, "other", "alpine:3.20");
+            var engine = new FakeContainerEngine("busybox:1.36", "alpine:3.20");
+            engine.FailPull("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal("PullFailed", results["on-busybox"].ErrorId);
+            Assert.Contains("base_images could not refresh the base image busybox:1.36", results["on-busybox"].Error);
+            Assert.Equal(BuildStatus.Built, results["other"].Status);
+            Assert.Equal(new[] { "other" }, engine.Built);
         }
     }
 }

@@ -87,6 +87,38 @@ namespace ImageTools.Tests.Integration
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
+        public void Base_images_are_refreshed_from_the_registry_once_and_every_image_of_the_run_builds_on_and_records_the_new_digest()
+        {
+            var id = Suffix();
+            var external = $"{DockerServices.RegistryAddress}/ext{id}/base:1";
+            // The registry holds a newer base (with /v2) than the engine's copy (plain busybox).
+            DockerServices.Docker("run", "--name", $"ext{id}", "--pull", "never", "--network", "none", "busybox:1.36", "touch", "/v2");
+            try
+            {
+                DockerServices.Docker("commit", $"ext{id}", external);
+                DockerServices.Docker("push", "--quiet", external);
+                var newer = DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", external).Trim();
+                DockerServices.Docker("tag", "busybox:1.36", external);
+                using var tree = new TestTree().Write("imagetools.yaml", $"base_images: ['{external}']\n")
+                    .Image($"ea-{id}", $"FROM {external}\nRUN test -f /v2\n")
+                    .Image($"eb-{id}", $"FROM {external}\nRUN test -f /v2 && echo b > /b\n");
+
+                var results = Build(GraphOf(tree.Root));
+
+                Assert.All(results, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Status} {r.Error}"));
+                Assert.Equal(newer, DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", external).Trim());
+                foreach (var result in results)
+                    Assert.Equal(newer, Engine().InspectAsync(result.ImageId!, CancellationToken.None).GetAwaiter().GetResult()!.Labels[ImageLabels.BaseDigest]);
+            }
+            finally
+            {
+                DockerServices.Run("docker", new[] { "rm", "-f", $"ext{id}" }, null, check: false);
+                DockerServices.Run("docker", new[] { "image", "rm", external }, null, check: false);
+            }
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
             var graph = GraphOf(RepoPaths.Of("examples"));
