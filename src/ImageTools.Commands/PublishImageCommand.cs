@@ -34,6 +34,7 @@ namespace ImageTools.Commands
         public const string ByNodeSet = "ByNode";
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
+        private readonly System.Collections.Concurrent.BlockingCollection<string> _events = new System.Collections.Concurrent.BlockingCollection<string>();
 
         /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published; a Failed or Skipped one is an error and holds back every tag of the run (see -NonAtomic).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByResultSet)]
@@ -88,6 +89,36 @@ namespace ImageTools.Commands
             else _nodes.AddRange(Node);
         }
 
+        /// <summary>
+        /// Runs the publish on a worker and writes its milestones (verifications, each tag as it moves) as verbose
+        /// lines from this thread while it runs, so that an interrupted run has already said which tags moved.
+        /// </summary>
+        private IReadOnlyList<PublishResult> RunWithMilestones(Func<Task<IReadOnlyList<PublishResult>>> publish)
+        {
+            var work = Task.Run(async () =>
+            {
+                try { return await publish().ConfigureAwait(false); }
+                finally { _events.CompleteAdding(); }
+            });
+            var drained = false;
+            try
+            {
+                foreach (var message in _events.GetConsumingEnumerable()) WriteVerbose(message);
+                drained = true;
+            }
+            finally
+            {
+                // A write that throws (-Verbose with $VerbosePreference = 'Stop', a stopped pipeline) ends the run here too.
+                if (!drained)
+                {
+                    CancelRun();
+                    try { work.GetAwaiter().GetResult(); }
+                    catch (Exception) { }
+                }
+            }
+            return work.GetAwaiter().GetResult();
+        }
+
         protected override void EndProcessing()
         {
             try
@@ -104,6 +135,7 @@ namespace ImageTools.Commands
                     ThrottleLimit = ThrottleLimit,
                     MaximumRetryCount = MaximumRetryCount,
                     RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                    Progress = new QueueProgress(_events),
                 });
                 var plan = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
                 if (plan.Images.Count == 0 || ArchivePath != null)
@@ -118,7 +150,7 @@ namespace ImageTools.Commands
                 var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {approved.Count} images to {(ArchivePath != null ? "the archive " + plan.Destination : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = Task.Run(() => run.PublishAsync(plan, approved, StopToken)).GetAwaiter().GetResult(); }
+                try { published = RunWithMilestones(() => run.PublishAsync(plan, approved, StopToken)); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -138,6 +170,18 @@ namespace ImageTools.Commands
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }
+        }
+
+        private sealed class QueueProgress : IProgress<string>
+        {
+            private readonly System.Collections.Concurrent.BlockingCollection<string> _queue;
+            public QueueProgress(System.Collections.Concurrent.BlockingCollection<string> queue) => _queue = queue;
+            // A milestone after the run ended (none is expected) is dropped rather than thrown into the engine.
+            public void Report(string value)
+            {
+                try { _queue.Add(value); }
+                catch (InvalidOperationException) { }
+            }
         }
     }
 }

@@ -30,6 +30,8 @@ namespace ImageTools.Publishing
         public int MaximumRetryCount { get; set; } = 3;
         /// <summary>The wait before the first retry; each further wait doubles.</summary>
         public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(0.5);
+        /// <summary>Milestones for the verbose stream: each verification, and each tag as it moves.</summary>
+        public IProgress<string>? Progress { get; set; }
         /// <summary>Tests put an in-memory registry behind the client.</summary>
         internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }
     }
@@ -145,7 +147,11 @@ namespace ImageTools.Publishing
             clientOptions.WrapHandler = _options.WrapHandler;
             using var client = new RegistryClient(RegistryOf(config), clientOptions);
             var publisher = new RegistryPublisher(_engine, client,
-                new RegistryPublishOptions { Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry });
+                new RegistryPublishOptions
+                {
+                    Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
+                    Progress = _options.Progress,
+                });
             return await publisher.PublishAsync(ready, unpublishable, cancellationToken).ConfigureAwait(false);
         }
 
@@ -159,6 +165,7 @@ namespace ImageTools.Publishing
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
+                    _options.Progress?.Report($"Verifying {image.Reference} ({image.ImageId}), taken from the local engine");
                     await Verifier.VerifyAsync(image.Node, image.ImageId, _engine, logPath: null, cancellationToken).ConfigureAwait(false);
                     return null;
                 }
