@@ -12,7 +12,8 @@ namespace ImageTools.Commands
     /// <summary>
     /// Publishes built and verified images: to the tree's registry (every image uploaded by digest first,
     /// then every tag, only when every image of the run succeeded), or to an archive directory (-ArchivePath)
-    /// for air-gapped transfer.
+    /// for air-gapped transfer. Up-to-date images taken from the local engine are verified first (test.sh or the
+    /// verify command); one that fails holds back the run like a failed build. With -Verbose each tag is named as it moves.
     /// </summary>
     /// <example>
     /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | Publish-Image -Credential (Get-Credential)</code>
@@ -41,7 +42,7 @@ namespace ImageTools.Commands
         [ValidateNotNull]
         public BuildResult[] InputObject { get; set; } = null!;
 
-        /// <summary>Images from Get-ImageGraph that were built before; their local tag is published.</summary>
+        /// <summary>Images from Get-ImageGraph that were built before; their local tag is published, after its verification passed.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
         [ValidateNotNull]
         public ImageNode[] Node { get; set; } = null!;
