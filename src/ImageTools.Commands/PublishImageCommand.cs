@@ -138,20 +138,20 @@ namespace ImageTools.Commands
                     RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
                     Progress = new QueueProgress(_events),
                 });
-                var plan = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
-                if (plan.Images.Count == 0 || ArchivePath != null)
+                var selection = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
+                if (selection.Images.Count == 0 || ArchivePath != null)
                 {
-                    foreach (var image in plan.Unpublishable)
+                    foreach (var image in selection.Unpublishable)
                         WriteImageError(new ImageToolsException(image.ErrorId, FaultKind.InvalidOperation, image.Reason, imageName: image.Node.Name));
-                    if (plan.Images.Count == 0) return;
+                    if (selection.Images.Count == 0) return;
                 }
-                var approved = plan.Images.Where(i => ShouldProcess(i.Reference, plan.Action)).ToList();
+                var approved = selection.Images.Where(i => ShouldProcess(i.Reference, selection.Action)).ToList();
                 if (approved.Count == 0) return;
                 // The engine reports no per-image progress for a publish; one record says that the work is under way.
-                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {approved.Count} images to {(ArchivePath != null ? "the archive " + plan.Destination : "the registry")}");
+                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {approved.Count} images to {(ArchivePath != null ? "the archive " + selection.Destination : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = RunWithMilestones(() => run.PublishAsync(plan, approved, StopToken)); }
+                try { published = RunWithMilestones(() => run.PublishAsync(selection, approved, StopToken)); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;

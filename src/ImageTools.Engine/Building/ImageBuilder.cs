@@ -317,7 +317,17 @@ namespace ImageTools.Building
                 catch (ImageToolsException e)
                 {
                     var what = platform == null ? reference : $"{reference} for {platform}";
-                    run.PullErrors[PullKey(reference, platform)] = $"{(_options.Pull ? "-Pull" : "base_images")} could not refresh the base image {what}: {e.Message}";
+                    var key = PullKey(reference, platform);
+                    // -Pull is asked for on the command line: a refresh it cannot make fails the images. base_images asks on every
+                    // run, offline ones too: there the engine's copy is used (and recorded), with one warning for the run.
+                    var held = _options.Pull ? null : await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                    if (held != null && (platform == null || held.Platform == null || PlatformMatcher.Matches(platform, held.Platform)))
+                    {
+                        run.Bases[key] = new Lazy<Task<string?>>(() => Task.FromResult<string?>(held.Id));
+                        _progress?.Report(new BuildEvent(reference,
+                            $"base_images could not refresh the base image {what}, so this run builds on the engine's copy ({held.Id}): {e.Message}", isWarning: true));
+                    }
+                    else run.PullErrors[key] = $"{(_options.Pull ? "-Pull" : "base_images")} could not refresh the base image {what}: {e.Message}";
                 }
             }
         }

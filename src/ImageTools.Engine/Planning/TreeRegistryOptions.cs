@@ -5,7 +5,7 @@ using ImageTools.Registry;
 namespace ImageTools.Planning
 {
     /// <summary>The one place a tree's settings and a credential source become registry client options.</summary>
-    public static class TreeRegistryOptions
+    internal static class TreeRegistryOptions
     {
         /// <param name="config">The tree's imagetools.yaml: insecure registries, CA bundle.</param>
         /// <param name="credentials">-Credential; null: Docker's config.json, then anonymous.</param>

@@ -12,7 +12,7 @@ using ImageTools.Registry;
 
 namespace ImageTools.Publishing
 {
-    public sealed class PublishRunOptions
+    internal sealed class PublishRunOptions
     {
         /// <summary>A directory of docker-archive tars to publish to; null: the tree's registry.</summary>
         public string? ArchiveDirectory { get; set; }
@@ -33,13 +33,13 @@ namespace ImageTools.Publishing
         /// <summary>Milestones for the verbose stream: each verification, and each tag as it moves.</summary>
         public IProgress<string>? Progress { get; set; }
         /// <summary>Tests put an in-memory registry behind the client.</summary>
-        internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }
+        public Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }
     }
 
     /// <summary>What a run would publish, for the caller to approve image by image (ShouldProcess) before <see cref="PublishRun.PublishAsync"/>.</summary>
-    public sealed class PublishPlan
+    internal sealed class PublishSelection
     {
-        internal PublishPlan(IReadOnlyList<ImageToPublish> images, IReadOnlyList<UnpublishableImage> unpublishable, ISet<ImageToPublish> fromEngine,
+        internal PublishSelection(IReadOnlyList<ImageToPublish> images, IReadOnlyList<UnpublishableImage> unpublishable, ISet<ImageToPublish> fromEngine,
             string destination, string action)
         {
             Images = images;
@@ -58,7 +58,7 @@ namespace ImageTools.Publishing
         /// <summary>What publishing does to each image, in words for -WhatIf and -Confirm.</summary>
         public string Action { get; }
         /// <summary>Up-to-date images taken from the local engine: verified before any tag of the run moves.</summary>
-        internal ISet<ImageToPublish> FromEngine { get; }
+        public ISet<ImageToPublish> FromEngine { get; }
     }
 
     /// <summary>
@@ -67,7 +67,7 @@ namespace ImageTools.Publishing
     /// build verifies (a failure holds the run back like a failed build); then the registry publisher (or
     /// the archive publisher) does the rest. The cmdlet binds, approves each image and translates results.
     /// </summary>
-    public sealed class PublishRun
+    internal sealed class PublishRun
     {
         private readonly IContainerEngine _engine;
         private readonly PublishRunOptions _options;
@@ -83,7 +83,7 @@ namespace ImageTools.Publishing
         /// what the local engine holds under their reference; anything else cannot be published.
         /// Throws NoRegistry when there is something to publish to a registry and the tree names none.
         /// </summary>
-        public async Task<PublishPlan> PrepareAsync(IEnumerable<BuildResult> results, IEnumerable<ImageNode> nodes, CancellationToken cancellationToken)
+        public async Task<PublishSelection> PrepareAsync(IEnumerable<BuildResult> results, IEnumerable<ImageNode> nodes, CancellationToken cancellationToken)
         {
             var images = new List<ImageToPublish>();
             var fromEngine = new HashSet<ImageToPublish>();
@@ -111,10 +111,10 @@ namespace ImageTools.Publishing
                 fromEngine.Add(image);
             }
             if (_options.ArchiveDirectory != null)
-                return new PublishPlan(images, unpublishable, fromEngine, _options.ArchiveDirectory, $"Save image to the archive {_options.ArchiveDirectory}");
+                return new PublishSelection(images, unpublishable, fromEngine, _options.ArchiveDirectory, $"Save image to the archive {_options.ArchiveDirectory}");
             var registry = images.Count == 0 ? "" : RegistryOf(images[0].Node.Graph.Tree.Config);
             var tags = (_options.Atomic ? "once every image of the run is uploaded, " : "") + "move its version, latest and extra tags";
-            return new PublishPlan(images, unpublishable, fromEngine, registry, $"Push to {registry}; {tags}");
+            return new PublishSelection(images, unpublishable, fromEngine, registry, $"Push to {registry}; {tags}");
         }
 
         private static string RegistryOf(TreeConfig config) => config.Registry ??
@@ -122,23 +122,23 @@ namespace ImageTools.Publishing
                 $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
 
         /// <summary>
-        /// Publishes the approved images of the plan; the plan's other images count as part of the run only
-        /// through <see cref="PublishPlan.Unpublishable"/> (an image left unapproved is not published, and holds
+        /// Publishes the approved images of the selection; its other images count as part of the run only
+        /// through <see cref="PublishSelection.Unpublishable"/> (an image left unapproved is not published, and holds
         /// nothing back). Results: one per approved image, then one per image that could not be published.
         /// </summary>
-        public async Task<IReadOnlyList<PublishResult>> PublishAsync(PublishPlan plan, IEnumerable<ImageToPublish> approved, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<PublishResult>> PublishAsync(PublishSelection selection, IEnumerable<ImageToPublish> approved, CancellationToken cancellationToken)
         {
             var chosen = approved.ToList();
             if (chosen.Count == 0) return Array.Empty<PublishResult>();
-            var failedVerification = await VerifyAsync(chosen.Where(plan.FromEngine.Contains).ToList(), cancellationToken).ConfigureAwait(false);
+            var failedVerification = await VerifyAsync(chosen.Where(selection.FromEngine.Contains).ToList(), cancellationToken).ConfigureAwait(false);
             var ready = chosen.Where(i => !failedVerification.ContainsKey(i)).ToList();
-            var unpublishable = plan.Unpublishable.Concat(failedVerification.Values).ToList();
+            var unpublishable = selection.Unpublishable.Concat(failedVerification.Values).ToList();
 
             if (_options.ArchiveDirectory != null)
             {
                 var archived = ready.Count == 0 ? Array.Empty<PublishResult>()
                     : await new ArchivePublisher(_engine, _options.ArchiveDirectory).PublishAsync(ready, cancellationToken).ConfigureAwait(false);
-                return archived.Concat(failedVerification.Values.Select(u => Refused(u, plan.Destination))).ToList();
+                return archived.Concat(failedVerification.Values.Select(u => Refused(u, selection.Destination))).ToList();
             }
 
             var retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);

@@ -336,12 +336,36 @@ namespace ImageTools.Tests.Building
         }
 
         [Fact]
-        public async Task A_base_that_cannot_be_refreshed_fails_only_the_images_on_it()
+        public async Task A_listed_base_that_cannot_be_refreshed_is_built_on_as_the_engine_holds_it_with_one_warning()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36]\n");
+            Image(tree, "one", "busybox:1.36");
+            Image(tree, "two", "busybox:1.36");
+            var engine = new FakeContainerEngine();
+            var held = engine.Hold("busybox:1.36");
+            engine.FailPull("busybox:1.36");
+            var events = new List<BuildEvent>();
+
+            var graph = GraphOf(tree);
+
+            var results = await new ImageBuilder(engine, new BuildOptions { ThrottleLimit = 2, LogDirectory = tree.PathOf("logs") },
+                new SyncProgress<BuildEvent>(e => { lock (events) events.Add(e); })).BuildAsync(graph, graph.Nodes, CancellationToken.None);
+
+            Assert.Equal(2, results.Count);
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.All(results, r => Assert.Equal(held, BaseDigestOf(engine, r)));
+            var warning = Assert.Single(events, e => e.IsWarning);
+            Assert.Contains("base_images could not refresh the base image busybox:1.36", warning.Message);
+            Assert.Equal(1, engine.CallCount("pull "));
+        }
+
+        [Fact]
+        public async Task A_base_that_cannot_be_refreshed_and_is_not_held_fails_only_the_images_on_it()
         {
             using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36]\n");
             Image(tree, "on-busybox", "busybox:1.36");
             Image(tree, "other", "alpine:3.20");
-            var engine = new FakeContainerEngine("busybox:1.36", "alpine:3.20");
+            var engine = new FakeContainerEngine("alpine:3.20");
             engine.FailPull("busybox:1.36");
 
             var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
@@ -350,6 +374,27 @@ namespace ImageTools.Tests.Building
             Assert.Contains("base_images could not refresh the base image busybox:1.36", results["on-busybox"].Error);
             Assert.Equal(BuildStatus.Built, results["other"].Status);
             Assert.Equal(new[] { "other" }, engine.Built);
+        }
+
+        [Fact]
+        public async Task With_pull_a_base_that_cannot_be_refreshed_fails_its_images_even_when_held()
+        {
+            using var tree = new TestTree();
+            Image(tree, "on-busybox", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.FailPull("busybox:1.36");
+
+            var result = (await BuildAsync(engine, tree, GraphOf(tree), pull: true)).Single();
+
+            Assert.Equal("PullFailed", result.ErrorId);
+            Assert.Contains("-Pull could not refresh the base image busybox:1.36", result.Error);
+        }
+
+        private sealed class SyncProgress<T> : IProgress<T>
+        {
+            private readonly Action<T> _report;
+            public SyncProgress(Action<T> report) => _report = report;
+            public void Report(T value) => _report(value);
         }
     }
 }

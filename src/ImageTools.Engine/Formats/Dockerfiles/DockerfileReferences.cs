@@ -10,7 +10,7 @@ namespace ImageTools.Formats.Dockerfiles
     /// -Nightly child whose FROM names its parent's plain version tag builds on the parent's nightly tag,
     /// and the plain version tag itself never moves. The file on disk and the inputs digest are untouched.
     /// </summary>
-    public static class DockerfileReferences
+    internal static class DockerfileReferences
     {
         /// <param name="text">The rendered Dockerfile.</param>
         /// <param name="replacements">Each use to repoint (from <c>ImageUses</c>: its line and instruction) and the reference to use instead.</param>
