@@ -235,6 +235,107 @@ Describe 'Publish-Image to a registry' -Skip:$noRegistry {
         Get-RegistryConfigDigest "$($tree.Namespace)/$id-b" '2.0' | Should -Be $images["$id-b"]
     }
 
+    It 'leaves each version tag old or new when the process is killed between tag moves, says which moved, and a rerun puts every tag in place without rebuilding' {
+        $tree = New-RegistryTree
+        # A proxy in front of the registry that holds the run's second tag move (b's version tag, as
+        # every version tag moves before any floating one) until the child is killed; then it drops it.
+        $signals = Join-Path $TestDrive (New-TestId 'signals')
+        New-Item -ItemType Directory $signals | Out-Null
+        $listener = [System.Net.HttpListener]::new()
+        $port = Get-Random -Minimum 20000 -Maximum 60000
+        $listener.Prefixes.Add("http://127.0.0.1:$port/")
+        $listener.Start()
+        $proxy = [powershell]::Create().AddScript({
+            param($Listener, $Upstream, $Signals)
+            $client = [System.Net.Http.HttpClient]::new([System.Net.Http.HttpClientHandler]@{ AllowAutoRedirect = $false })
+            $tagMoves = 0
+            while ($Listener.IsListening) {
+                try { $context = $Listener.GetContext() } catch { break }
+                $request = $context.Request
+                if ($request.HttpMethod -eq 'PUT' -and $request.Url.AbsolutePath -match '/manifests/(?!sha256:)' -and ++$tagMoves -eq 2) {
+                    Set-Content (Join-Path $Signals 'holding') $request.Url.AbsolutePath
+                    while (-not (Test-Path (Join-Path $Signals 'release'))) { Start-Sleep -Milliseconds 50 }
+                    $context.Response.Abort()
+                    continue
+                }
+                $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($request.HttpMethod), "http://$Upstream$($request.Url.PathAndQuery)")
+                if ($request.HasEntityBody) {
+                    $body = [IO.MemoryStream]::new()
+                    $request.InputStream.CopyTo($body)
+                    $message.Content = [System.Net.Http.ByteArrayContent]::new($body.ToArray())
+                    if ($request.ContentType) { $null = $message.Content.Headers.TryAddWithoutValidation('Content-Type', $request.ContentType) }
+                }
+                foreach ($name in 'Accept', 'Authorization') {
+                    if ($request.Headers[$name]) { $null = $message.Headers.TryAddWithoutValidation($name, $request.Headers.GetValues($name)) }
+                }
+                $answer = $client.SendAsync($message).GetAwaiter().GetResult()
+                $bytes = $answer.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
+                $response = $context.Response
+                $response.StatusCode = [int] $answer.StatusCode
+                foreach ($header in @($answer.Headers) + @($answer.Content.Headers)) {
+                    if ($header.Key -eq 'Content-Type') { $response.ContentType = $header.Value -join ',' }
+                    elseif ($header.Key -eq 'Location') { $response.RedirectLocation = ($header.Value -join ',') -replace [regex]::Escape($Upstream), $request.Url.Authority }
+                    elseif ($header.Key -notin 'Content-Length', 'Transfer-Encoding', 'Connection', 'Date', 'Server') {
+                        try { $response.Headers[$header.Key] = $header.Value -join ',' } catch { }
+                    }
+                }
+                $length = if ($request.HttpMethod -eq 'HEAD') { $answer.Content.Headers.ContentLength } else { $bytes.Length }
+                if ($null -ne $length) { $response.ContentLength64 = $length }
+                if ($request.HttpMethod -ne 'HEAD') { $response.OutputStream.Write($bytes, 0, $bytes.Length) }
+                $response.Close()
+            }
+        }).AddArgument($listener).AddArgument($registry).AddArgument($signals)
+        $proxyRun = $proxy.BeginInvoke()
+        try {
+            # The same tree, published through the proxy (the references name it, so the images are tagged under them).
+            Set-Content (Join-Path $tree.Root 'imagetools.yaml') "registry: 127.0.0.1:$port`nnamespace: $($tree.Namespace)`n"
+            $nodes = Get-ImageGraph $tree.Root
+            foreach ($node in $nodes) { docker tag $images[$node.Name] $node.Reference }
+            $shell = Get-PowerShellStartCommand
+            $script = Join-Path $signals 'publish.ps1'
+            Set-Content $script ("`$ErrorActionPreference = 'Stop'`nImport-Module $(ConvertTo-Literal (Get-LaidOutManifest))`n" +
+                "Get-ImageGraph $(ConvertTo-Literal $tree.Root) | Publish-Image -ThrottleLimit 1 -Verbose 4>&1 | ForEach-Object { [Console]::Out.WriteLine([string] `$_); [Console]::Out.Flush() }`n")
+            $start = [Diagnostics.ProcessStartInfo]::new($shell[0])
+            foreach ($argument in @($shell | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script)) { $start.ArgumentList.Add($argument) }
+            $start.UseShellExecute = $false
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            $child = [Diagnostics.Process]::Start($start)
+            $output = $child.StandardOutput.ReadToEndAsync()
+            $null = $child.StandardError.ReadToEndAsync()
+            Wait-Until { (Test-Path (Join-Path $signals 'holding')) -or $child.HasExited } -TimeoutSec 120
+            $child.HasExited | Should -BeFalse -Because 'the child must still be moving tags when it is killed'
+            $child.Kill($true)   # SIGKILL: no finally block, no cleanup in the child
+            $child.WaitForExit()
+            New-Item (Join-Path $signals 'release') | Out-Null
+
+            # Killed between two tag moves: a's version tag is new, b's still old (absent), no floating tag moved.
+            Get-Content (Join-Path $signals 'holding') | Should -Be "/v2/$($tree.Namespace)/$id-b/manifests/2.0"
+            Get-RegistryTags "$($tree.Namespace)/$id-a" | Should -Be @('1.0')
+            Get-RegistryTags "$($tree.Namespace)/$id-b" | Should -BeNullOrEmpty
+            $output.Result | Should -BeLike "*Moved $($tree.Namespace)/$id-a:1.0 to sha256:*" -Because 'the run says which tags moved as they move'
+
+            $rerun = Get-ImageGraph $tree.Root | Publish-Image -ThrottleLimit 1
+
+            ($rerun | Where-Object Name -eq "$id-a").Status | Should -Be 'AlreadyPublished'
+            ($rerun | Where-Object Name -eq "$id-b").Status | Should -Be 'Pushed'
+            Get-RegistryTags "$($tree.Namespace)/$id-a" | Should -Be @('1.0', 'latest')
+            Get-RegistryTags "$($tree.Namespace)/$id-b" | Should -Be @('2.0', 'latest')
+            foreach ($name in "$id-a", "$id-b") {
+                $tag = if ($name -eq "$id-a") { '1.0' } else { '2.0' }
+                foreach ($t in $tag, 'latest') { Get-RegistryConfigDigest "$($tree.Namespace)/$name" $t | Should -Be $images[$name] -Because 'nothing was rebuilt' }
+            }
+        }
+        finally {
+            if (-not (Test-Path (Join-Path $signals 'release'))) { New-Item (Join-Path $signals 'release') | Out-Null }
+            $listener.Stop()
+            $listener.Close()
+            $null = $proxyRun.AsyncWaitHandle.WaitOne(10000)
+            $proxy.Dispose()
+            foreach ($node in Get-ImageGraph $tree.Root) { docker image rm $node.Reference *> $null }
+        }
+    }
+
     It 'retries an unreachable registry -MaximumRetryCount times, waiting -RetryIntervalSec and then longer' {
         $tree = New-RegistryTree
         # Port 9 (discard) on loopback: nothing listens there on a normal host.

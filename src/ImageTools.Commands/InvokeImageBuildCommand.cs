@@ -207,7 +207,8 @@ namespace ImageTools.Commands
                 foreach (var item in events.GetConsumingEnumerable())
                 {
                     foreach (var line in progress.On(item)) WriteProgress(ToRecord(line));
-                    if (item.Result == null) WriteVerbose(item.Message);
+                    if (item.IsWarning) WriteImageWarning(item.Message);
+                    else if (item.Result == null) WriteVerbose(item.Message);
                     else Report(item.Result);
                 }
                 drained = true;

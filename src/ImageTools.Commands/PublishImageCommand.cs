@@ -5,7 +5,6 @@ using System.Management.Automation;
 using System.Threading.Tasks;
 using ImageTools.Building;
 using ImageTools.Definitions;
-using ImageTools.Engines;
 using ImageTools.Graph;
 using ImageTools.Publishing;
 
@@ -14,7 +13,8 @@ namespace ImageTools.Commands
     /// <summary>
     /// Publishes built and verified images: to the tree's registry (every image uploaded by digest first,
     /// then every tag, only when every image of the run succeeded), or to an archive directory (-ArchivePath)
-    /// for air-gapped transfer.
+    /// for air-gapped transfer. Up-to-date images taken from the local engine are verified first (test.sh or the
+    /// verify command); one that fails holds back the run like a failed build. With -Verbose each tag is named as it moves.
     /// </summary>
     /// <example>
     /// <code>Get-ImageGraph ./images | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | Publish-Image -Credential (Get-Credential)</code>
@@ -45,13 +45,14 @@ namespace ImageTools.Commands
         public const string ByPlanSet = "ByPlan";
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
+        private readonly System.Collections.Concurrent.BlockingCollection<string> _events = new System.Collections.Concurrent.BlockingCollection<string>();
 
         /// <summary>Results from Invoke-ImageBuild: Built and UpToDate images are published; a Failed or Skipped one is an error and holds back every tag of the run (see -NonAtomic).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByResultSet)]
         [ValidateNotNull]
         public BuildResult[] InputObject { get; set; } = null!;
 
-        /// <summary>Images from Get-ImageGraph that were built before; their local tag is published.</summary>
+        /// <summary>Images from Get-ImageGraph that were built before; their local tag is published, after its verification passed.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
         [ValidateNotNull]
         public ImageNode[] Node { get; set; } = null!;
@@ -117,6 +118,36 @@ namespace ImageTools.Commands
             else if (ParameterSetName == ByNodeSet) _nodes.AddRange(Node);
         }
 
+        /// <summary>
+        /// Runs the publish on a worker and writes its milestones (verifications, each tag as it moves) as verbose
+        /// lines from this thread while it runs, so that an interrupted run has already said which tags moved.
+        /// </summary>
+        private IReadOnlyList<PublishResult> RunWithMilestones(Func<Task<IReadOnlyList<PublishResult>>> publish)
+        {
+            var work = Task.Run(async () =>
+            {
+                try { return await publish().ConfigureAwait(false); }
+                finally { _events.CompleteAdding(); }
+            });
+            var drained = false;
+            try
+            {
+                foreach (var message in _events.GetConsumingEnumerable()) WriteVerbose(message);
+                drained = true;
+            }
+            finally
+            {
+                // A write that throws (-Verbose with $VerbosePreference = 'Stop', a stopped pipeline) ends the run here too.
+                if (!drained)
+                {
+                    CancelRun();
+                    try { work.GetAwaiter().GetResult(); }
+                    catch (Exception) { }
+                }
+            }
+            return work.GetAwaiter().GetResult();
+        }
+
         protected override void EndProcessing()
         {
             if (ParameterSetName == ByPlanSet || Stage || Plan != null)
@@ -126,40 +157,36 @@ namespace ImageTools.Commands
             }
             try
             {
-                // One engine for the run: it inspects and saves the images; the registry client uploads them.
+                // One engine for the run: it inspects, verifies and saves the images; the registry client uploads them.
                 var config = _results.Select(r => r.Node).Concat(_nodes).FirstOrDefault()?.Graph.Tree.Config ?? TreeConfig.Empty;
-                var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
+                var credentials = RegistryOptions.CredentialsFor(config, Credential);
+                var engine = Docker.Api.DockerEngineFactory.Create(credentials: credentials);
                 using var engineLifetime = engine as IDisposable;
-                var images = new List<ImageToPublish>();
-                // Images of the run that cannot be published: in an atomic publish they hold back every tag.
-                var unpublishable = new List<UnpublishableImage>();
-                foreach (var result in _results)
+                var run = new PublishRun(engine, new PublishRunOptions
                 {
-                    if (result.Status == BuildStatus.Built && result.ImageId != null) images.Add(new ImageToPublish(result.Node, result.ImageId, result.Tag, result.Platform, result.EngineVersion));
-                    else if (result.Status == BuildStatus.UpToDate) _nodes.Add(result.Node);
-                    else
-                        unpublishable.Add(new UnpublishableImage(result.Node, result.Reference, "ImageNotBuilt",
-                            $"{result.Reference} was {result.Status.ToString().ToLowerInvariant()}, so it is not published. {result.Error}"));
-                }
-                foreach (var node in _nodes)
+                    ArchiveDirectory = ArchivePath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath),
+                    Credentials = credentials,
+                    Atomic = !NonAtomic,
+                    AllowOverwrite = AllowOverwrite,
+                    ThrottleLimit = ThrottleLimit,
+                    MaximumRetryCount = MaximumRetryCount,
+                    RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                    Progress = new QueueProgress(_events),
+                });
+                var selection = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
+                if (selection.Images.Count == 0 || ArchivePath != null)
                 {
-                    var local = Task.Run(() => engine.InspectAsync(node.Reference, StopToken)).GetAwaiter().GetResult();
-                    if (local != null) images.Add(new ImageToPublish(node, local.Id));
-                    else
-                        unpublishable.Add(new UnpublishableImage(node, node.Reference, "ImageNotBuilt",
-                            $"{node.Reference} is not in the local engine, so it cannot be published. Build it first (Invoke-ImageBuild)."));
-                }
-                if (images.Count == 0 || ArchivePath != null)
-                {
-                    foreach (var image in unpublishable)
+                    foreach (var image in selection.Unpublishable)
                         WriteImageError(new ImageToolsException(image.ErrorId, FaultKind.InvalidOperation, image.Reason, imageName: image.Node.Name));
-                    if (images.Count == 0) return;
+                    if (selection.Images.Count == 0) return;
                 }
+                var approved = selection.Images.Where(i => ShouldProcess(i.Reference, selection.Action)).ToList();
+                if (approved.Count == 0) return;
                 // The engine reports no per-image progress for a publish; one record says that the work is under way.
-                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {images.Count} images to {(ArchivePath != null ? "the archive " + ArchivePath : "the registry")}");
+                var progress = new ProgressRecord(1, "Publish-Image", $"Publishing {approved.Count} images to {(ArchivePath != null ? "the archive " + selection.Destination : "the registry")}");
                 WriteProgress(progress);
                 IReadOnlyList<PublishResult> published;
-                try { published = ArchivePath != null ? ToArchive(engine, images) : ToRegistry(engine, images, unpublishable); }
+                try { published = RunWithMilestones(() => run.PublishAsync(selection, approved, StopToken)); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
@@ -228,31 +255,16 @@ namespace ImageTools.Commands
                 WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
         }
 
-        private IReadOnlyList<PublishResult> ToArchive(IContainerEngine engine, List<ImageToPublish> images)
+        private sealed class QueueProgress : IProgress<string>
         {
-            var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
-            var approved = images.Where(i => ShouldProcess(i.Reference, $"Save image to the archive {directory}")).ToList();
-            if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(() => new ArchivePublisher(engine, directory).PublishAsync(approved, StopToken)).GetAwaiter().GetResult();
-        }
-
-        private IReadOnlyList<PublishResult> ToRegistry(IContainerEngine engine, List<ImageToPublish> images, List<UnpublishableImage> unpublishable)
-        {
-            var config = images[0].Node.Graph.Tree.Config;
-            if (config.Registry == null)
-                throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
-                    $"The tree has no registry to publish to. Set 'registry' in {TreeConfig.FileName}, or pass -ArchivePath.");
-            var tags = (NonAtomic ? "" : "once every image of the run is uploaded, ") + "move its version, latest and extra tags";
-            var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
-            if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(async () =>
+            private readonly System.Collections.Concurrent.BlockingCollection<string> _queue;
+            public QueueProgress(System.Collections.Concurrent.BlockingCollection<string> queue) => _queue = queue;
+            // A milestone after the run ended (none is expected) is dropped rather than thrown into the engine.
+            public void Report(string value)
             {
-                var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                var publisher = new RegistryPublisher(engine, client,
-                    new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
-                return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
-            }).GetAwaiter().GetResult();
+                try { _queue.Add(value); }
+                catch (InvalidOperationException) { }
+            }
         }
     }
 }

@@ -1,21 +1,14 @@
-using System.IO;
 using System.Management.Automation;
 using ImageTools.Definitions;
 using ImageTools.Registry;
 
 namespace ImageTools.Commands
 {
-    /// <summary>The one place a cmdlet's -Credential and the tree's settings become registry client options.</summary>
+    /// <summary>A cmdlet's -Credential as the registry client's credential source; the options themselves come from <see cref="Planning.TreeRegistryOptions"/>.</summary>
     internal static class RegistryOptions
     {
-        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null) => new RegistryClientOptions
-        {
-            Retry = retry ?? RetryPolicy.Default,
-            Credentials = CredentialsFor(config, credential),
-            InsecureRegistries = config.InsecureRegistries,
-            CaBundlePath = config.CaBundle,
-            ConfigCacheDirectory = Path.Combine(Path.GetDirectoryName(Planning.FileHashCache.DefaultPath())!, "configs"),
-        };
+        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null) =>
+            Planning.TreeRegistryOptions.For(config, CredentialsFor(config, credential), retry);
 
         /// <summary>
         /// The one credential path of the registry client and the engine's pulls: -Credential; else the tree
@@ -29,7 +22,10 @@ namespace ImageTools.Commands
                 : TreeCredentialSource.For(config.Registry, config.UserName, config.Password, config.FilePath ?? TreeConfig.FileName,
                     System.Environment.GetEnvironmentVariable, new DockerConfigCredentialSource());
 
-        /// <summary>-Credential as the one credential source of the registry client and the engine's push and pull.</summary>
+        /// <summary>
+        /// -Credential as a credential source. The secret goes from the PSCredential straight to the client;
+        /// it is never written anywhere.
+        /// </summary>
         public static IRegistryCredentialSource Credentials(PSCredential credential) =>
             new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password);
     }

@@ -58,12 +58,16 @@ namespace ImageTools.Building
     /// <summary>Milestones of a run, for progress and verbose output.</summary>
     internal sealed class BuildEvent
     {
-        public BuildEvent(string name, string message, BuildResult? result = null)
+        public BuildEvent(string name, string message, BuildResult? result = null, bool isWarning = false)
         {
             Name = name;
             Message = message;
             Result = result;
+            IsWarning = isWarning;
         }
+
+        /// <summary>Something the user must know that fails nothing (a base that could not be refreshed); said once per run.</summary>
+        public bool IsWarning { get; }
 
         public string Name { get; }
         public string Message { get; }

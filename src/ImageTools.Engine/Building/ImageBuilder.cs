@@ -47,8 +47,8 @@ namespace ImageTools.Building
                 _options.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6));
             Directory.CreateDirectory(LogDirectory);
 
-            var run = new Run(graph, selected, await PullExternalBasesAsync(selected, cancellationToken).ConfigureAwait(false),
-                new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)), _options.TagSuffix);
+            var run = new Run(graph, selected, new Lazy<Task<(string?, string?)>>(() => GitProvenanceAsync(graph.Tree.Root)), _options.TagSuffix);
+            await RefreshExternalBasesAsync(run, selected, cancellationToken).ConfigureAwait(false);
             using var throttle = new SemaphoreSlim(_options.ThrottleLimit);
             try { await Task.WhenAll(selected.Select(node => Task.Run(() => BuildOneAsync(node, run, throttle, cancellationToken)))).ConfigureAwait(false); }
             finally { _options.InputDigester.SaveCache(); }
@@ -60,21 +60,34 @@ namespace ImageTools.Building
 
         private sealed class Run
         {
-            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, IReadOnlyDictionary<string, string> pullErrors, Lazy<Task<(string?, string?)>> git, string? tagSuffix)
+            public Run(ImageGraph graph, IReadOnlyList<ImageNode> selected, Lazy<Task<(string?, string?)>> git, string? tagSuffix)
             {
                 Graph = graph;
-                PullErrors = pullErrors;
                 Git = git;
                 Results = selected.ToDictionary(n => n.Name, n => new BuildResult(n, BuildStatus.Skipped, tagSuffix), StringComparer.Ordinal);
                 Finished = selected.ToDictionary(n => n.Name, _ => new TaskCompletionSource<BuildResult>(), StringComparer.Ordinal);
+                // Indexed once: a scan of every edge per image made a run quadratic in the tree.
+                var referenced = graph.Edges.Where(e => e.Reference != null).ToList();
+                UsesOf = referenced.ToLookup(e => e.Dependent, StringComparer.Ordinal);
+                UsedBy = referenced.ToLookup(e => e.Dependency, StringComparer.Ordinal);
             }
 
             public ImageGraph Graph { get; }
-            /// <summary>External bases that -Pull could not refresh, with the reason.</summary>
-            public IReadOnlyDictionary<string, string> PullErrors { get; }
+            /// <summary>External bases that could not be refreshed (-Pull, base_images), by <see cref="PullKey"/>, with the reason.</summary>
+            public Dictionary<string, string> PullErrors { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+            /// <summary>
+            /// External bases pinned for the run, by <see cref="PullKey"/>: the image id each got when it was first
+            /// looked up (refreshed, pulled because missing, or found). Every image of the run records that id.
+            /// </summary>
+            public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string?>>> Bases { get; } =
+                new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string?>>>(StringComparer.Ordinal);
             public Lazy<Task<(string? Revision, string? Source)>> Git { get; }
             public Dictionary<string, BuildResult> Results { get; }
             public Dictionary<string, TaskCompletionSource<BuildResult>> Finished { get; }
+            /// <summary>The edges with a Dockerfile reference (FROM, COPY --from, RUN --mount), by the image whose Dockerfile holds them.</summary>
+            public ILookup<string, DependencyEdge> UsesOf { get; }
+            /// <summary>The same edges, by the image they name.</summary>
+            public ILookup<string, DependencyEdge> UsedBy { get; }
             /// <summary>Parents this run does not build, made present once per parent and platform: the image id they got.</summary>
             public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> ReadyParents { get; } =
                 new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
@@ -128,11 +141,14 @@ namespace ImageTools.Building
                 File.WriteAllText(result.LogPath, "");
                 await BindParentsNotRebuiltAsync(node, run, cancellationToken).ConfigureAwait(false);
                 _progress?.Report(new BuildEvent(node.Name, $"Building {node.Reference} (level {node.Level})"));
-                var request = new BuildRequest(node.Name, node.Definition.ContextPath, node.Definition.DockerfileText)
+                var repointed = NightlyParentUses(node, run);
+                var dockerfile = Formats.Dockerfiles.DockerfileReferences.Replace(node.Definition.DockerfileText, repointed, node.Definition.DockerfilePath);
+                var builtOn = repointed.GroupBy(r => r.Use.Reference, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reference, StringComparer.Ordinal);
+                var request = new BuildRequest(node.Name, node.Definition.ContextPath, dockerfile)
                 {
                     // The tree's proxy lies under every build arg the image and -BuildArg set, and is no input of the digest.
                     BuildArgs = Dictionaries.Overlay(Dictionaries.Overlay(run.Graph.Tree.Config.ProxyVariables, node.Definition.BuildArgs), _options.BuildArgs),
-                    Labels = await LabelsAsync(node, run, cancellationToken).ConfigureAwait(false),
+                    Labels = await LabelsAsync(node, run, builtOn, cancellationToken).ConfigureAwait(false),
                     Target = node.Definition.Target,
                     Platforms = node.Definition.Platforms,
                     NoCache = _options.NoCache,
@@ -142,14 +158,14 @@ namespace ImageTools.Building
                     Steps = _progress == null ? null : new StepEvents(_progress, node),
                 };
                 result.ImageId = await _engine.BuildAsync(request, cancellationToken).ConfigureAwait(false);
-                result.Platform = await CheckPlatformAsync(node, result.ImageId, cancellationToken).ConfigureAwait(false);
+                result.Platform = await CheckPlatformAsync(node, result.ImageId, builtOn, cancellationToken).ConfigureAwait(false);
 
                 _progress?.Report(new BuildEvent(node.Name, $"Verifying {node.Reference}"));
                 result.Verified = await Verifier.VerifyAsync(node, result.ImageId, _engine, result.LogPath, cancellationToken, _options.PowerShell).ConfigureAwait(false);
 
                 // The last point to stop: past it every tag moves, so a stop never leaves some moved and some not.
                 cancellationToken.ThrowIfCancellationRequested();
-                var tags = TagsFor(node, run.Graph);
+                var tags = TagsFor(node, run);
                 foreach (var tag in tags) await _engine.TagAsync(result.ImageId, tag, CancellationToken.None).ConfigureAwait(false);
                 result.Tags = tags;
                 result.Status = BuildStatus.Built;
@@ -178,12 +194,36 @@ namespace ImageTools.Building
         /// <summary>
         /// The image's own reference, plus every reference text its dependents use in FROM or
         /// COPY --from, so a child builds on this run's parent and never on a stale or pulled copy.
+        /// A -Nightly build leaves out the references that name the plain version tag: that tag
+        /// keeps the published image, and the children are pointed at the nightly tag instead
+        /// (<see cref="NightlyParentUses"/>).
         /// </summary>
-        private string[] TagsFor(ImageNode node, ImageGraph graph)
+        private string[] TagsFor(ImageNode node, Run run)
         {
             var own = node.ReferenceWithTag(node.Tag + _options.TagSuffix).ToString();
-            var aliases = graph.Edges.Where(e => e.Dependency == node.Name && e.Reference != null).Select(e => e.Reference!);
+            var aliases = run.UsedBy[node.Name].Select(e => e.Reference!).Where(r => _options.TagSuffix == null || !NamesPlainTag(r, node));
             return new[] { own }.Concat(aliases).Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        /// <summary>True when the reference names the tag the image has without -Nightly (its version tag, or latest without a version).</summary>
+        private static bool NamesPlainTag(string reference, ImageNode image) =>
+            ImageReference.TryParse(reference, out var parsed, out _) && parsed!.Digest == null && (parsed.Tag ?? "latest") == image.Tag;
+
+        /// <summary>
+        /// Under -Nightly: the image's FROM and COPY --from uses that name the plain version tag of a parent
+        /// built in this run, each with the parent's nightly reference to build on instead.
+        /// </summary>
+        private List<(Formats.Dockerfiles.ImageUse Use, string Reference)> NightlyParentUses(ImageNode node, Run run)
+        {
+            var repointed = new List<(Formats.Dockerfiles.ImageUse, string)>();
+            if (_options.TagSuffix == null) return repointed;
+            foreach (var use in node.Definition.ImageUses)
+            {
+                var edge = run.UsesOf[node.Name].FirstOrDefault(e => e.Line == use.Line && e.Reference == use.Reference);
+                if (edge == null || !run.Results.TryGetValue(edge.Dependency, out var parent) || parent.Status != BuildStatus.Built) continue;
+                if (NamesPlainTag(use.Reference, parent.Node)) repointed.Add((use, parent.Reference));
+            }
+            return repointed;
         }
 
         /// <summary>
@@ -194,11 +234,10 @@ namespace ImageTools.Building
         /// </summary>
         private async Task BindParentsNotRebuiltAsync(ImageNode node, Run run, CancellationToken cancellationToken)
         {
-            var uses = run.Graph.Edges.Where(e => e.Dependent == node.Name && e.Reference != null && !run.Finished.ContainsKey(e.Dependency))
-                .GroupBy(e => e.Dependency, StringComparer.Ordinal);
+            var uses = run.UsesOf[node.Name].Where(e => !run.Finished.ContainsKey(e.Dependency)).GroupBy(e => e.Dependency, StringComparer.Ordinal);
             foreach (var use in uses)
             {
-                var parent = run.Graph.Nodes.First(n => n.Name == use.Key);
+                var parent = run.Graph[use.Key];
                 var platform = node.Definition.Platform;
                 var imageId = await run.ReadyParents.GetOrAdd(parent.Name + " " + platform,
                     _ => new Lazy<Task<string>>(() => FetchParentAsync(node, parent, platform, cancellationToken))).Value.ConfigureAwait(false);
@@ -245,7 +284,9 @@ namespace ImageTools.Building
             return held.Id;
         }
 
-        private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, CancellationToken cancellationToken)
+        /// <summary>The labels stamped on the image; <c>builtOn</c> maps a reference written to the one the engine builds on instead (-Nightly).</summary>
+        private async Task<IReadOnlyDictionary<string, string>> LabelsAsync(ImageNode node, Run run, IReadOnlyDictionary<string, string> builtOn,
+            CancellationToken cancellationToken)
         {
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in node.Definition.Labels) labels[label.Key] = label.Value;
@@ -265,17 +306,12 @@ namespace ImageTools.Building
             foreach (var use in node.Definition.ImageUses)
             {
                 if (parents.ContainsKey(use.Reference)) continue;
-                var inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
                 var platform = node.Definition.Platform;
-                var external = !run.Graph.Edges.Any(e => e.Dependent == node.Name && e.Reference == use.Reference);
-                if (external && (inspected == null || (platform != null && inspected.Platform != null && !PlatformMatcher.Matches(platform, inspected.Platform))))
-                {
-                    // An external base the engine does not hold (for this image's platform): pull it first, so that its
-                    // digest is recorded, and because the classic builder would build on a local copy of another platform as it is.
-                    await _engine.PullAsync(use.Reference, platform, cancellationToken).ConfigureAwait(false);
-                    inspected = await _engine.InspectAsync(use.Reference, cancellationToken).ConfigureAwait(false);
-                }
-                if (inspected != null) parents[use.Reference] = inspected.Id;
+                var external = !run.UsesOf[node.Name].Any(e => e.Reference == use.Reference);
+                var id = external
+                    ? await PinnedBaseAsync(run, use.Reference, platform, refresh: false, cancellationToken).ConfigureAwait(false)
+                    : (await _engine.InspectAsync(builtOn.TryGetValue(use.Reference, out var instead) ? instead : use.Reference, cancellationToken).ConfigureAwait(false))?.Id;
+                if (id != null) parents[use.Reference] = id;
             }
             if (parents.Count > 0) labels[ImageLabels.Parents] = ImageLabels.FormatParents(parents);
             var finalBase = node.Definition.FinalBase;
@@ -288,24 +324,57 @@ namespace ImageTools.Building
         }
 
         /// <summary>
-        /// -Pull: refresh every external base once per platform it is built for, before any build, so
-        /// none builds on a stale copy. Failures are keyed by <see cref="PullKey"/>.
+        /// Before any build: the external bases to refresh (every one with -Pull, else those the tree lists in
+        /// base_images), each pulled once per platform an image of the run builds on it for. A failure is kept
+        /// by <see cref="PullKey"/> and fails the images on that base; the others go on.
         /// </summary>
-        private async Task<IReadOnlyDictionary<string, string>> PullExternalBasesAsync(IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
+        private async Task RefreshExternalBasesAsync(Run run, IReadOnlyList<ImageNode> selected, CancellationToken cancellationToken)
         {
-            var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (!_options.Pull) return errors;
-            var pulls = selected.SelectMany(n => n.BaseImages.Select(b => (Reference: b, n.Definition.Platform)))
-                .GroupBy(p => PullKey(p.Reference, p.Platform), StringComparer.Ordinal).Select(g => g.First());
-            foreach (var (reference, platform) in pulls)
+            var listed = new HashSet<ImageReference>(run.Graph.Tree.Config.BaseImages
+                .Select(b => ImageReference.TryParse(b, out var parsed, out _) ? parsed : null).Where(r => r != null)!);
+            var refreshes = selected.SelectMany(n => n.BaseImages.Select(b => (Reference: b, n.Definition.Platform)))
+                .Where(b => _options.Pull || (ImageReference.TryParse(b.Reference, out var parsed, out _) && listed.Contains(parsed!)))
+                .GroupBy(b => PullKey(b.Reference, b.Platform), StringComparer.Ordinal).Select(g => g.First()).ToList();
+            foreach (var (reference, platform) in refreshes)
+            {
+                try { await PinnedBaseAsync(run, reference, platform, refresh: true, cancellationToken).ConfigureAwait(false); }
+                catch (ImageToolsException e)
+                {
+                    var what = platform == null ? reference : $"{reference} for {platform}";
+                    var key = PullKey(reference, platform);
+                    // -Pull is asked for on the command line: a refresh it cannot make fails the images. base_images asks on every
+                    // run, offline ones too: there the engine's copy is used (and recorded), with one warning for the run.
+                    var held = _options.Pull ? null : await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                    if (held != null && (platform == null || held.Platform == null || PlatformMatcher.Matches(platform, held.Platform)))
+                    {
+                        run.Bases[key] = new Lazy<Task<string?>>(() => Task.FromResult<string?>(held.Id));
+                        _progress?.Report(new BuildEvent(reference,
+                            $"base_images could not refresh the base image {what}, so this run builds on the engine's copy ({held.Id}): {e.Message}", isWarning: true));
+                    }
+                    else run.PullErrors[key] = $"{(_options.Pull ? "-Pull" : "base_images")} could not refresh the base image {what}: {e.Message}";
+                }
+            }
+        }
+
+        /// <summary>
+        /// The id an external base has for the whole run: looked up once per platform (refreshed first when
+        /// <paramref name="refresh"/>), then the same for every image, so that no image of the run builds on,
+        /// or records, another copy. A base the engine does not hold (for this platform) is pulled: its digest is
+        /// recorded, and the classic builder would build on a local copy of another platform as it is.
+        /// </summary>
+        private Task<string?> PinnedBaseAsync(Run run, string reference, ImagePlatform? platform, bool refresh, CancellationToken cancellationToken) =>
+            run.Bases.GetOrAdd(PullKey(reference, platform), _ => new Lazy<Task<string?>>(async () =>
             {
                 var what = platform == null ? reference : $"{reference} for {platform}";
+                if (!refresh)
+                {
+                    var held = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                    if (held != null && (platform == null || held.Platform == null || PlatformMatcher.Matches(platform, held.Platform))) return held.Id;
+                }
                 _progress?.Report(new BuildEvent(reference, $"Pulling {what}"));
-                try { await _engine.PullAsync(reference, platform, cancellationToken).ConfigureAwait(false); }
-                catch (ImageToolsException e) { errors[PullKey(reference, platform)] = $"-Pull could not refresh the base image {what}: {e.Message}"; }
-            }
-            return errors;
-        }
+                await _engine.PullAsync(reference, platform, cancellationToken).ConfigureAwait(false);
+                return (await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false))?.Id;
+            })).Value;
 
         private static string PullKey(string reference, ImagePlatform? platform) => platform == null ? reference : $"{reference} {platform}";
 
@@ -314,7 +383,7 @@ namespace ImageTools.Building
         /// builds on a local base of another platform without a word, so the result is checked.
         /// </summary>
         /// <summary>The platform the engine built the image for; throws PlatformMismatch when image.yaml asked for another.</summary>
-        private async Task<ImagePlatform?> CheckPlatformAsync(ImageNode node, string imageId, CancellationToken cancellationToken)
+        private async Task<ImagePlatform?> CheckPlatformAsync(ImageNode node, string imageId, IReadOnlyDictionary<string, string> builtOn, CancellationToken cancellationToken)
         {
             var wanted = node.Definition.Platform;
             var built = (await _engine.InspectAsync(imageId, cancellationToken).ConfigureAwait(false))?.Platform;
@@ -322,7 +391,7 @@ namespace ImageTools.Building
             var culprits = new List<string>();
             foreach (var use in node.Definition.ImageUses.Select(u => u.Reference).Distinct(StringComparer.Ordinal))
             {
-                var basePlatform = (await _engine.InspectAsync(use, cancellationToken).ConfigureAwait(false))?.Platform;
+                var basePlatform = (await _engine.InspectAsync(builtOn.TryGetValue(use, out var instead) ? instead : use, cancellationToken).ConfigureAwait(false))?.Platform;
                 if (basePlatform != null && !PlatformMatcher.Matches(wanted, basePlatform)) culprits.Add($"{use} ({basePlatform})");
             }
             var because = culprits.Count == 0 ? "" : $" It builds on {string.Join(", ", culprits)}, which the engine used as it is.";

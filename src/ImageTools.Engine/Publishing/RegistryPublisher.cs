@@ -29,6 +29,8 @@ namespace ImageTools.Publishing
         /// (give the client this policy). Kept so that callers that set it still build.
         /// </summary>
         public RetryPolicy Retry { get; set; } = RetryPolicy.Default;
+        /// <summary>Each tag as it moves (<c>repository:tag → digest</c>), so that an interrupted run has said which moved.</summary>
+        public IProgress<string>? Progress { get; set; }
     }
 
     /// <summary>
@@ -61,9 +63,11 @@ namespace ImageTools.Publishing
         /// <summary>
         /// Publishes the run: every image uploaded by digest first (no tag moves), then — only when every image
         /// of the run, <paramref name="unpublishable"/> included, got that far, unless <see cref="RegistryPublishOptions.Atomic"/>
-        /// is off — every tag, image by image in the order given (dependency order), version tag first.
-        /// Each tag moves in one manifest PUT, so an interrupted run leaves every tag old or new, and a rerun
-        /// finds the uploaded images already under their version tags and moves what is left.
+        /// is off — the version tags of every image in the order given (dependency order), and only then latest
+        /// and the extra tags, image by image. Each tag moves in one manifest PUT, so an interrupted run leaves
+        /// every tag old or new, no floating tag points at an image of a run whose version tags are not all in
+        /// place, and a rerun finds the uploaded images (by digest, or already under their version tags) and
+        /// moves what is left. Every tag moved is reported to <see cref="RegistryPublishOptions.Progress"/> as it moves.
         /// </summary>
         public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, IEnumerable<UnpublishableImage> unpublishable,
             CancellationToken cancellationToken)
@@ -158,16 +162,34 @@ namespace ImageTools.Publishing
                         "Fix it and publish again, or pass -NonAtomic to publish what succeeded.";
                     continue;
                 }
-                // Past this point tags move; a stop between two images leaves each tag old or new, and a rerun completes them.
-                try { await MoveTagsAsync(image, staged[i]!, result, CancellationToken.None).ConfigureAwait(false); }
-                catch (ImageToolsException e)
+                // Past this point tags move, without a stop: a stop between two moves would leave the run half-tagged.
+                try { await MoveVersionTagAsync(image, staged[i]!, result, CancellationToken.None).ConfigureAwait(false); }
+                catch (ImageToolsException e) { TagMoveFailed(result, e); }
+            }
+            // Floating tags once every version tag of the run is in place (atomic), else for each image whose version tag is.
+            var versionFailed = Enumerable.Range(0, work.Count).Where(i => staged[i] != null && work[i].Result.Status == PublishStatus.Failed)
+                .Select(i => work[i].Image.Node.Name).ToArray();
+            for (var i = 0; i < work.Count; i++)
+            {
+                var (image, result) = work[i];
+                if (staged[i] == null || result.Status == PublishStatus.HeldBack || result.Status == PublishStatus.Failed) continue;
+                if (_options.Atomic && versionFailed.Length > 0)
                 {
-                    result.Status = PublishStatus.Failed;
-                    result.ErrorId = e.ErrorId;
-                    result.Error = e.Message + (result.Tags.Length == 0 ? "" : $" Tags moved before the failure: {string.Join(", ", result.Tags)}.");
+                    result.Error = $"Its version tag moved, but latest and the extra tags did not: the version tag of {string.Join(", ", versionFailed)} " +
+                        "of the same run could not be moved. Publish again to complete them.";
+                    continue;
                 }
+                try { await MoveFloatingTagsAsync(image, staged[i]!.Manifest, result, CancellationToken.None).ConfigureAwait(false); }
+                catch (ImageToolsException e) { TagMoveFailed(result, e); }
             }
             return work.Select(w => w.Result).ToList();
+        }
+
+        private static void TagMoveFailed(PublishResult result, ImageToolsException e)
+        {
+            result.Status = PublishStatus.Failed;
+            result.ErrorId = e.ErrorId;
+            result.Error = e.Message + (result.Tags.Length == 0 ? " No tag of it moved." : $" Tags moved before the failure: {string.Join(", ", result.Tags)}.");
         }
 
         /// <summary>
@@ -246,8 +268,8 @@ namespace ImageTools.Publishing
             }
         }
 
-        /// <summary>Phase two: the version tag (one PUT: the manifest, or the index with our entry swapped), then latest and extra tags.</summary>
-        private async Task MoveTagsAsync(ImageToPublish image, Staged staged, PublishResult result, CancellationToken cancellationToken)
+        /// <summary>Phase two: the version tag, in one PUT (the manifest, or the index with our entry swapped).</summary>
+        private async Task MoveVersionTagAsync(ImageToPublish image, Staged staged, PublishResult result, CancellationToken cancellationToken)
         {
             var repository = image.ImageReference.Normalize().Repository;
             if (!staged.AlreadyAtVersion)
@@ -262,10 +284,10 @@ namespace ImageTools.Publishing
                     throw new ImageToolsException("PushNotVerified", FaultKind.InvalidOperation,
                         $"After the push, {image.Reference} in the registry is not the built image {image.ImageId}. Another run may have pushed meanwhile; publish again.",
                         imageName: image.Node.Name);
+                _options.Progress?.Report($"Moved {repository}:{image.Tag} to {staged.Manifest.Digest}");
             }
             result.Tags = new[] { image.Tag };
             result.Status = staged.AlreadyAtVersion ? PublishStatus.AlreadyPublished : PublishStatus.Pushed;
-            await MoveFloatingTagsAsync(image, staged.Manifest, result, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The image's manifest: the manifest itself, or the index's entry for the image's platform (null when the index has none).</summary>
@@ -305,17 +327,23 @@ namespace ImageTools.Publishing
         {
             var repository = image.ImageReference.Normalize().Repository;
             var tags = new List<string>(result.Tags);
-            foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag).Distinct(StringComparer.Ordinal))
+            // A nightly image (its tag suffixed) never moves the plain version tag, even one listed among the extra tags.
+            foreach (var tag in new[] { "latest" }.Concat(image.Node.Definition.ExtraTags).Where(t => t != image.Tag && t != image.Node.Tag).Distinct(StringComparer.Ordinal))
             {
                 var current = await _client.GetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
                 if (current != null && current.IsIndex)
                 {
                     var entry = Resolve(current, await PlatformOfAsync(image, cancellationToken).ConfigureAwait(false));
-                    if (entry?.Digest != manifest.Digest) await PutMergedAsync(repository, tag, current, manifest, image, cancellationToken).ConfigureAwait(false);
+                    if (entry?.Digest != manifest.Digest)
+                    {
+                        await PutMergedAsync(repository, tag, current, manifest, image, cancellationToken).ConfigureAwait(false);
+                        _options.Progress?.Report($"Moved {repository}:{tag} to {manifest.Digest}");
+                    }
                 }
                 else if (current?.Digest != manifest.Digest)
                 {
                     await _client.PutManifestAsync(repository, tag, manifest.Bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                    _options.Progress?.Report($"Moved {repository}:{tag} to {manifest.Digest}");
                 }
                 tags.Add(tag);
                 result.Tags = tags.ToArray();

@@ -25,8 +25,8 @@ namespace ImageTools.Tests.Building
         private static ImageGraph GraphOf(TestTree tree) => ImageGraph.Build(TreeScanner.Scan(tree.Root));
 
         private static Task<IReadOnlyList<BuildResult>> BuildAsync(FakeContainerEngine engine, TestTree tree, ImageGraph graph, int throttle = 2,
-            string? tagSuffix = null, CancellationToken cancellationToken = default) =>
-            new ImageBuilder(engine, new BuildOptions { ThrottleLimit = throttle, TagSuffix = tagSuffix, LogDirectory = tree.PathOf("logs") })
+            string? tagSuffix = null, CancellationToken cancellationToken = default, bool pull = false) =>
+            new ImageBuilder(engine, new BuildOptions { ThrottleLimit = throttle, TagSuffix = tagSuffix, LogDirectory = tree.PathOf("logs"), Pull = pull })
                 .BuildAsync(graph, graph.Nodes, cancellationToken);
 
         private static TestTree Image(TestTree tree, string name, string from, string? version = null)
@@ -207,6 +207,8 @@ namespace ImageTools.Tests.Building
 
         [Theory]
         [InlineData("base")]
+        [InlineData("base:1.0.0")]
+        [InlineData("base:latest")]
         public async Task A_nightly_build_tags_the_suffixed_version_and_never_moves_the_plain_version_tag(string childFrom)
         {
             using var tree = new TestTree();
@@ -225,6 +227,42 @@ namespace ImageTools.Tests.Building
             Assert.DoesNotContain("child:2.0.0", engine.Tagged);
             Assert.Equal(released, engine.TagTarget("base:1.0.0"));
             Assert.Equal("1.0.0-20261122", engine.LabelsOf(results["base"].ImageId!)[ImageLabels.Version]);
+            // The child built on the nightly parent, whatever its FROM names.
+            var builtOn = engine.DockerfileOf("child").Split('\n')[0].Substring(5);
+            Assert.Equal(results["base"].ImageId, engine.TagTarget(builtOn));
+            Assert.Contains(results["base"].ImageId!, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
+            Assert.Equal(results["base"].ImageId, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.BaseDigest]);
+        }
+
+        [Fact]
+        public async Task A_nightly_child_copying_from_the_parents_version_tag_copies_from_the_nightly_parent()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            tree.Image("child", "FROM busybox:1.36\nCOPY --from=base:1.0.0 /etc/os-release /base-release\n").Write("child/image.yaml", "name: child\n");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            var released = engine.Hold("base:1.0.0");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree), tagSuffix: "-20261122")).ToDictionary(r => r.Name);
+
+            Assert.All(results.Values, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal("FROM busybox:1.36\nCOPY --from=base:1.0.0-20261122 /etc/os-release /base-release\n", engine.DockerfileOf("child"));
+            Assert.Equal(released, engine.TagTarget("base:1.0.0"));
+            Assert.Contains("base:1.0.0@" + results["base"].ImageId, engine.LabelsOf(results["child"].ImageId!)[ImageLabels.Parents]);
+        }
+
+        [Fact]
+        public async Task Without_nightly_the_dockerfile_goes_to_the_engine_as_written_and_the_version_tag_moves()
+        {
+            using var tree = new TestTree();
+            Image(tree, "base", "busybox:1.36", "1.0.0");
+            Image(tree, "child", "base:1.0.0");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal("FROM base:1.0.0\n", engine.DockerfileOf("child"));
+            Assert.Equal(results["base"].ImageId, engine.TagTarget("base:1.0.0"));
         }
 
         [Fact]
@@ -265,6 +303,121 @@ namespace ImageTools.Tests.Building
             // Another proxy, the same inputs: a proxy change rebuilds nothing.
             Assert.Equal(new ImageTools.Planning.BuildInputDigester().Compute(GraphOf(otherProxy).Nodes.Single().Definition),
                 request.Labels[ImageLabels.InputsDigest]);
+        }
+
+        private static string BaseDigestOf(FakeContainerEngine engine, BuildResult result) => engine.LabelsOf(result.ImageId!)[ImageLabels.BaseDigest];
+
+        [Fact]
+        public async Task Base_images_of_the_config_are_refreshed_once_per_run_before_any_build_and_every_image_records_the_refreshed_digest()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36, 'docker.io/library/debian:bookworm']\n");
+            foreach (var name in new[] { "one", "two", "three" }) Image(tree, name, "busybox:1.36");
+            Image(tree, "deb", "debian:bookworm");
+            Image(tree, "alpine", "alpine:3.20");
+            var engine = new FakeContainerEngine("busybox:1.36", "debian:bookworm", "alpine:3.20");
+            var newer = engine.NewerInRegistry("busybox:1.36");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            // Listed and used: one pull each, under the name the Dockerfiles use; not listed (alpine): none.
+            Assert.Equal(new[] { "pull busybox:1.36", "pull debian:bookworm" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)).OrderBy(c => c));
+            var calls = engine.Calls.ToList();
+            Assert.True(calls.FindLastIndex(c => c.StartsWith("pull ", StringComparison.Ordinal)) < calls.FindIndex(c => c.StartsWith("build ", StringComparison.Ordinal)),
+                string.Join("\n", calls));
+            Assert.All(results.Where(r => r.Name != "deb" && r.Name != "alpine"), r => Assert.Equal(newer, BaseDigestOf(engine, r)));
+        }
+
+        [Fact]
+        public async Task Pull_refreshes_every_external_base_once_per_run()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "one", "two" }) Image(tree, name, "busybox:1.36");
+            Image(tree, "three", "alpine:3.20");
+            Image(tree, "child", "one");
+            var engine = new FakeContainerEngine("busybox:1.36", "alpine:3.20");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3, pull: true);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal(new[] { "pull alpine:3.20", "pull busybox:1.36" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)).OrderBy(c => c));
+        }
+
+        [Fact]
+        public async Task Without_pull_a_held_base_is_not_pulled_and_a_missing_one_is_pulled_once_for_all_its_images()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "one", "two", "three" }) Image(tree, name, "alpine:3.20");
+            Image(tree, "held", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+
+            var results = await BuildAsync(engine, tree, GraphOf(tree), throttle: 3);
+
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.Equal(new[] { "pull alpine:3.20" }, engine.Calls.Where(c => c.StartsWith("pull ", StringComparison.Ordinal)));
+            Assert.Single(results.Where(r => r.Name != "held").Select(r => BaseDigestOf(engine, r)).Distinct());
+        }
+
+        [Fact]
+        public async Task A_listed_base_that_cannot_be_refreshed_is_built_on_as_the_engine_holds_it_with_one_warning()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36]\n");
+            Image(tree, "one", "busybox:1.36");
+            Image(tree, "two", "busybox:1.36");
+            var engine = new FakeContainerEngine();
+            var held = engine.Hold("busybox:1.36");
+            engine.FailPull("busybox:1.36");
+            var events = new List<BuildEvent>();
+
+            var graph = GraphOf(tree);
+
+            var results = await new ImageBuilder(engine, new BuildOptions { ThrottleLimit = 2, LogDirectory = tree.PathOf("logs") },
+                new SyncProgress<BuildEvent>(e => { lock (events) events.Add(e); })).BuildAsync(graph, graph.Nodes, CancellationToken.None);
+
+            Assert.Equal(2, results.Count);
+            Assert.All(results, r => Assert.Equal(BuildStatus.Built, r.Status));
+            Assert.All(results, r => Assert.Equal(held, BaseDigestOf(engine, r)));
+            var warning = Assert.Single(events, e => e.IsWarning);
+            Assert.Contains("base_images could not refresh the base image busybox:1.36", warning.Message);
+            Assert.Equal(1, engine.CallCount("pull "));
+        }
+
+        [Fact]
+        public async Task A_base_that_cannot_be_refreshed_and_is_not_held_fails_only_the_images_on_it()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "base_images: [busybox:1.36]\n");
+            Image(tree, "on-busybox", "busybox:1.36");
+            Image(tree, "other", "alpine:3.20");
+            var engine = new FakeContainerEngine("alpine:3.20");
+            engine.FailPull("busybox:1.36");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree))).ToDictionary(r => r.Name);
+
+            Assert.Equal("PullFailed", results["on-busybox"].ErrorId);
+            Assert.Contains("base_images could not refresh the base image busybox:1.36", results["on-busybox"].Error);
+            Assert.Equal(BuildStatus.Built, results["other"].Status);
+            Assert.Equal(new[] { "other" }, engine.Built);
+        }
+
+        [Fact]
+        public async Task With_pull_a_base_that_cannot_be_refreshed_fails_its_images_even_when_held()
+        {
+            using var tree = new TestTree();
+            Image(tree, "on-busybox", "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.FailPull("busybox:1.36");
+
+            var result = (await BuildAsync(engine, tree, GraphOf(tree), pull: true)).Single();
+
+            Assert.Equal("PullFailed", result.ErrorId);
+            Assert.Contains("-Pull could not refresh the base image busybox:1.36", result.Error);
+        }
+
+        private sealed class SyncProgress<T> : IProgress<T>
+        {
+            private readonly Action<T> _report;
+            public SyncProgress(Action<T> report) => _report = report;
+            public void Report(T value) => _report(value);
         }
     }
 }

@@ -28,6 +28,9 @@ namespace ImageTools.Tests.Fakes
         private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> _buildStarted = new ConcurrentDictionary<string, TaskCompletionSource<bool>>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, string> _tagFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         private readonly List<string> _calls = new List<string>();
+        private readonly ConcurrentDictionary<string, string> _newerInRegistry = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, string> _pullFailures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, string> _dockerfiles = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         private int _running;
         private int _maxRunning;
 
@@ -90,6 +93,9 @@ namespace ImageTools.Tests.Fakes
 
         public IReadOnlyDictionary<string, string> LabelsOf(string imageId) { lock (_gate) return _labels[imageId]; }
 
+        /// <summary>The Dockerfile text the image's last build was given.</summary>
+        public string DockerfileOf(string imageName) => _dockerfiles[imageName];
+
         public int CallCount(string prefix) => Calls.Count(c => c.StartsWith(prefix, StringComparison.Ordinal));
 
         public Task<string> GetVersionAsync(CancellationToken cancellationToken)
@@ -109,6 +115,7 @@ namespace ImageTools.Tests.Fakes
             cancellationToken.ThrowIfCancellationRequested();
             Record("build " + request.ImageName);
             Requests[request.ImageName] = request;
+            _dockerfiles[request.ImageName] = request.DockerfileText;
             var running = Interlocked.Increment(ref _running);
             for (var max = Volatile.Read(ref _maxRunning); running > max; max = Volatile.Read(ref _maxRunning))
                 if (Interlocked.CompareExchange(ref _maxRunning, running, max) == max) break;
@@ -156,9 +163,20 @@ namespace ImageTools.Tests.Fakes
         public Task PullAsync(string reference, ImagePlatform? platform, CancellationToken cancellationToken)
         {
             Record("pull " + reference);
-            lock (_gate) if (!_tags.ContainsKey(reference)) _tags[reference] = IdFor("pulled " + reference);
+            if (_pullFailures.TryGetValue(reference, out var failure))
+                throw new ImageToolsException("PullFailed", FaultKind.ResourceUnavailable, $"Pulling {reference} failed: {failure}");
+            lock (_gate)
+            {
+                if (_newerInRegistry.TryRemove(reference, out var newer)) _tags[reference] = newer;
+                else if (!_tags.ContainsKey(reference)) _tags[reference] = IdFor("pulled " + reference);
+            }
             return Task.CompletedTask;
         }
+
+        /// <summary>The registry holds a newer image under <paramref name="reference"/>: the next pull moves the local tag to it (its id returned).</summary>
+        public string NewerInRegistry(string reference) => _newerInRegistry[reference] = IdFor("newer " + reference + " " + Guid.NewGuid());
+
+        public void FailPull(string reference, string message = "connection refused") => _pullFailures[reference] = message;
 
         public async Task PushAsync(string reference, CancellationToken cancellationToken)
         {

@@ -48,6 +48,11 @@ namespace ImageTools.Tests.Fakes
         /// <summary>True when the repository holds the blob.</summary>
         public bool Holds(string repository, string digest) => _blobs.ContainsKey($"{repository}@{digest}");
 
+        /// <summary>A manifest PUT under this tag is denied (403).</summary>
+        public void RefuseTag(string repository, string tag) => _refused[$"{repository}:{tag}"] = true;
+
+        public void AcceptTag(string repository, string tag) => _refused.TryRemove($"{repository}:{tag}", out _);
+
         /// <summary>Uploads to this repository are denied (403): a permanent failure, never retried.</summary>
         public void RefuseUploadsTo(string repository) => _refused[repository] = true;
 
@@ -81,6 +86,8 @@ namespace ImageTools.Tests.Fakes
             var repository = path.Substring(4, at - 4);
             var reference = path.Substring(at + 11);
             var key = reference.StartsWith("sha256:", StringComparison.Ordinal) ? $"{repository}@{reference}" : $"{repository}:{reference}";
+            if (request.Method == HttpMethod.Put && _refused.ContainsKey(key))
+                return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
             if (request.Method == HttpMethod.Put)
             {
                 var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);

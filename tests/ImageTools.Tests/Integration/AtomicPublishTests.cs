@@ -85,5 +85,36 @@ namespace ImageTools.Tests.Integration
             Assert.All(Good, name => Assert.Equal(PublishStatus.Pushed, partial[name].Status));
             Assert.All(Bad, name => Assert.Empty(TagsOf($"{ns}/{name}")));
         }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
+        public void An_up_to_date_image_that_fails_its_verification_holds_back_every_tag_of_the_run()
+        {
+            var ns = $"vfy{Guid.NewGuid():N}".Substring(0, 11);
+            using var tree = new TestTree()
+                .Write("imagetools.yaml", $"registry: {DockerServices.RegistryAddress}\nnamespace: {ns}\n")
+                .Image("fresh", "FROM busybox:1.36\nRUN echo fresh > /id\n").Write("fresh/image.yaml", "version: '1.0'\n")
+                .Image("stale", "FROM busybox:1.36\nRUN echo stale > /id\n").Write("stale/image.yaml", "version: '1.0'\n");
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var built = new ImageBuilder(DockerServices.Engine(), new BuildOptions()).BuildAsync(graph, graph.Nodes, CancellationToken.None)
+                .GetAwaiter().GetResult().ToDictionary(r => r.Name);
+            Assert.All(built.Values, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Error}"));
+            // The test that "stale" would fail now, run in the image itself: it was never run on this image.
+            tree.Write("stale/test.sh", "#!/bin/sh\nexec docker run --rm --pull never --network none \"$1\" grep -q current /id\n");
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(tree.PathOf("stale/test.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+
+            var run = new PublishRun(DockerServices.Engine(), new PublishRunOptions());
+            var plan = run.PrepareAsync(new[] { built["fresh"] }, new[] { graph["stale"] }, CancellationToken.None).GetAwaiter().GetResult();
+            // Built results keep their node of the first scan; the stale one comes from the second, with its test.sh.
+            var results = run.PublishAsync(plan, plan.Images, CancellationToken.None).GetAwaiter().GetResult().ToDictionary(r => r.Name);
+
+            Assert.Equal("VerifyFailed", results["stale"].ErrorId);
+            Assert.Equal(PublishStatus.HeldBack, results["fresh"].Status);
+            Assert.Equal(new[] { "stale" }, results["fresh"].HeldBackBy);
+            Assert.Empty(TagsOf($"{ns}/fresh"));
+            Assert.Empty(TagsOf($"{ns}/stale"));
+        }
     }
 }

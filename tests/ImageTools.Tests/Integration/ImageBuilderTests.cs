@@ -63,6 +63,62 @@ namespace ImageTools.Tests.Integration
 
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
+        public void A_nightly_child_written_from_the_parents_version_tag_builds_on_the_nightly_parent_and_the_version_tag_stays()
+        {
+            var id = Suffix();
+            using var tree = new TestTree()
+                .Image($"nb-{id}", $"FROM busybox:1.36\nRUN echo nightly > /made\n").Write($"nb-{id}/image.yaml", "version: '1.0'\n")
+                .Image($"nc-{id}", $"FROM nb-{id}:1.0\nRUN cat /made > /parent\n").Write($"nc-{id}/image.yaml", "version: '2.0'\n");
+            // What the plain version tag held before the nightly run: busybox itself, which has no /made.
+            DockerServices.Docker("tag", "busybox:1.36", $"nb-{id}:1.0");
+            try
+            {
+                var results = Build(GraphOf(tree.Root), options: new BuildOptions { TagSuffix = "-20261122" }).ToDictionary(r => r.Name.Substring(0, 2));
+
+                Assert.All(results.Values, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Status} {r.Error}"));
+                Assert.Equal(DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", "busybox:1.36").Trim(),
+                    DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", $"nb-{id}:1.0").Trim());
+                Assert.Equal("nightly", Run(results["nc"].ImageId!, "cat", "/parent"));
+                var labels = ImageLabels.ParseParents(Engine().InspectAsync(results["nc"].ImageId!, CancellationToken.None).GetAwaiter().GetResult()!.Labels[ImageLabels.Parents]);
+                Assert.Equal(results["nb"].ImageId, labels[$"nb-{id}:1.0"]);
+            }
+            finally { DockerServices.Run("docker", new[] { "image", "rm", $"nb-{id}:1.0" }, null, check: false); }
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
+        public void Base_images_are_refreshed_from_the_registry_once_and_every_image_of_the_run_builds_on_and_records_the_new_digest()
+        {
+            var id = Suffix();
+            var external = $"{DockerServices.RegistryAddress}/ext{id}/base:1";
+            // The registry holds a newer base (with /v2) than the engine's copy (plain busybox).
+            DockerServices.Docker("run", "--name", $"ext{id}", "--pull", "never", "--network", "none", "busybox:1.36", "touch", "/v2");
+            try
+            {
+                DockerServices.Docker("commit", $"ext{id}", external);
+                DockerServices.Docker("push", "--quiet", external);
+                var newer = DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", external).Trim();
+                DockerServices.Docker("tag", "busybox:1.36", external);
+                using var tree = new TestTree().Write("imagetools.yaml", $"base_images: ['{external}']\n")
+                    .Image($"ea-{id}", $"FROM {external}\nRUN test -f /v2\n")
+                    .Image($"eb-{id}", $"FROM {external}\nRUN test -f /v2 && echo b > /b\n");
+
+                var results = Build(GraphOf(tree.Root));
+
+                Assert.All(results, r => Assert.True(r.Status == BuildStatus.Built, $"{r.Name}: {r.Status} {r.Error}"));
+                Assert.Equal(newer, DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", external).Trim());
+                foreach (var result in results)
+                    Assert.Equal(newer, Engine().InspectAsync(result.ImageId!, CancellationToken.None).GetAwaiter().GetResult()!.Labels[ImageLabels.BaseDigest]);
+            }
+            finally
+            {
+                DockerServices.Run("docker", new[] { "rm", "-f", $"ext{id}" }, null, check: false);
+                DockerServices.Run("docker", new[] { "image", "rm", external }, null, check: false);
+            }
+        }
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
         public void Builds_the_examples_verified_with_provenance_labels()
         {
             var graph = GraphOf(RepoPaths.Of("examples"));

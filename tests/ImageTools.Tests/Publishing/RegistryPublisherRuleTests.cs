@@ -37,11 +37,17 @@ namespace ImageTools.Tests.Publishing
 
             public string IdOf(string name) => Images.Single(i => i.Node.Name == name).ImageId;
 
+            public readonly List<string> Moves = new List<string>();
+
             public async Task<Dictionary<string, PublishResult>> PublishAsync(bool atomic = true, IEnumerable<ImageToPublish>? images = null,
                 IEnumerable<UnpublishableImage>? unpublishable = null)
             {
                 using var client = Registry.Client();
-                var options = new RegistryPublishOptions { Atomic = atomic, Retry = new RetryPolicy(2, TimeSpan.FromMilliseconds(1), jitter: 0) };
+                var options = new RegistryPublishOptions
+                {
+                    Atomic = atomic, Retry = new RetryPolicy(2, TimeSpan.FromMilliseconds(1), jitter: 0),
+                    Progress = new SyncProgress<string>(m => { lock (Moves) Moves.Add(m); }),
+                };
                 return (await new RegistryPublisher(Engine, client, options)
                     .PublishAsync(images ?? Images, unpublishable ?? Array.Empty<UnpublishableImage>(), CancellationToken.None)).ToDictionary(r => r.Name);
             }
@@ -117,6 +123,25 @@ namespace ImageTools.Tests.Publishing
         }
 
         [Fact]
+        public async Task A_nightly_image_moves_its_suffixed_tag_and_never_the_plain_version_tag()
+        {
+            using var setup = new Setup("one");
+            // A tree that lists its version among the extra tags too: still not moved by a nightly image.
+            setup.Tree.Write("one/image.yaml", "name: one\ntags: [stable, 1.0.0]\n");
+            var node = ImageGraph.Build(TreeScanner.Scan(setup.Tree.Root)).Nodes.Single();
+            var nightly = new ImageToPublish(node, setup.IdOf("one"), "1.0.0-20261122");
+            await setup.Engine.TagAsync(nightly.ImageId, nightly.Reference, CancellationToken.None);
+
+            var result = (await setup.PublishAsync(images: new[] { nightly })).Values.Single();
+
+            Assert.True(result.Status == PublishStatus.Pushed, $"{result.Status}: {result.Error}");
+            Assert.Equal(new[] { "1.0.0-20261122", "latest", "stable" }, result.Tags);
+            Assert.Equal(setup.IdOf("one"), setup.Registry.ImageAt("one", "1.0.0-20261122"));
+            Assert.Null(setup.Registry.ImageAt("one", "1.0.0"));
+            Assert.DoesNotContain(setup.Registry.Requests, r => r == "PUT /v2/one/manifests/1.0.0");
+        }
+
+        [Fact]
         public async Task A_rerun_after_success_moves_nothing_again()
         {
             using var setup = new Setup("one");
@@ -146,6 +171,58 @@ namespace ImageTools.Tests.Publishing
             // Images taken from the engine (Publish-Image on nodes) make it answer first, once.
             Assert.Equal(PublishStatus.Pushed, found["three"].Status);
             Assert.Equal(1, fromTheEngine.Engine.CallCount("version"));
+        }
+
+        private static string TagOf(string request) => request.Substring(request.LastIndexOf('/') + 1);
+
+        [Fact]
+        public async Task Every_version_tag_of_the_run_moves_before_any_floating_tag_and_each_move_is_reported()
+        {
+            using var setup = new Setup("one", "two");
+
+            await setup.PublishAsync();
+
+            var tagPuts = setup.Registry.Requests.Where(r => r.StartsWith("PUT /v2/", StringComparison.Ordinal) && r.Contains("/manifests/") && !r.Contains("sha256:")).ToList();
+            Assert.Equal(new[] { "1.0.0", "1.0.0", "latest", "stable", "latest", "stable" }, tagPuts.Select(TagOf));
+            Assert.Equal(new[] { "one:1.0.0", "two:1.0.0", "one:latest", "one:stable", "two:latest", "two:stable" },
+                setup.Moves.Select(m => m.Split(' ')[1]));
+            Assert.All(setup.Moves, m => Assert.Contains(" to sha256:", m));
+        }
+
+        [Fact]
+        public async Task A_version_tag_that_cannot_move_keeps_every_floating_tag_of_an_atomic_run_where_it_was_and_says_what_moved()
+        {
+            using var setup = new Setup("one", "two");
+            setup.Registry.RefuseTag("two", "1.0.0");
+
+            var results = await setup.PublishAsync();
+
+            Assert.Equal(PublishStatus.Failed, results["two"].Status);
+            Assert.Contains("No tag of it moved.", results["two"].Error);
+            Assert.Equal(PublishStatus.Pushed, results["one"].Status);
+            Assert.Equal(new[] { "1.0.0" }, results["one"].Tags);
+            Assert.Contains("latest and the extra tags did not", results["one"].Error);
+            Assert.Equal(setup.IdOf("one"), setup.Registry.ImageAt("one", "1.0.0"));
+            Assert.Null(setup.Registry.ImageAt("one", "latest"));
+            Assert.Null(setup.Registry.ImageAt("two", "latest"));
+
+            // A rerun completes the run and uploads nothing again.
+            setup.Registry.AcceptTag("two", "1.0.0");
+            var uploads = setup.Registry.Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal));
+            var again = await setup.PublishAsync();
+            Assert.Equal(PublishStatus.AlreadyPublished, again["one"].Status);
+            Assert.Equal(PublishStatus.Pushed, again["two"].Status);
+            foreach (var name in new[] { "one", "two" })
+                foreach (var tag in new[] { "1.0.0", "latest", "stable" })
+                    Assert.Equal(setup.IdOf(name), setup.Registry.ImageAt(name, tag));
+            Assert.Equal(uploads, setup.Registry.Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal)));
+        }
+
+        private sealed class SyncProgress<T> : IProgress<T>
+        {
+            private readonly Action<T> _report;
+            public SyncProgress(Action<T> report) => _report = report;
+            public void Report(T value) => _report(value);
         }
     }
 }
