@@ -166,6 +166,7 @@ namespace ImageTools.Commands
                 {
                     ArchiveDirectory = ArchivePath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath),
                     Credentials = credentials,
+                    PowerShell = PowerShellHost.StartCommand(this),
                     Atomic = !NonAtomic,
                     AllowOverwrite = AllowOverwrite,
                     ThrottleLimit = ThrottleLimit,

@@ -14,6 +14,8 @@ namespace ImageTools.Publishing
 {
     internal sealed class PublishRunOptions
     {
+        /// <summary>How to start the PowerShell that runs the module, for test.ps1 checks; "pwsh" when null.</summary>
+        public IReadOnlyList<string>? PowerShell { get; set; }
         /// <summary>A directory of docker-archive tars to publish to; null: the tree's registry.</summary>
         public string? ArchiveDirectory { get; set; }
         /// <summary>
@@ -166,7 +168,7 @@ namespace ImageTools.Publishing
                 try
                 {
                     _options.Progress?.Report($"Verifying {image.Reference} ({image.ImageId}), taken from the local engine");
-                    await Verifier.VerifyAsync(image.Node, image.ImageId, _engine, logPath: null, cancellationToken).ConfigureAwait(false);
+                    await Verifier.VerifyAsync(image.Node, image.ImageId, _engine, logPath: null, cancellationToken, _options.PowerShell).ConfigureAwait(false);
                     return null;
                 }
                 catch (ImageToolsException e)
