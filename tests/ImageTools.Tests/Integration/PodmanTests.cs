@@ -113,6 +113,20 @@ namespace ImageTools.Tests.Integration
                 Assert.NotNull(manifest);
                 Assert.Equal(app.ImageId, published.Single(p => p.Name == "app").Digest);
                 Assert.NotNull(await client.HeadManifestAsync($"{ns}/app", "latest"));
+
+                // The rebuild check then finds nothing stale in the registry Podman published to.
+                using (var source = new ImageTools.Planning.RegistryImageSource(new RegistryClientOptions()))
+                {
+                    var statuses = await new ImageTools.Planning.RebuildPlanner(source, new ImageTools.Planning.BuildInputDigester(),
+                        new ImageTools.Planning.RebuildOptions()).PlanAsync(graph, graph.Nodes, None);
+                    Assert.All(statuses, s => Assert.False(s.NeedsRebuild, $"{s.Name}: {string.Join("; ", s.Details)}"));
+                }
+
+                // And the archive: Podman's docker save, one tar and record per image, listed in index.json.
+                var archive = Path.Combine(tree.Root, "archive");
+                var archived = await new ArchivePublisher(podman, archive).PublishAsync(built.Select(r => new ImageToPublish(r.Node, r.ImageId!)), None);
+                Assert.All(archived, a => Assert.True(a.Status == PublishStatus.Archived, $"{a.Name}: {a.Status}: {a.Error}"));
+                Assert.Equal(2, System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(archive, ArchivePublisher.IndexFileName))).RootElement.GetArrayLength());
             }
             finally
             {
