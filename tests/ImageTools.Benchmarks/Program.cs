@@ -10,7 +10,7 @@ namespace ImageTools.Benchmarks
     /// <summary>
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- graph [--images N] [--depth D] [--runs R]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builds [--throttle 8]
-    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]
     /// </summary>
     internal static class Program
     {
@@ -20,10 +20,11 @@ namespace ImageTools.Benchmarks
             {
                 var root = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(Path.GetTempPath(), "imagetools-peer-tree"));
                 var registry = Text(args, "--registry") ?? Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_REGISTRY") ?? "127.0.0.1:5000";
-                DockerPkgTreeGenerator.Write(root, Option(args, "--images", 30), Option(args, "--depth", 5), registry);
+                DockerPkgTreeGenerator.Write(root, Option(args, "--images", 30), Option(args, "--depth", 5), registry, Text(args, "--namespace") ?? "peer");
                 Console.WriteLine(root);
                 return 0;
             }
+            if (args.Length == 2 && args[0] == "publish-as-built") return RebuildCheckBenchmark.PublishTree(Path.GetFullPath(args[1]));
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
@@ -32,7 +33,8 @@ namespace ImageTools.Benchmarks
             if (args.Length == 0 || args[0] != "graph")
             {
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
-                Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]   (see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]   (see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks publish-as-built TREE   (the tree's images as a build leaves them, on its config's registry; see peer.sh)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks rebuild-check [--images 1000] [--depth 5] [--runs 5]   (needs IMAGETOOLS_TEST_REGISTRY)");

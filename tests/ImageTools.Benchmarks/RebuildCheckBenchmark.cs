@@ -109,6 +109,40 @@ namespace ImageTools.Benchmarks
             var graph = ImageGraph.Build(TreeScanner.Scan(root));
             using var client = new RegistryClient(registry);
             var seedDigest = await PushAsync(client, $"{ns}/seed", "1", new Dictionary<string, string>()).ConfigureAwait(false);
+            await PublishAsBuilt(graph, client, node => $"{ns}/{node.Name}", _ => seedDigest).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// The tree at <paramref name="root"/> (with registry: and namespace: in its config) published as a
+        /// build would have left it, on a registry that may need TLS (the config's ca_bundle) and
+        /// credentials (Docker's config.json): no-op runs of large trees without building them.
+        /// External bases must already be in the registry; their current digests are recorded.
+        /// </summary>
+        public static int PublishTree(string root)
+        {
+            var graph = ImageGraph.Build(TreeScanner.Scan(root));
+            var config = graph.Tree.Config;
+            if (config.Registry == null)
+            {
+                Console.Error.WriteLine($"{root}: the tree's config names no registry.");
+                return 2;
+            }
+            var options = new RegistryClientOptions { CaBundlePath = config.CaBundle };
+            using var client = new RegistryClient(config.Registry, options);
+            using var source = new RegistryImageSource(options);
+            var externals = graph.Nodes.SelectMany(n => n.BaseImages).Distinct().ToDictionary(b => b, b =>
+                source.FindAsync(b, null, CancellationToken.None).GetAwaiter().GetResult()?.Digest
+                ?? throw new InvalidOperationException($"The base {b} is not in the registry: push it first."));
+            var prefix = config.Registry + "/";
+            var watch = Stopwatch.StartNew();
+            PublishAsBuilt(graph, client, node => node.Reference.Substring(prefix.Length, node.Reference.LastIndexOf(':') - prefix.Length),
+                reference => externals[reference]).GetAwaiter().GetResult();
+            Console.WriteLine($"Published {graph.Nodes.Count} images of {root} to {config.Registry} in {watch.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }
+
+        private static async Task PublishAsBuilt(ImageGraph graph, RegistryClient client, Func<ImageNode, string> repositoryOf, Func<string, string> externalDigest)
+        {
             var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
             var digester = new BuildInputDigester();
             using var throttle = new SemaphoreSlim(16);
@@ -120,7 +154,7 @@ namespace ImageTools.Benchmarks
                     try
                     {
                         var parents = node.Definition.ImageUses.Select(u => u.Reference).Distinct().ToDictionary(r => r, r =>
-                            graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == r) is { } edge ? digests[edge.Dependency] : seedDigest);
+                            graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == r) is { } edge ? digests[edge.Dependency] : externalDigest(r));
                         var labels = new Dictionary<string, string>
                         {
                             [ImageLabels.Name] = node.Name,
@@ -128,7 +162,7 @@ namespace ImageTools.Benchmarks
                             [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
                             [ImageLabels.Parents] = ImageLabels.FormatParents(parents),
                         };
-                        digests[node.Name] = await PushAsync(client, $"{ns}/{node.Name}", node.Tag, labels).ConfigureAwait(false);
+                        digests[node.Name] = await PushAsync(client, repositoryOf(node), node.Tag, labels).ConfigureAwait(false);
                     }
                     finally { throttle.Release(); }
                 })).ConfigureAwait(false);
