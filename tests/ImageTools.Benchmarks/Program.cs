@@ -25,6 +25,8 @@ namespace ImageTools.Benchmarks
                 return 0;
             }
             if (args.Length == 2 && args[0] == "publish-as-built") return RebuildCheckBenchmark.PublishTree(Path.GetFullPath(args[1]));
+            if (args.Length > 0 && args[0] == "plan-scaling")
+                return PlanScalingBenchmark.Run((Text(args, "--images") ?? "1000,10000").Split(',').Select(int.Parse).ToList(), Option(args, "--depth", 5), Option(args, "--runs", 3));
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
@@ -35,6 +37,7 @@ namespace ImageTools.Benchmarks
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
                 Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]   (see peer.sh)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish-as-built TREE   (the tree's images as a build leaves them, on its config's registry; see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks plan-scaling [--images 1000,10000] [--depth 5] [--runs 3]   (the rebuild check's decisions, registry in memory)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks rebuild-check [--images 1000] [--depth 5] [--runs 5]   (needs IMAGETOOLS_TEST_REGISTRY)");
