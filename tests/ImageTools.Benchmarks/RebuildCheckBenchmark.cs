@@ -136,12 +136,13 @@ namespace ImageTools.Benchmarks
             var prefix = config.Registry + "/";
             var watch = Stopwatch.StartNew();
             PublishAsBuilt(graph, client, node => node.Reference.Substring(prefix.Length, node.Reference.LastIndexOf(':') - prefix.Length),
-                reference => externals[reference]).GetAwaiter().GetResult();
+                reference => externals[reference], withLayer: true).GetAwaiter().GetResult();
             Console.WriteLine($"Published {graph.Nodes.Count} images of {root} to {config.Registry} in {watch.Elapsed.TotalSeconds:F1} s");
             return 0;
         }
 
-        private static async Task PublishAsBuilt(ImageGraph graph, RegistryClient client, Func<ImageNode, string> repositoryOf, Func<string, string> externalDigest)
+        private static async Task PublishAsBuilt(ImageGraph graph, RegistryClient client, Func<ImageNode, string> repositoryOf, Func<string, string> externalDigest,
+            bool withLayer = false)
         {
             var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
             var digester = new BuildInputDigester();
@@ -162,23 +163,46 @@ namespace ImageTools.Benchmarks
                             [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
                             [ImageLabels.Parents] = ImageLabels.FormatParents(parents),
                         };
-                        digests[node.Name] = await PushAsync(client, repositoryOf(node), node.Tag, labels).ConfigureAwait(false);
+                        digests[node.Name] = await PushAsync(client, repositoryOf(node), node.Tag, labels, withLayer).ConfigureAwait(false);
                     }
                     finally { throttle.Release(); }
                 })).ConfigureAwait(false);
             }
         }
 
-        /// <summary>A config blob holding the labels and a layerless manifest; returns the config digest (the image id).</summary>
-        private static async Task<string> PushAsync(RegistryClient client, string repository, string tag, IReadOnlyDictionary<string, string> labels)
+        /// <summary>An empty tar (two zero blocks), gzipped: the one layer of <see cref="PushAsync"/>'s images when they need one.</summary>
+        private static readonly byte[] EmptyLayer = Gzip(new byte[1024]);
+        private static readonly string EmptyLayerDiffId = "sha256:" + string.Concat(System.Security.Cryptography.SHA256.Create().ComputeHash(new byte[1024]).Select(b => b.ToString("x2")));
+
+        /// <summary>
+        /// A config blob holding the labels and a manifest; returns the config digest (the image id).
+        /// Layerless unless <paramref name="withLayer"/>: distribution answers a GET without a schema 2
+        /// Accept header (docker-pkg's "is it published?") by converting to schema 1, which fails with
+        /// MANIFEST_INVALID for an image without layers and history.
+        /// </summary>
+        private static async Task<string> PushAsync(RegistryClient client, string repository, string tag, IReadOnlyDictionary<string, string> labels, bool withLayer = false)
         {
             var config = Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":{" +
-                string.Join(",", labels.Select(l => $"\"{l.Key}\":\"{l.Value}\"")) + "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+                string.Join(",", labels.Select(l => $"\"{l.Key}\":\"{l.Value}\"")) + "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" +
+                (withLayer ? $"\"{EmptyLayerDiffId}\"]}},\"history\":[{{\"created_by\":\"benchmark\"}}]}}" : "]}}"));
+            var layers = "";
+            if (withLayer)
+            {
+                var layerDigest = await client.UploadBlobAsync(repository, EmptyLayer).ConfigureAwait(false);
+                layers = "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":" + EmptyLayer.Length + ",\"digest\":\"" + layerDigest + "\"}";
+            }
             var configDigest = await client.UploadBlobAsync(repository, config).ConfigureAwait(false);
             var manifest = Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.DockerManifest + "\",\"config\":{\"mediaType\":\"" +
-                MediaTypes.DockerConfig + "\",\"size\":" + config.Length + ",\"digest\":\"" + configDigest + "\"},\"layers\":[]}");
+                MediaTypes.DockerConfig + "\",\"size\":" + config.Length + ",\"digest\":\"" + configDigest + "\"},\"layers\":[" + layers + "]}");
             await client.PutManifestAsync(repository, tag, manifest, MediaTypes.DockerManifest).ConfigureAwait(false);
             return configDigest;
+        }
+
+        private static byte[] Gzip(byte[] data)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(data, 0, data.Length);
+            return output.ToArray();
         }
 
         private sealed class CountingProgress : IProgress<RegistryEvent>

@@ -191,6 +191,7 @@ check_dp_log() {
 rounds() {  # rounds CASE PREPARE NAME=COMMAND...
   local case=$1 prepare=$2; shift 2
   local r args
+  : >"$work/docker-pkg-run/stdout"
   for r in $(seq 1 "$runs"); do
     args=()
     for pair in "$@"; do args+=(-n "${pair%%=*}" "$(timed "$case" "${pair%%=*}" "${pair#*=}")"); done
@@ -199,6 +200,8 @@ rounds() {  # rounds CASE PREPARE NAME=COMMAND...
   jq -r --arg c "$case" '.results[] | "   \($c) \(.command) \(.mean)"' "$work"/hyperfine-"$case"-*.json | awk '{ s[$2]=s[$2] sprintf(" %.2f", $3) } END { for (k in s) printf "   %-22s %-24s hyperfine wall per run:%s s\n", "'"$case"'", k, s[k] }'
   for pair in "$@"; do summary "$case" "${pair%%=*}"; done
   check_dp_log
+  # A no-op must be one for docker-pkg too (it decides by "is the tag in the registry?").
+  case $case in noop*) ! grep -q "Built image" "$work/docker-pkg-run/stdout" || die "docker-pkg built images in the no-op case $case (see $work/docker-pkg-run/stdout)" ;; esac
 }
 
 mkdir -p "$work/docker-pkg-run"
