@@ -5,7 +5,7 @@
 #   tests/services/start.sh /tmp/svc && . /tmp/svc/env          # private dockerd (+ a plain registry, unused here)
 #   dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 -Task Package
 #   tests/ImageTools.Benchmarks/peer.sh [--docker-pkg DIR] [--images 30] [--runs 3] [--throttles "1 2 4"]
-#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large"] [--work DIR]
+#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large profile"] [--work DIR]
 #
 # --docker-pkg DIR: a checkout of docker-pkg (never vendored in this repo), e.g. made with the search
 #   tool's `fetch github:wikimedia/operations-docker-images-docker-pkg` and `git clone` of that snapshot
@@ -265,5 +265,32 @@ if has large; then
       '   Import-Module {0:F0} ms; first pipeline {1:F0} ms; then median {2:F0} ms (min {3:F0}, max {4:F0})' -f \$import.TotalMilliseconds, \$runs[0], \$steady[[int][math]::Floor(\$steady.Count / 2)], \$steady[0], \$steady[-1]"
     echo "   load after: $(load)"
   done
+fi
+if has profile; then
+  # One run of each ImageTools case with -Verbose: the phase lines (scan, graph, plan, build, verify)
+  # say where the time goes; publish is timed around Publish-Image.
+  prof() {  # prof LABEL POWERSHELL
+    local start end
+    start=$(date +%s%N)
+    # Plain text: pwsh colours verbose lines in a terminal.
+    "$pwsh" -NoProfile -Command "\$PSStyle.OutputRendering = 'PlainText'; Import-Module '$module'; \$ErrorActionPreference = 'Stop'; \$VerbosePreference = 'Continue'; $2" 2>&1 \
+      | { grep -E '^(VERBOSE: )?(Phase|Run )' || true; } | sed "s/^VERBOSE: //; s/^/   $1: /"
+    end=$(date +%s%N)
+    echo "   $1: whole process $(( (end - start) / 1000000 )) ms"
+  }
+  tree="$work/tree-$build_images"
+  say "profile, $build_images images; load before: $(load)"
+  reset_tree "$ns"
+  build_and_publish="\$b = @(Get-ImageGraph '$tree' | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild -NoCache); \$p = Measure-Command { \$b | Publish-Image | Out-Null }; 'Phase publish: {0:F3} s (measured around Publish-Image, {1} images)' -f \$p.TotalSeconds, \$b.Count"
+  prof "full build" "$build_and_publish"
+  leaf_bump "$tree"
+  prof "changed leaf" "$build_and_publish"
+  prof "no-op" "\$null = Get-ImageGraph '$tree' | Test-ImageNeedsRebuild"
+  n=${noop_sizes##* }
+  t="$work/tree-$n"
+  gen "$n" "peer$n" "$t"
+  dotnet run -c Release --project "$repo/tests/ImageTools.Benchmarks" -- publish-as-built "$t" | sed 's/^/   /'
+  prof "no-op $n, one pwsh" "foreach (\$i in 1..3) { 'Run ' + \$i; \$null = Get-ImageGraph '$t' | Test-ImageNeedsRebuild }"
+  echo "   load after: $(load)"
 fi
 say "done; raw figures in $work (time-*.txt: wall user sys maxrss_kb per run; hyperfine-*.json)"
