@@ -85,6 +85,8 @@ namespace ImageTools.Commands
             }
         }
 
+        protected override void EndProcessing() => WritePhaseTimings();
+
         private IReadOnlyList<string> ResolveRoots()
         {
             try { return TreePaths.Resolve(this, Path); }

@@ -16,6 +16,12 @@ namespace ImageTools.Commands
         /// <summary>The token engine work runs under; cancelled when the command is stopped.</summary>
         protected CancellationToken StopToken => _cancellation.Token;
 
+        /// <summary>The durations of this run's phases, written by <see cref="WritePhaseTimings"/> (-Verbose).</summary>
+        internal PhaseTimings Phases { get; } = new PhaseTimings();
+
+        /// <summary>At the end of a run: one verbose line per phase with its duration.</summary>
+        protected void WritePhaseTimings() => Phases.WriteTo(this);
+
         protected override void StopProcessing() => _cancellation.Cancel();
 
         /// <summary>Stops the engine work from the cmdlet itself, where PowerShell does not call StopProcessing (a failed write).</summary>

@@ -112,12 +112,14 @@ namespace ImageTools.Commands
                 var progress = new ProgressRecord(1, "Test-ImageNeedsRebuild", $"Comparing {selected.Count} images with {source.Description}");
                 WriteProgress(progress);
                 IReadOnlyList<RebuildStatus> plan;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
                 try { plan = Task.Run(() => planner.PlanAsync(graph, selected, StopToken)).GetAwaiter().GetResult(); }
                 finally
                 {
                     progress.RecordType = ProgressRecordType.Completed;
                     WriteProgress(progress);
                 }
+                Phases.Add("plan", watch.Elapsed, $"{selected.Count} images against {source.Description}");
                 foreach (var warning in planner.Warnings) WriteImageWarning(warning);
                 foreach (var status in plan)
                 {
@@ -128,6 +130,7 @@ namespace ImageTools.Commands
                         WriteImageWarning($"{status.Reference}: its inputs changed but its version did not; publishing it needs a new version (Update-ImageChangelog).");
                     WriteObject(status);
                 }
+                WritePhaseTimings();
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }
             catch (OperationCanceledException) { }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -33,7 +34,13 @@ namespace ImageTools.Commands
         /// <summary>Scans and builds the graph, writing its warnings (file and line) as the cmdlet's.</summary>
         public static ImageGraph Load(PSCmdlet cmdlet, string root, CancellationToken cancellationToken)
         {
-            var graph = ImageGraph.Build(TreeScanner.Scan(root, cancellationToken));
+            var phases = (cmdlet as ImageToolsCmdlet)?.Phases;
+            var watch = Stopwatch.StartNew();
+            var tree = TreeScanner.Scan(root, cancellationToken);
+            phases?.Add("scan", watch.Elapsed, $"{tree.Images.Count} images");
+            watch.Restart();
+            var graph = ImageGraph.Build(tree);
+            phases?.Add("graph", watch.Elapsed, $"{graph.Edges.Count} edges");
             foreach (var warning in graph.Warnings) ErrorRecords.WriteImageWarning(cmdlet, warning.ToString(), warning.FilePath, warning.Line);
             // A -Path one level off (the repository instead of its images folder is fine, a sibling is
             // not) would otherwise make a pipeline that does nothing and passes.

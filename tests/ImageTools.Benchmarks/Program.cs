@@ -12,7 +12,7 @@ namespace ImageTools.Benchmarks
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builds [--throttle 8]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]
     /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- builder-tree [--images 50] [--out DIR]; then builder-run DIR cli|api [--throttle 2]
-    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]
+    /// dotnet run -c Release --project tests/ImageTools.Benchmarks -- dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]
     /// </summary>
     internal static class Program
     {
@@ -22,7 +22,7 @@ namespace ImageTools.Benchmarks
             {
                 var root = Path.GetFullPath(Text(args, "--out") ?? Path.Combine(Path.GetTempPath(), "imagetools-peer-tree"));
                 var registry = Text(args, "--registry") ?? Environment.GetEnvironmentVariable("IMAGETOOLS_TEST_REGISTRY") ?? "127.0.0.1:5000";
-                DockerPkgTreeGenerator.Write(root, Option(args, "--images", 30), Option(args, "--depth", 5), registry);
+                DockerPkgTreeGenerator.Write(root, Option(args, "--images", 30), Option(args, "--depth", 5), registry, Text(args, "--namespace") ?? "peer");
                 Console.WriteLine(root);
                 return 0;
             }
@@ -30,6 +30,9 @@ namespace ImageTools.Benchmarks
             if (args.Length > 0 && args[0] == "builder-tree")
                 return BuilderBenchmark.WriteTree(Path.GetFullPath(Text(args, "--out") ?? Path.Combine(Path.GetTempPath(), "imagetools-builder-tree")), Option(args, "--images", 50));
             if (args.Length >= 3 && args[0] == "builder-run") return BuilderBenchmark.Build(args[1], args[2], Option(args, "--throttle", 2));
+            if (args.Length == 2 && args[0] == "publish-as-built") return RebuildCheckBenchmark.PublishTree(Path.GetFullPath(args[1]));
+            if (args.Length > 0 && args[0] == "plan-scaling")
+                return PlanScalingBenchmark.Run((Text(args, "--images") ?? "1000,10000").Split(',').Select(int.Parse).ToList(), Option(args, "--depth", 5), Option(args, "--runs", 3));
             if (args.Length > 0 && args[0] == "builds") return BuildBenchmark.Run(Option(args, "--throttle", 8));
             if (args.Length > 0 && args[0] == "local-check") return LocalCheckBenchmark.Run(Option(args, "--images", 1000), Option(args, "--depth", 5), Option(args, "--runs", 3), args.Contains("--present"));
             if (args.Length > 0 && args[0] == "publish") return PublishBenchmark.Run(Option(args, "--images", 50));
@@ -38,8 +41,10 @@ namespace ImageTools.Benchmarks
             if (args.Length == 0 || args[0] != "graph")
             {
                 Console.Error.WriteLine("usage: ImageTools.Benchmarks graph [--images 1000] [--depth 5] [--runs 10]");
-                Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT]   (see peer.sh)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]   (New-ImageBuildPlan at scale)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]   (see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks publish-as-built TREE   (the tree's images as a build leaves them, on its config's registry; see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks plan-scaling [--images 1000,10000] [--depth 5] [--runs 3]   (the rebuild check's decisions, registry in memory)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builder-tree [--images 50] [--out DIR], then builder-run DIR cli|api [--throttle 2]   (for hyperfine)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish [--images 50]   (needs DOCKER_HOST and IMAGETOOLS_TEST_REGISTRY)");

@@ -109,6 +109,41 @@ namespace ImageTools.Benchmarks
             var graph = ImageGraph.Build(TreeScanner.Scan(root));
             using var client = new RegistryClient(registry);
             var seedDigest = await PushAsync(client, $"{ns}/seed", "1", new Dictionary<string, string>()).ConfigureAwait(false);
+            await PublishAsBuilt(graph, client, node => $"{ns}/{node.Name}", _ => seedDigest).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// The tree at <paramref name="root"/> (with registry: and namespace: in its config) published as a
+        /// build would have left it, on a registry that may need TLS (the config's ca_bundle) and
+        /// credentials (Docker's config.json): no-op runs of large trees without building them.
+        /// External bases must already be in the registry; their current digests are recorded.
+        /// </summary>
+        public static int PublishTree(string root)
+        {
+            var graph = ImageGraph.Build(TreeScanner.Scan(root));
+            var config = graph.Tree.Config;
+            if (config.Registry == null)
+            {
+                Console.Error.WriteLine($"{root}: the tree's config names no registry.");
+                return 2;
+            }
+            var options = new RegistryClientOptions { CaBundlePath = config.CaBundle };
+            using var client = new RegistryClient(config.Registry, options);
+            using var source = new RegistryImageSource(options);
+            var externals = graph.Nodes.SelectMany(n => n.BaseImages).Distinct().ToDictionary(b => b, b =>
+                source.FindAsync(ImageTools.References.ImageReference.Parse(b), null, CancellationToken.None).GetAwaiter().GetResult()?.Digest
+                ?? throw new InvalidOperationException($"The base {b} is not in the registry: push it first."));
+            var prefix = config.Registry + "/";
+            var watch = Stopwatch.StartNew();
+            PublishAsBuilt(graph, client, node => node.Reference.Substring(prefix.Length, node.Reference.LastIndexOf(':') - prefix.Length),
+                reference => externals[reference], withLayer: true).GetAwaiter().GetResult();
+            Console.WriteLine($"Published {graph.Nodes.Count} images of {root} to {config.Registry} in {watch.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }
+
+        private static async Task PublishAsBuilt(ImageGraph graph, RegistryClient client, Func<ImageNode, string> repositoryOf, Func<string, string> externalDigest,
+            bool withLayer = false)
+        {
             var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
             var digester = new BuildInputDigester();
             using var throttle = new SemaphoreSlim(16);
@@ -120,7 +155,7 @@ namespace ImageTools.Benchmarks
                     try
                     {
                         var parents = node.Definition.ImageUses.Select(u => u.Reference).Distinct().ToDictionary(r => r, r =>
-                            graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == r) is { } edge ? digests[edge.Dependency] : seedDigest);
+                            graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == r) is { } edge ? digests[edge.Dependency] : externalDigest(r));
                         var labels = new Dictionary<string, string>
                         {
                             [ImageLabels.Name] = node.Name,
@@ -128,23 +163,46 @@ namespace ImageTools.Benchmarks
                             [ImageLabels.InputsScheme] = BuildInputDigester.Scheme,
                             [ImageLabels.Parents] = ImageLabels.FormatParents(parents),
                         };
-                        digests[node.Name] = await PushAsync(client, $"{ns}/{node.Name}", node.Tag, labels).ConfigureAwait(false);
+                        digests[node.Name] = await PushAsync(client, repositoryOf(node), node.Tag, labels, withLayer).ConfigureAwait(false);
                     }
                     finally { throttle.Release(); }
                 })).ConfigureAwait(false);
             }
         }
 
-        /// <summary>A config blob holding the labels and a layerless manifest; returns the config digest (the image id).</summary>
-        private static async Task<string> PushAsync(RegistryClient client, string repository, string tag, IReadOnlyDictionary<string, string> labels)
+        /// <summary>An empty tar (two zero blocks), gzipped: the one layer of <see cref="PushAsync"/>'s images when they need one.</summary>
+        private static readonly byte[] EmptyLayer = Gzip(new byte[1024]);
+        private static readonly string EmptyLayerDiffId = "sha256:" + string.Concat(System.Security.Cryptography.SHA256.Create().ComputeHash(new byte[1024]).Select(b => b.ToString("x2")));
+
+        /// <summary>
+        /// A config blob holding the labels and a manifest; returns the config digest (the image id).
+        /// Layerless unless <paramref name="withLayer"/>: distribution answers a GET without a schema 2
+        /// Accept header (docker-pkg's "is it published?") by converting to schema 1, which fails with
+        /// MANIFEST_INVALID for an image without layers and history.
+        /// </summary>
+        private static async Task<string> PushAsync(RegistryClient client, string repository, string tag, IReadOnlyDictionary<string, string> labels, bool withLayer = false)
         {
             var config = Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":{" +
-                string.Join(",", labels.Select(l => $"\"{l.Key}\":\"{l.Value}\"")) + "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+                string.Join(",", labels.Select(l => $"\"{l.Key}\":\"{l.Value}\"")) + "}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" +
+                (withLayer ? $"\"{EmptyLayerDiffId}\"]}},\"history\":[{{\"created_by\":\"benchmark\"}}]}}" : "]}}"));
+            var layers = "";
+            if (withLayer)
+            {
+                var layerDigest = await client.UploadBlobAsync(repository, EmptyLayer).ConfigureAwait(false);
+                layers = "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":" + EmptyLayer.Length + ",\"digest\":\"" + layerDigest + "\"}";
+            }
             var configDigest = await client.UploadBlobAsync(repository, config).ConfigureAwait(false);
             var manifest = Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.DockerManifest + "\",\"config\":{\"mediaType\":\"" +
-                MediaTypes.DockerConfig + "\",\"size\":" + config.Length + ",\"digest\":\"" + configDigest + "\"},\"layers\":[]}");
+                MediaTypes.DockerConfig + "\",\"size\":" + config.Length + ",\"digest\":\"" + configDigest + "\"},\"layers\":[" + layers + "]}");
             await client.PutManifestAsync(repository, tag, manifest, MediaTypes.DockerManifest).ConfigureAwait(false);
             return configDigest;
+        }
+
+        private static byte[] Gzip(byte[] data)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(data, 0, data.Length);
+            return output.ToArray();
         }
 
         private sealed class CountingProgress : IProgress<RegistryEvent>

@@ -46,8 +46,10 @@ namespace ImageTools.Planning
         public async Task<IReadOnlyList<RebuildStatus>> PlanAsync(ImageGraph graph, IEnumerable<ImageNode> selection, CancellationToken cancellationToken)
         {
             var selected = graph.InBuildOrder(selection);
-            // Parents outside the selection still decide the cascade, so they are looked at too.
-            var considered = graph.InBuildOrder(selected.Concat(selected.SelectMany(graph.AllDependenciesOf)));
+            // Parents outside the selection still decide the cascade, so they are looked at too: one
+            // closure of the whole selection (AllDependenciesOf per image orders the whole tree each time).
+            var selectedNames = new HashSet<string>(selected.Select(n => n.Name), StringComparer.Ordinal);
+            var considered = graph.Select(selectedNames.Contains, includeDependencies: true);
             var published = new ConcurrentDictionary<string, PublishedImage?>(StringComparer.Ordinal);
             var digests = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
 
@@ -81,14 +83,16 @@ namespace ImageTools.Planning
             finally { _digester.SaveCache(); }
 
             var externals = await CurrentExternalDigestsAsync(considered, cancellationToken).ConfigureAwait(false);
+            var edgesByUse = EdgesByUse(graph);
             var statuses = new Dictionary<string, RebuildStatus>(StringComparer.Ordinal);
             foreach (var node in considered)
-                statuses[node.Name] = Decide(node, graph, published, digests[node.Name], externals, statuses);
+                statuses[node.Name] = Decide(node, graph, published, digests[node.Name], externals, edgesByUse, statuses);
             return selected.Select(n => statuses[n.Name]).ToList();
         }
 
         private RebuildStatus Decide(ImageNode node, ImageGraph graph, IReadOnlyDictionary<string, PublishedImage?> published, string inputs,
-            IReadOnlyDictionary<string, string?> externals, IReadOnlyDictionary<string, RebuildStatus> decided)
+            IReadOnlyDictionary<string, string?> externals, IReadOnlyDictionary<(string Dependent, string Reference), DependencyEdge> edgesByUse,
+            IReadOnlyDictionary<string, RebuildStatus> decided)
         {
             var status = new RebuildStatus(node, inputs)
             {
@@ -124,7 +128,7 @@ namespace ImageTools.Planning
                         status.Add(RebuildReason.InputsChanged, $"Build inputs changed: published {Short(stamped)}, now {Short(inputs)}.");
                         status.VersionBumpNeeded = node.Version != null;
                     }
-                    foreach (var change in BaseChanges(node, graph, image, published, externals))
+                    foreach (var change in BaseChanges(node, image, published, externals, edgesByUse))
                         status.Add(RebuildReason.BaseChanged, change);
                 }
             }
@@ -136,19 +140,35 @@ namespace ImageTools.Planning
         }
 
         /// <summary>Each base or parent recorded at build time whose digest is now another.</summary>
-        private static IEnumerable<string> BaseChanges(ImageNode node, ImageGraph graph, PublishedImage image,
-            IReadOnlyDictionary<string, PublishedImage?> published, IReadOnlyDictionary<string, string?> externals)
+        private static IEnumerable<string> BaseChanges(ImageNode node, PublishedImage image, IReadOnlyDictionary<string, PublishedImage?> published,
+            IReadOnlyDictionary<string, string?> externals, IReadOnlyDictionary<(string Dependent, string Reference), DependencyEdge> edgesByUse)
         {
             image.Labels.TryGetValue(ImageLabels.Parents, out var recorded);
             foreach (var parent in ImageLabels.ParseParents(recorded))
             {
-                var edge = graph.Edges.FirstOrDefault(e => e.Dependent == node.Name && e.Reference == parent.Key);
-                var current = edge != null
+                var current = edgesByUse.TryGetValue((node.Name, parent.Key), out var edge)
                     ? (published.TryGetValue(edge.Dependency, out var sibling) ? sibling?.Digest : null)
                     : (externals.TryGetValue(ExternalKey(parent.Key, node), out var external) ? external : null);
                 if (current != null && current != parent.Value)
                     yield return $"Base {parent.Key} changed: built on {Short(parent.Value)}, now {Short(current)}.";
             }
+        }
+
+        /// <summary>
+        /// The edge of the tree each image's reference binds to, indexed once per plan: looking each
+        /// recorded parent up in the whole edge list made the check O(images × edges). The first
+        /// edge of a reference wins, as the scan in graph order did.
+        /// </summary>
+        private static IReadOnlyDictionary<(string Dependent, string Reference), DependencyEdge> EdgesByUse(ImageGraph graph)
+        {
+            var index = new Dictionary<(string Dependent, string Reference), DependencyEdge>();
+            foreach (var edge in graph.Edges)
+            {
+                if (edge.Reference == null) continue;
+                var key = (edge.Dependent, edge.Reference);
+                if (!index.ContainsKey(key)) index[key] = edge;
+            }
+            return index;
         }
 
         /// <summary>
