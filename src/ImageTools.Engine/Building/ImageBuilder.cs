@@ -262,6 +262,13 @@ namespace ImageTools.Building
                         $"nothing was built. Build {parent.Name} in the same run (select it too), or publish it first.", imageName: child.Name);
                 seen = new Planning.ParentImage(parent.Name, parent.Reference, found.Digest, found.ManifestDigest);
             }
+            if (seen != null)
+            {
+                // An image id is its config's digest: an engine that holds it holds exactly that parent, so
+                // there is nothing to pull (a developer's host, an agent that built it in an earlier leg).
+                var present = await _engine.InspectAsync(seen.Digest, cancellationToken).ConfigureAwait(false);
+                if (present?.Id == seen.Digest) return present.Id;
+            }
             if (seen?.ManifestDigest != null)
             {
                 // The same place the check looked the parent up; the tag is dropped so nothing can swap the image.

@@ -419,5 +419,32 @@ namespace ImageTools.Tests.Building
             public SyncProgress(Action<T> report) => _report = report;
             public void Report(T value) => _report(value);
         }
+
+        [Fact]
+        public async Task A_parent_the_engine_already_holds_by_its_id_is_not_pulled_and_a_missing_one_is_pulled_by_digest()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", "registry: registry.example.org\n");
+            Image(tree, "base", "busybox:1.36");
+            Image(tree, "here", "base");
+            Image(tree, "other", "busybox:1.36");
+            Image(tree, "there", "other");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            var held = engine.Hold("some-old-tag:1");
+            const string manifest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+            var graph = GraphOf(tree);
+            var parents = new[]
+            {
+                new ImageTools.Planning.ParentImage("base", graph["base"].Reference, held, manifest),
+                new ImageTools.Planning.ParentImage("other", graph["other"].Reference, "sha256:" + new string('9', 64), manifest),
+            };
+
+            var results = await new ImageBuilder(engine, new BuildOptions { LogDirectory = tree.PathOf("logs"), PublishedParents = parents })
+                .BuildAsync(graph, new[] { graph["here"], graph["there"] }, CancellationToken.None);
+
+            var here = results.Single(r => r.Name == "here");
+            Assert.True(here.Status == BuildStatus.Built, here.Error);
+            Assert.DoesNotContain(engine.Calls, c => c.StartsWith("pull registry.example.org/base", StringComparison.Ordinal));
+            Assert.Contains($"pull registry.example.org/other@{manifest}", engine.Calls);
+        }
     }
 }

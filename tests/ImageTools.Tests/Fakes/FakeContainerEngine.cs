@@ -152,7 +152,8 @@ namespace ImageTools.Tests.Fakes
             Record("inspect " + image);
             lock (_gate)
             {
-                var id = _tags.TryGetValue(image, out var tagged) ? tagged : _labels.ContainsKey(image) ? image : null;
+                // As docker inspects an image by its id too, whether built here or only tagged (held).
+                var id = _tags.TryGetValue(image, out var tagged) ? tagged : _labels.ContainsKey(image) || _tags.ContainsValue(image) ? image : null;
                 if (id == null) return Task.FromResult<ImageInspection?>(null);
                 var labels = _labels.TryGetValue(id, out var l) ? l : new Dictionary<string, string>();
                 var repoTags = _tags.Where(t => t.Value == id).Select(t => t.Key).ToList();
