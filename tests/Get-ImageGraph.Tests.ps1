@@ -230,3 +230,29 @@ Describe 'Per-name errors in Azure Pipelines' {
         @($child.Output -split '\r?\n' | Where-Object { $_ -like '##vso`[task.logissue type=error*code=ImageNotFound*' -and $_ -like "*'nope'*" }) | Should -HaveCount 1
     }
 }
+
+Describe 'A docker_build docker_images file as the tree' {
+    BeforeAll {
+        $tree = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $tree 'base' "FROM busybox:1.36`n"
+        New-TestImage $tree 'apps/web' "FROM base`n"
+        Set-Content -NoNewline -Path (Join-Path $tree "docker_images") -Value "# Name`tDirectory`tBase`tOptions`n--platform=linux/amd64`nbase:1.0`tbase`nweb`tapps/web`tbase:1.0`n"
+    }
+
+    It 'reads names, tags and directories from the file, and -Name selects among them' {
+        $nodes = Get-ImageGraph -Path (Join-Path $tree 'docker_images')
+
+        $nodes.Name | Should -Be @('base', 'web')
+        $nodes.Reference | Should -Be @('base:1.0', 'web:latest')
+        $nodes[1].Dependencies | Should -Be @('base')
+        (Get-ImageGraph -Path (Join-Path $tree 'docker_images') -Name web).Directory | Should -Be (Join-Path $tree 'apps/web')
+    }
+
+    It 'names the file and line of a line it cannot read' {
+        $bad = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $bad 'x' "FROM busybox:1.36`n"
+        Set-Content -NoNewline -Path (Join-Path $bad "docker_images") -Value "x`tx`t--squash`n"
+
+        { Get-ImageGraph -Path (Join-Path $bad 'docker_images') -ErrorAction Stop } | Should -Throw "*--squash*"
+    }
+}

@@ -6,10 +6,10 @@ using ImageTools.References;
 namespace ImageTools.Definitions
 {
     /// <summary>Where an image's name came from, in order of precedence.</summary>
-    internal enum NameSource { ImageYaml, Changelog, Directory }
+    internal enum NameSource { ImageList, ImageYaml, Changelog, Directory }
 
     /// <summary>Where an image's version came from, in order of precedence.</summary>
-    internal enum VersionSource { Changelog, ImageYaml, None }
+    internal enum VersionSource { ImageList, Changelog, ImageYaml, None }
 
     /// <summary>An edge someone wrote down: a control Depends, or an image.yaml depends entry.</summary>
     internal sealed class DeclaredDependency

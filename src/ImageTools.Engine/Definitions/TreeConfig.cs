@@ -57,6 +57,15 @@ namespace ImageTools.Definitions
         /// <summary>Everything templates can read: docker-pkg defaults overlaid with this file's keys.</summary>
         public IReadOnlyDictionary<string, object?> Variables { get; private set; } = DockerPkgDefaults;
 
+        /// <summary>The same settings publishing under another registry and namespace (a docker_images file's account).</summary>
+        public TreeConfig WithRepository(string registry, string? ns)
+        {
+            var copy = (TreeConfig)MemberwiseClone();
+            copy.Registry = registry;
+            copy.Namespace = ns;
+            return copy;
+        }
+
         /// <summary>A config with no file behind it: every default.</summary>
         public static TreeConfig Empty { get; } = new TreeConfig();
 

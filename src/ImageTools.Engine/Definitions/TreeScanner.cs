@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using ImageTools.Formats;
 using ImageTools.Formats.Changelogs;
 using ImageTools.Formats.Control;
 using ImageTools.Formats.Dockerfiles;
@@ -30,6 +31,7 @@ namespace ImageTools.Definitions
         public static ImageTree Scan(string root, CancellationToken cancellationToken = default)
         {
             var fullRoot = Path.GetFullPath(root);
+            if (File.Exists(fullRoot) && Path.GetFileName(fullRoot) == DockerImagesList.FileName) return ScanImageList(fullRoot, cancellationToken);
             if (File.Exists(fullRoot))
                 throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
                     "This is a file, not an image tree directory. Pass -Path with the directory that holds the image directories.",
@@ -48,6 +50,89 @@ namespace ImageTools.Definitions
                 try { read.Add(ReadDefinition(directory, config, warnings)); }
                 catch (ImageToolsException e) { errors.Add(e); }
             });
+            return Complete(fullRoot, config, read, warnings, errors, options);
+        }
+
+        /// <summary>
+        /// A tree described by docker_build's docker_images file (Get-ImageGraph -Path ./docker_images): each line
+        /// an image, its name (and tag) from the file, its directory read like any image directory, its build options
+        /// as image settings. Short names get docker_build's DOCKER_ACCOUNT (else the tree config's registry and namespace).
+        /// </summary>
+        private static ImageTree ScanImageList(string file, CancellationToken cancellationToken)
+        {
+            var root = Path.GetDirectoryName(file)!;
+            var entries = DockerImagesList.Parse(ReadText(file, keepByteOrderMark: false), file);
+            var config = TreeConfig.Load(root);
+            var account = Environment.GetEnvironmentVariable("DOCKER_ACCOUNT") is { Length: > 0 } fromEnvironment ? fromEnvironment.TrimEnd('/')
+                : config.Registry == null && config.Namespace == null ? null
+                : string.Join("/", new[] { config.Registry, config.Namespace }.Where(p => p != null));
+            var prefixes = entries.Select(e => e.Name.LastIndexOf('/') is var slash && slash > 0 ? e.Name.Substring(0, slash) : account)
+                .Where(p => p != null).Distinct(StringComparer.Ordinal).ToList();
+            if (prefixes.Count > 1)
+                throw new ImageToolsException("ImageListMixedRepositories", FaultKind.InvalidData,
+                    $"The images of {file} are published under {string.Join(", ", prefixes)}; ImageTools publishes one tree to one registry and namespace. " +
+                    "Split the file, or use short names with one DOCKER_ACCOUNT.", file);
+            if (prefixes.Count == 1)
+            {
+                var prefix = ImageReference.Parse(prefixes[0] + "/x");
+                config = config.WithRepository(prefix.Registry ?? ImageReference.DockerHub, prefix.Repository.Length > 2 ? prefix.Repository.Substring(0, prefix.Repository.Length - 2) : null);
+            }
+
+            var errors = new ConcurrentBag<ImageToolsException>();
+            var warnings = new ConcurrentBag<TreeWarning>();
+            var options = new ParallelOptions { CancellationToken = cancellationToken };
+            var read = new ConcurrentBag<ImageDefinition>();
+            Parallel.ForEach(entries, options, entry =>
+            {
+                try { read.Add(ReadListedDefinition(entry, file, root, config, warnings)); }
+                catch (ImageToolsException e) { errors.Add(e); }
+            });
+            return Complete(root, config, read, warnings, errors, options);
+        }
+
+        private static ImageDefinition ReadListedDefinition(DockerImagesEntry entry, string file, string root, TreeConfig config, ConcurrentBag<TreeWarning> warnings)
+        {
+            var name = entry.Name.Substring(entry.Name.LastIndexOf('/') + 1);
+            var directory = Path.GetFullPath(Path.Combine(root, entry.Directory));
+            if (!Directory.Exists(directory))
+                throw new ImageToolsException("ImageListInvalid", FaultKind.ObjectNotFound,
+                    $"The directory '{entry.Directory}' of {entry.Name} does not exist ({directory}). Fix the line or create the directory.", file, entry.Line, name);
+            var image = ReadDefinition(directory, config, warnings, (name, entry.Tag, file, entry.Line));
+            var platforms = new List<string>(image.Platforms);
+            var buildArgs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in image.BuildArgs) buildArgs[pair.Key] = pair.Value;
+            for (var i = 0; i < entry.Options.Count; i++)
+            {
+                var option = entry.Options[i];
+                var equals = option.IndexOf('=');
+                var (key, value) = equals > 0 ? (option.Substring(0, equals), option.Substring(equals + 1))
+                    : (option, i + 1 < entry.Options.Count && !entry.Options[i + 1].StartsWith("-", StringComparison.Ordinal) ? entry.Options[++i] : null);
+                switch (key)
+                {
+                    case "--platform" when value != null:
+                        platforms = value.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToList();
+                        break;
+                    case "--build-arg" when value != null && value.IndexOf('=') > 0:
+                        buildArgs[value.Substring(0, value.IndexOf('='))] = value.Substring(value.IndexOf('=') + 1);
+                        break;
+                    case "--target" when value != null:
+                        image.Target = value;
+                        break;
+                    default:
+                        throw new ImageToolsException("ImageListInvalid", FaultKind.InvalidData,
+                            $"The build option '{option}' of {entry.Name} is not one ImageTools takes from a docker_images file " +
+                            "(--platform, --build-arg NAME=VALUE, --target). Put other settings in the directory's image.yaml.", file, entry.Line, name);
+                }
+            }
+            image.Platforms = platforms;
+            image.BuildArgs = buildArgs;
+            return image;
+        }
+
+        /// <summary>The definitions read, checked together: names, Dockerfiles (templates rendered), warnings in file order.</summary>
+        private static ImageTree Complete(string fullRoot, TreeConfig config, ConcurrentBag<ImageDefinition> read, ConcurrentBag<TreeWarning> warnings,
+            ConcurrentBag<ImageToolsException> errors, ParallelOptions options)
+        {
             ThrowIfAny(fullRoot, errors);
 
             var images = read.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
@@ -138,7 +223,9 @@ namespace ImageTools.Definitions
             return found;
         }
 
-        private static ImageDefinition ReadDefinition(string directory, TreeConfig config, ConcurrentBag<TreeWarning> warnings)
+        /// <summary>An image directory's definition; <paramref name="listed"/> is a docker_images line's name, tag, file and line, which name the image instead.</summary>
+        private static ImageDefinition ReadDefinition(string directory, TreeConfig config, ConcurrentBag<TreeWarning> warnings,
+            (string Name, string? Tag, string File, int Line)? listed = null)
         {
             var specPath = Path.Combine(directory, ImageSpec.FileName);
             var spec = File.Exists(specPath) ? ImageSpec.Load(specPath) : null;
@@ -146,17 +233,19 @@ namespace ImageTools.Definitions
             var changelogPath = Path.Combine(directory, ChangelogName);
             var changelog = File.Exists(changelogPath) ? DebianChangelog.Parse(ReadText(changelogPath, keepByteOrderMark: true), changelogPath) : null;
 
-            var (name, nameSource) = spec?.Name != null ? (spec.Name, NameSource.ImageYaml)
+            var (name, nameSource) = listed != null ? (listed.Value.Name, NameSource.ImageList)
+                : spec?.Name != null ? (spec.Name, NameSource.ImageYaml)
                 : changelog != null ? (changelog.Latest.Package, NameSource.Changelog)
                 : (Path.GetFileName(directory), NameSource.Directory);
-            ValidateName(name, nameSource, directory, spec, changelogPath);
+            ValidateName(name, nameSource, directory, spec, changelogPath, listed == null ? null : (listed.Value.File, listed.Value.Line));
 
-            var (version, versionSource) = changelog != null ? (changelog.Latest.Version, VersionSource.Changelog)
+            var (version, versionSource) = listed?.Tag != null ? (listed.Value.Tag, VersionSource.ImageList)
+                : changelog != null ? (changelog.Latest.Version, VersionSource.Changelog)
                 : spec?.Version != null ? (spec.Version, VersionSource.ImageYaml)
                 : ((string?)null, VersionSource.None);
             if (version != null)
-                ValidateTag(version, versionSource == VersionSource.Changelog ? changelogPath : specPath,
-                    versionSource == VersionSource.Changelog ? changelog!.Latest.Line : (int?)null, name,
+                ValidateTag(version, versionSource == VersionSource.ImageList ? listed!.Value.File : versionSource == VersionSource.Changelog ? changelogPath : specPath,
+                    versionSource == VersionSource.ImageList ? listed!.Value.Line : versionSource == VersionSource.Changelog ? changelog!.Latest.Line : (int?)null, name,
                     "Its version cannot be used as an image tag. Use letters, digits, '.', '_' and '-' only (at most 128).");
 
             var image = new ImageDefinition(name, nameSource, version, versionSource, directory)
@@ -268,10 +357,11 @@ namespace ImageTools.Definitions
             }
         }
 
-        private static void ValidateName(string name, NameSource source, string directory, ImageSpec? spec, string changelogPath)
+        private static void ValidateName(string name, NameSource source, string directory, ImageSpec? spec, string changelogPath, (string File, int Line)? listedAt = null)
         {
             var (file, line, fix) = source switch
             {
+                NameSource.ImageList => (listedAt!.Value.File, (int?)listedAt.Value.Line, "Fix the name in the docker_images line"),
                 NameSource.ImageYaml => (spec!.FilePath, (int?)spec.NameLine, "Fix 'name'"),
                 NameSource.Changelog => (changelogPath, (int?)1, "Fix the package name in the top changelog entry"),
                 _ => (directory, (int?)null, $"Rename the directory or set 'name' in {ImageSpec.FileName}"),
