@@ -218,6 +218,61 @@ namespace ImageTools.Tests.Publishing
             Assert.Equal(uploads, setup.Registry.Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal)));
         }
 
+        private static async Task<IReadOnlyList<PublishResult>> StageAsync(Setup setup)
+        {
+            using var client = setup.Registry.Client();
+            return await new RegistryPublisher(setup.Engine, client, new RegistryPublishOptions { StageOnly = true })
+                .PublishAsync(setup.Images, CancellationToken.None);
+        }
+
+        private static async Task<Dictionary<string, PublishResult>> PromoteAsync(Setup setup, IEnumerable<(ImageToPublish, string, ImageTools.References.ImagePlatform?)> images,
+            params UnpublishableImage[] missing)
+        {
+            using var client = setup.Registry.Client();
+            // The promote needs no engine: an empty one proves that nothing is asked of it.
+            var engine = new FakeContainerEngine();
+            var results = await new RegistryPublisher(engine, client, new RegistryPublishOptions()).PromoteAsync(images.ToList(), missing, CancellationToken.None);
+            Assert.Empty(engine.Calls);
+            return results.ToDictionary(r => r.Name);
+        }
+
+        [Fact]
+        public async Task A_stage_uploads_by_digest_without_a_tag_and_the_promote_moves_every_tag_without_an_engine()
+        {
+            using var setup = new Setup("one", "two");
+
+            var staged = await StageAsync(setup);
+            Assert.All(staged, r => Assert.Equal(PublishStatus.Staged, r.Status));
+            Assert.False(setup.TagWasPut("one") || setup.TagWasPut("two"));
+
+            var promoted = await PromoteAsync(setup, setup.Images.Select(i => (i, staged.Single(r => r.Name == i.Node.Name).ManifestDigest!, (ImageTools.References.ImagePlatform?)null)));
+
+            Assert.All(promoted.Values, r => Assert.Equal(PublishStatus.Pushed, r.Status));
+            foreach (var name in new[] { "one", "two" })
+                foreach (var tag in new[] { "1.0.0", "latest", "stable" })
+                    Assert.Equal(setup.IdOf(name), setup.Registry.ImageAt(name, tag));
+        }
+
+        [Fact]
+        public async Task A_promote_with_an_image_that_was_not_staged_or_is_gone_moves_no_tag()
+        {
+            using var setup = new Setup("one", "two", "three");
+            var staged = await StageAsync(setup);
+            var digestOf = staged.ToDictionary(r => r.Name, r => r.ManifestDigest!);
+            var three = setup.Images.Single(i => i.Node.Name == "three");
+
+            var gone = await PromoteAsync(setup, setup.Images.Select(i =>
+                (i, i.Node.Name == "two" ? "sha256:" + new string('0', 64) : digestOf[i.Node.Name], (ImageTools.References.ImagePlatform?)null)));
+            var unreported = await PromoteAsync(setup, setup.Images.Where(i => i != three).Select(i => (i, digestOf[i.Node.Name], (ImageTools.References.ImagePlatform?)null)),
+                new UnpublishableImage(three.Node, three.Reference, "LegNotReported", "Leg w0_l2 left no record."));
+
+            Assert.Equal(("StagedImageMissing", PublishStatus.HeldBack), (gone["two"].ErrorId, gone["one"].Status));
+            Assert.Equal(new[] { "two" }, gone["one"].HeldBackBy);
+            Assert.Equal((PublishStatus.Failed, "LegNotReported"), (unreported["three"].Status, unreported["three"].ErrorId));
+            Assert.Equal(new[] { "three" }, unreported["two"].HeldBackBy);
+            Assert.False(setup.TagWasPut("one") || setup.TagWasPut("two") || setup.TagWasPut("three"));
+        }
+
         private sealed class SyncProgress<T> : IProgress<T>
         {
             private readonly Action<T> _report;
