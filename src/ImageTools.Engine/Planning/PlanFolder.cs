@@ -123,21 +123,18 @@ namespace ImageTools.Planning
         private readonly Dictionary<string, PlannedImage> _images;
         private readonly Dictionary<string, IReadOnlyList<PlannedImage>> _legs;
 
-        private PlanFolder(string directory, string id, Dictionary<string, IReadOnlyList<PlannedImage>> legs, IReadOnlyList<ParentImage> upToDate)
+        private PlanFolder(string directory, string id, Dictionary<string, IReadOnlyList<PlannedImage>> legs)
         {
             Directory = directory;
             Id = id;
             _legs = legs;
             _images = legs.Values.SelectMany(images => images).ToDictionary(image => image.Name, StringComparer.Ordinal);
-            UpToDate = upToDate;
         }
 
         public string Directory { get; }
         public string Id { get; }
         public IEnumerable<string> LegIds => _legs.Keys;
         public IEnumerable<PlannedImage> Images => _images.Values;
-        /// <summary>The images the check found up to date, with the digests it saw.</summary>
-        public IReadOnlyList<ParentImage> UpToDate { get; }
 
         public PlannedImage? Find(string name) => _images.TryGetValue(name, out var image) ? image : null;
 
@@ -177,12 +174,8 @@ namespace ImageTools.Planning
                         ParentsOf(image["parents"], path))).ToList();
                 }
             }
-            var upToDate = (json["upToDate"]?.Items ?? Array.Empty<JsonValue>())
-                .Where(image => image["digest"]?.AsString != null)
-                .Select(image => new ParentImage(Required(image, "name", path), Required(image, "reference", path), image["digest"]!.AsString!,
-                    image["manifestDigest"]?.AsString))
-                .ToList();
-            return new PlanFolder(directory, Required(json, "id", path), legs, upToDate);
+            // Up-to-date parents are pinned per child, by the digests in its own "parents" entry.
+            return new PlanFolder(directory, Required(json, "id", path), legs);
         }
 
         /// <summary>The records of this plan's legs under the folder, by leg id; records of other plans are left out.</summary>
