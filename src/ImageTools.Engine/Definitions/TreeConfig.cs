@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 
 namespace ImageTools.Definitions
 {
@@ -52,6 +53,11 @@ namespace ImageTools.Definitions
         public string? FallbackAuthor { get; private set; }
         public string? FallbackEmail { get; private set; }
         public IReadOnlyList<string> InsecureRegistries { get; private set; } = Array.Empty<string>();
+        /// <summary>
+        /// More places every image is published to besides registry/namespace, each <c>registry[/namespace]</c>
+        /// (docker_build's several DOCKER_REPOSITORY entries): the same digests and tags, in the same atomic run.
+        /// </summary>
+        public IReadOnlyList<string> ExtraRepositories { get; private set; } = Array.Empty<string>();
         /// <summary>A PEM bundle of extra CAs for registries (docker-pkg's ca_bundle), relative to the tree root.</summary>
         public string? CaBundle { get; private set; }
         /// <summary>Everything templates can read: docker-pkg defaults overlaid with this file's keys.</summary>
@@ -109,6 +115,7 @@ namespace ImageTools.Definitions
                 FallbackAuthor = NullIfEmpty(yaml.String("fallback_author")),
                 FallbackEmail = NullIfEmpty(yaml.String("fallback_email")),
                 InsecureRegistries = yaml.StringList("insecure_registries"),
+                ExtraRepositories = yaml.StringList("extra_repositories").Select(r => r.Trim().TrimEnd('/')).ToList(),
                 CaBundle = NullIfEmpty(yaml.String("ca_bundle")) is { } bundle ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(yaml.Path)!, bundle)) : null,
                 Variables = variables,
             };
@@ -120,6 +127,14 @@ namespace ImageTools.Definitions
                     $"'registry' must be a registry host with an optional port, like registry.example.org or localhost:5000, not '{config.Registry}'.");
             if (config.Namespace != null)
                 ValidateNamespace(config.Namespace, yaml);
+            foreach (var extra in config.ExtraRepositories)
+            {
+                var slash = extra.IndexOf('/');
+                var host = slash < 0 ? extra : extra.Substring(0, slash);
+                if (!References.ImageReference.IsValidRegistry(host) || (slash >= 0 && !References.ImageReference.IsValidRepository(extra.Substring(slash + 1))))
+                    throw YamlFile.Invalid(yaml.Path, yaml.Node("extra_repositories")!,
+                        $"'{extra}' in 'extra_repositories' must be a registry host with an optional namespace, like mirror.example.org/team.");
+            }
             return config;
         }
 

@@ -9,14 +9,24 @@ namespace ImageTools.Publishing
     /// </summary>
     internal sealed class ImageToPublish
     {
-        public ImageToPublish(ImageNode node, string imageId, string? tag = null, ImagePlatform? platform = null, string? engineVersion = null)
+        public ImageToPublish(ImageNode node, string imageId, string? tag = null, ImagePlatform? platform = null, string? engineVersion = null,
+            ImageReference? repository = null)
         {
             Node = node;
             ImageId = imageId;
             Tag = tag ?? node.Tag;
             Platform = platform;
             EngineVersion = engineVersion;
+            _repository = repository;
         }
+
+        private readonly ImageReference? _repository;
+
+        /// <summary>The same image for another repository (an extra repository of the tree), the same tag.</summary>
+        public ImageToPublish To(ImageReference repository) => new ImageToPublish(Node, ImageId, Tag, Platform, EngineVersion, repository);
+
+        /// <summary>The same repository and tag for another image id (an equivalent build's published one).</summary>
+        public ImageToPublish WithImageId(string imageId) => new ImageToPublish(Node, imageId, Tag, Platform, EngineVersion, _repository);
 
         /// <summary>The platform the image was built for, when the build that made it in this run said; else asked of the engine.</summary>
         public ImagePlatform? Platform { get; }
@@ -28,9 +38,11 @@ namespace ImageTools.Publishing
         public string ImageId { get; }
         public string Tag { get; }
         /// <summary>The node's reference with <see cref="Tag"/> for its tag.</summary>
-        public ImageReference ImageReference => Node.ReferenceWithTag(Tag);
+        public ImageReference ImageReference => _repository?.WithTag(Tag) ?? Node.ReferenceWithTag(Tag);
         /// <summary><see cref="ImageReference"/> as text, for the engine's calls and for messages.</summary>
         public string Reference => ImageReference.ToString();
+        /// <summary>The local tag the build left, what the engine saves: the tree's own reference even when publishing to an extra repository.</summary>
+        public string LocalReference => Node.ReferenceWithTag(Tag).ToString();
 
         public override string ToString() => $"{Reference} ({ImageId})";
     }

@@ -49,10 +49,10 @@ namespace ImageTools.Publishing
             try
             {
                 var saved = Path.Combine(work, "image.tar");
-                await _engine.SaveAsync(image.Reference, saved, cancellationToken).ConfigureAwait(false);
+                await _engine.SaveAsync(image.LocalReference, saved, cancellationToken).ConfigureAwait(false);
                 var archive = SavedImageArchive.Open(saved);
                 var (configPath, layerPaths) = archive.FindImage(image.ImageId) ?? throw new ImageToolsException("ImageChanged", FaultKind.InvalidOperation,
-                    $"{image.Reference} no longer points at the built image {image.ImageId}; it was not published. Build and publish it again.",
+                    $"{image.LocalReference} no longer points at the built image {image.ImageId}; it was not published. Build and publish it again.",
                     imageName: image.Node.Name);
 
                 var layers = new List<ManifestDescriptor>();
@@ -167,7 +167,7 @@ namespace ImageTools.Publishing
         /// </summary>
         private async Task ReadParentsAsync(ImageToPublish image, string repository, CancellationToken cancellationToken)
         {
-            var registry = ImageReference.Parse(image.Reference).Normalize().Registry;
+            var registry = image.ImageReference.Normalize().Registry;
             foreach (var parent in image.Node.Graph.AllDependenciesOf(image.Node))
             {
                 var reference = ImageReference.Parse(parent.Reference).Normalize();

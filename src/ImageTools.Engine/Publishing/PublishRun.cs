@@ -8,6 +8,7 @@ using ImageTools.Building;
 using ImageTools.Definitions;
 using ImageTools.Engines;
 using ImageTools.Graph;
+using ImageTools.References;
 using ImageTools.Registry;
 
 namespace ImageTools.Publishing
@@ -147,14 +148,70 @@ namespace ImageTools.Publishing
             var config = chosen[0].Node.Graph.Tree.Config;
             var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
             clientOptions.WrapHandler = _options.WrapHandler;
-            using var client = new RegistryClient(RegistryOf(config), clientOptions);
-            var publisher = new RegistryPublisher(_engine, client,
-                new RegistryPublishOptions
+            RegistryPublishOptions Options(bool stageOnly) => new RegistryPublishOptions
+            {
+                Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
+                Progress = _options.Progress, StageOnly = stageOnly,
+            };
+            if (config.ExtraRepositories.Count == 0)
+            {
+                using var client = new RegistryClient(RegistryOf(config), clientOptions);
+                return await new RegistryPublisher(_engine, client, Options(stageOnly: false)).PublishAsync(ready, unpublishable, cancellationToken).ConfigureAwait(false);
+            }
+            return await PublishToEveryRepositoryAsync(config, ready, unpublishable, clientOptions, Options, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// The tree's repositories and its extra ones as one run: every image staged by digest in every repository
+        /// first, then, only when every image got into every one (unless not atomic), every tag in each, as a plan's
+        /// promote moves them. An image that failed anywhere holds back every tag everywhere.
+        /// </summary>
+        private async Task<IReadOnlyList<PublishResult>> PublishToEveryRepositoryAsync(TreeConfig config, IReadOnlyList<ImageToPublish> ready,
+            IReadOnlyList<UnpublishableImage> unpublishable, RegistryClientOptions clientOptions, Func<bool, RegistryPublishOptions> options,
+            CancellationToken cancellationToken)
+        {
+            var destinations = new[] { RegistryOf(config) + (config.Namespace == null ? "" : "/" + config.Namespace) }.Concat(config.ExtraRepositories)
+                .Distinct(StringComparer.Ordinal).ToList();
+            var clients = new List<RegistryClient>();
+            try
+            {
+                var failures = new List<UnpublishableImage>(unpublishable);
+                var staged = new List<(RegistryClient Client, List<(ImageToPublish Image, PublishResult Result)> Images)>();
+                var results = new List<PublishResult>();
+                foreach (var destination in destinations)
                 {
-                    Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
-                    Progress = _options.Progress,
-                });
-            return await publisher.PublishAsync(ready, unpublishable, cancellationToken).ConfigureAwait(false);
+                    var slash = destination.IndexOf('/');
+                    var (registry, ns) = slash < 0 ? (destination, (string?)null) : (destination.Substring(0, slash), destination.Substring(slash + 1));
+                    var client = new RegistryClient(registry, clientOptions);
+                    clients.Add(client);
+                    var images = ready.Select(i => i.To(ImageReference.FromParts(registry, ns == null ? i.Node.Name : ns + "/" + i.Node.Name, tag: null))).ToList();
+                    var outcome = await new RegistryPublisher(_engine, client, options(true)).PublishAsync(images, cancellationToken).ConfigureAwait(false);
+                    var pairs = images.Zip(outcome, (image, result) => (image, result)).ToList();
+                    foreach (var (image, result) in pairs.Where(p => p.result.Status != PublishStatus.Staged))
+                    {
+                        results.Add(result);
+                        failures.Add(new UnpublishableImage(image.Node, image.Reference, result.ErrorId ?? "PublishFailed", result.Error ?? "Uploading failed."));
+                    }
+                    staged.Add((client, pairs.Where(p => p.result.Status == PublishStatus.Staged).ToList()));
+                }
+                for (var i = 0; i < staged.Count; i++)
+                {
+                    var (client, images) = staged[i];
+                    // An equivalent build was staged as the image its version tag already holds: that one is promoted.
+                    var promoted = await new RegistryPublisher(_engine, client, options(false)).PromoteAsync(
+                        images.Select(p => (p.Image.WithImageId(p.Result.Digest!), p.Result.ManifestDigest!, p.Image.Platform)).ToList(),
+                        failures, cancellationToken).ConfigureAwait(false);
+                    // PromoteAsync answers for its images first, then for each failure it was given: those that came in
+                    // with the run are reported once, with the first repository; upload failures were reported above.
+                    results.AddRange(promoted.Take(images.Count));
+                    if (i == 0) results.AddRange(promoted.Skip(images.Count).Where(r => unpublishable.Any(u => u.Node.Name == r.Name)));
+                }
+                return results;
+            }
+            finally
+            {
+                foreach (var client in clients) client.Dispose();
+            }
         }
 
         /// <summary>Verifies images taken from the local engine (test.sh or the verify command, as a build does); the ones that failed, as unpublishable.</summary>

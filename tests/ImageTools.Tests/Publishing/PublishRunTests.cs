@@ -150,5 +150,44 @@ namespace ImageTools.Tests.Publishing
 
             Assert.Equal("NoRegistry", error.ErrorId);
         }
+
+        private static async Task<List<PublishResult>> PublishToExtraRepositoriesAsync(Setup setup, params string[] names)
+        {
+            setup.Tree.Write("imagetools.yaml", $"registry: {InMemoryRegistry.Address}\nextra_repositories: [mirror.example.org/copies, '{InMemoryRegistry.Address}/second']\n");
+            setup.Graph = ImageGraph.Build(TreeScanner.Scan(setup.Tree.Root));
+            var run = new PublishRun(setup.Engine, new PublishRunOptions { MaximumRetryCount = 0, WrapHandler = _ => setup.Registry });
+            var plan = await run.PrepareAsync(names.Select(setup.Built).ToList(), Array.Empty<ImageNode>(), CancellationToken.None);
+            return (await run.PublishAsync(plan, plan.Images, CancellationToken.None)).ToList();
+        }
+
+        [Fact]
+        public async Task Extra_repositories_get_the_same_digests_and_tags_in_the_same_run()
+        {
+            using var setup = new Setup("one", "two");
+
+            var results = await PublishToExtraRepositoriesAsync(setup, "one", "two");
+
+            Assert.Equal(6, results.Count);
+            Assert.All(results, r => Assert.True(r.Status == PublishStatus.Pushed, $"{r.Reference}: {r.Status} {r.Error}"));
+            foreach (var name in new[] { "one", "two" })
+                foreach (var repository in new[] { name, "copies/" + name, "second/" + name })
+                    foreach (var tag in new[] { "1.0.0", "latest" })
+                        Assert.Equal(setup.Registry.ImageAt(name, "1.0.0"), setup.Registry.ImageAt(repository, tag));
+            Assert.Contains(results, r => r.Reference == "mirror.example.org/copies/two:1.0.0");
+        }
+
+        [Fact]
+        public async Task An_upload_refused_by_one_extra_repository_holds_back_every_tag_everywhere()
+        {
+            using var setup = new Setup("one", "two");
+            setup.Registry.RefuseUploadsTo("copies/two");
+
+            var results = await PublishToExtraRepositoriesAsync(setup, "one", "two");
+
+            var failed = Assert.Single(results, r => r.Status == PublishStatus.Failed);
+            Assert.Equal("mirror.example.org/copies/two:1.0.0", failed.Reference);
+            Assert.All(results.Where(r => r != failed), r => Assert.Equal(PublishStatus.HeldBack, r.Status));
+            Assert.False(setup.AnyTagPut);
+        }
     }
 }
