@@ -214,29 +214,30 @@ namespace ImageTools.Commands
                     : TreeSelection.FromNodes(_results.Select(r => r.Node).ToList()).Graph;
                 if (graph == null) return;
                 var config = graph.Tree.Config;
-                if (config.Registry == null)
-                    throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
-                        $"The tree has no registry to publish to; a fanned-out run hands images over through one. Set 'registry' in {TreeConfig.FileName}.");
                 var leg = ParameterSetName == ByResultSet ? plan.LegOf(_results.Select(r => r.Name)) : null;
                 var action = leg != null ? $"Stage leg {leg} in {config.Registry} by digest (no tag moves)" : $"Promote the run in {config.Registry}: move every tag once every leg staged";
                 if (!ShouldProcess(leg != null ? string.Join(", ", _results.Select(r => r.Reference)) : System.IO.Path.Combine(plan.Folder.Directory, Planning.BuildPlanFile.FileName), action)) return;
 
-                var (published, record) = Task.Run<(IReadOnlyList<PublishResult>, string?)>(async () =>
+                var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
+                using var engineLifetime = engine as IDisposable;
+                var run = new PublishRun(engine, new PublishRunOptions
                 {
-                    var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                    using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
-                    var options = new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry, StageOnly = leg != null };
-                    var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
-                    using var engineLifetime = engine as IDisposable;
-                    var publisher = new RegistryPublisher(engine, client, options);
-                    if (leg == null) return (await plan.PromoteAsync(publisher, graph, StopToken).ConfigureAwait(false), null);
-
-                    var images = _results.Where(r => r.Status == BuildStatus.Built && r.ImageId != null).Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag, r.Platform, r.EngineVersion)).ToList();
-                    var unpublishable = _results.Where(r => !(r.Status == BuildStatus.Built && r.ImageId != null))
-                        .Select(r => new UnpublishableImage(r.Node, r.Reference, "ImageNotBuilt",
-                            $"{r.Reference} was {r.Status.ToString().ToLowerInvariant()} on leg {leg}, so it is not staged. {r.Error}")).ToList();
-                    return await plan.StageAsync(leg, publisher, engine, images, unpublishable, StopToken).ConfigureAwait(false);
-                }).GetAwaiter().GetResult();
+                    Credentials = RegistryOptions.CredentialsFor(config, Credential),
+                    Atomic = !NonAtomic,
+                    AllowOverwrite = AllowOverwrite,
+                    ThrottleLimit = ThrottleLimit,
+                    MaximumRetryCount = MaximumRetryCount,
+                    RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                    Progress = new QueueProgress(_events),
+                });
+                string? record = null;
+                var published = RunWithMilestones(async () =>
+                {
+                    if (leg == null) return await run.PromotePlanAsync(plan, graph, StopToken).ConfigureAwait(false);
+                    var (results, path) = await run.StageLegAsync(plan, leg, _results, StopToken).ConfigureAwait(false);
+                    record = path;
+                    return results;
+                });
                 if (record != null) WriteVerbose($"Wrote the record of leg {leg}: {record}");
                 foreach (var result in published) Emit(result);
             }

@@ -214,6 +214,48 @@ namespace ImageTools.Publishing
             }
         }
 
+        /// <summary>
+        /// A leg of a fanned-out run (Publish-Image -Plan -Stage): the leg's built images uploaded by digest, no tag moved,
+        /// and its record written into the plan folder; images that were not built are recorded as such. The record's path comes back too.
+        /// </summary>
+        public async Task<(IReadOnlyList<PublishResult> Results, string RecordPath)> StageLegAsync(PlanPublisher plan, string leg, IReadOnlyList<BuildResult> results,
+            CancellationToken cancellationToken)
+        {
+            var config = results[0].Node.Graph.Tree.Config;
+            var images = results.Where(r => r.Status == BuildStatus.Built && r.ImageId != null)
+                .Select(r => new ImageToPublish(r.Node, r.ImageId!, r.Tag, r.Platform, r.EngineVersion)).ToList();
+            var unpublishable = results.Where(r => !(r.Status == BuildStatus.Built && r.ImageId != null))
+                .Select(r => new UnpublishableImage(r.Node, r.Reference, "ImageNotBuilt",
+                    $"{r.Reference} was {r.Status.ToString().ToLowerInvariant()} on leg {leg}, so it is not staged. {r.Error}")).ToList();
+            using var client = PlanClient(config, out var retry);
+            var stager = new RegistryPublisher(_engine, client, PlanOptions(retry, stageOnly: true));
+            return await plan.StageAsync(leg, stager, _engine, images, unpublishable, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The promote of a fanned-out run (Publish-Image -Path -Plan): every tag of the plan, all or none; the engine is not asked.</summary>
+        public async Task<IReadOnlyList<PublishResult>> PromotePlanAsync(PlanPublisher plan, ImageGraph graph, CancellationToken cancellationToken)
+        {
+            using var client = PlanClient(graph.Tree.Config, out var retry);
+            return await plan.PromoteAsync(new RegistryPublisher(_engine, client, PlanOptions(retry, stageOnly: false)), graph, cancellationToken).ConfigureAwait(false);
+        }
+
+        private RegistryClient PlanClient(TreeConfig config, out RetryPolicy retry)
+        {
+            if (config.Registry == null)
+                throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
+                    $"The tree has no registry to publish to; a fanned-out run hands images over through one. Set 'registry' in {TreeConfig.FileName}.");
+            retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
+            var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
+            clientOptions.WrapHandler = _options.WrapHandler;
+            return new RegistryClient(config.Registry, clientOptions);
+        }
+
+        private RegistryPublishOptions PlanOptions(RetryPolicy retry, bool stageOnly) => new RegistryPublishOptions
+        {
+            Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
+            Progress = _options.Progress, StageOnly = stageOnly,
+        };
+
         /// <summary>Verifies images taken from the local engine (test.sh or the verify command, as a build does); the ones that failed, as unpublishable.</summary>
         private async Task<Dictionary<ImageToPublish, UnpublishableImage>> VerifyAsync(IReadOnlyList<ImageToPublish> images, CancellationToken cancellationToken)
         {
