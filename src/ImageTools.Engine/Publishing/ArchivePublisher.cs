@@ -102,7 +102,8 @@ namespace ImageTools.Publishing
                 {
                     if (File.Exists(partial)) File.Delete(partial);
                 }
-                var entry = new ArchiveEntry(node.Name, image.Tag, image.Reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName);
+                var entry = new ArchiveEntry(node.Name, image.Tag, image.Reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName,
+                    ImageCreatedIn(tar, imageId));
                 AtomicFile.WriteAllText(record, entry.ToRecord());
                 result.Status = PublishStatus.Archived;
             }
@@ -117,6 +118,13 @@ namespace ImageTools.Publishing
                 result.ErrorId = "ArchiveWriteFailed";
             }
             return result;
+        }
+
+        /// <summary>The image's creation time from the tar just written; a tar we cannot read for it still archives (the listing shows none).</summary>
+        internal static DateTimeOffset? ImageCreatedIn(string tar, string imageId)
+        {
+            try { return Formats.SavedImageArchive.Open(tar).ImageCreated(imageId); }
+            catch (Exception e) when (e is ImageToolsException || e is IOException || e is JsonFormatException) { return null; }
         }
 
         /// <summary>An exclusive lock file per image; another run holding it is waited for, up to the timeout.</summary>
