@@ -31,6 +31,7 @@ namespace ImageTools.Tests.Architecture
                 "ImageTools.Planning.ParentImage",
                 "ImageTools.Planning.RebuildReason",
                 "ImageTools.Planning.RebuildStatus",
+                "ImageTools.Pruning.PrunedImage",
                 "ImageTools.Publishing.ArchivedImage",
                 "ImageTools.Publishing.PublishResult",
                 "ImageTools.Publishing.PublishStatus",
@@ -52,6 +53,7 @@ namespace ImageTools.Tests.Architecture
                 "ImageTools.Commands.ModuleInitializer",
                 "ImageTools.Commands.NewImageBuildPlanCommand",
                 "ImageTools.Commands.PublishImageCommand",
+                "ImageTools.Commands.RemoveImageBuildCommand",
                 "ImageTools.Commands.TestImageNeedsRebuildCommand",
                 "ImageTools.Commands.UpdateImageChangelogCommand",
             }, Exported(typeof(GetImageGraphCommand).Assembly));
