@@ -66,3 +66,41 @@ Describe 'Get-ImageArchive lists what Publish-Image archived' -Skip:$noDocker {
         $table | Should -Match $name
     }
 }
+
+Describe 'Publish-Image -Reference archives any local image' -Skip:$noDocker {
+    BeforeAll {
+        $name = New-TestId 'pir'
+        docker tag busybox:1.36 "${name}:a"
+        docker tag busybox:1.36 "${name}:b"
+    }
+
+    AfterAll { Remove-TestImages $name }
+
+    It 'archives images that are not of a tree, stores one image once, and lists both names' {
+        $archive = Join-Path $TestDrive 'by-reference'
+
+        $results = Publish-Image -ArchivePath $archive -Reference "${name}:a", "${name}:b"
+
+        $results | Should -BeOfType ([ImageTools.Publishing.PublishResult])
+        $results.Status | Should -Be 'Archived', 'Archived'
+        @(Get-ChildItem $archive -Filter *.tar) | Should -HaveCount 1
+        (Get-ImageArchive $archive).Reference | Sort-Object | Should -Be "${name}:a", "${name}:b"
+        (Publish-Image -ArchivePath $archive -Reference "${name}:a" -Force).Status | Should -Be 'Archived'
+    }
+
+    It 'writes nothing with -WhatIf, and names a missing image' {
+        $archive = Join-Path $TestDrive 'what-if'
+
+        Publish-Image -ArchivePath $archive -Reference "${name}:a" -WhatIf | Should -BeNullOrEmpty
+        Test-Path $archive | Should -BeFalse
+        $missing = Publish-Image -ArchivePath $archive -Reference "${name}:nope" -ErrorVariable errors -ErrorAction SilentlyContinue
+        $missing.Status | Should -Be 'Failed'
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ImageNotFound,*'
+    }
+}
+
+Describe 'Publish-Image -Reference input' {
+    It 'needs -ArchivePath' {
+        { Publish-Image -Reference busybox:1.36 } | Should -Throw -ErrorId 'ReferenceNeedsArchivePath,ImageTools.Commands.PublishImageCommand'
+    }
+}
