@@ -21,7 +21,7 @@ namespace ImageTools.Commands
     /// <para>Lists every old local build of the tree that would be removed, and removes nothing.</para>
     /// </example>
     /// <example>
-    /// <code>Remove-ImageBuild ./images -Name 'php*' -Nightly</code>
+    /// <code>Get-Item ./images | Remove-ImageBuild -Name 'php*' -Nightly</code>
     /// <para>Removes the nightly builds (tags VERSION-yyyyMMdd) of the php images, and nothing else.</para>
     /// </example>
     /// <example>
