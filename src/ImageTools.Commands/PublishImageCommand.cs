@@ -33,6 +33,10 @@ namespace ImageTools.Commands
     /// <para>The promote job: moves every tag of the fanned-out run once every leg's record is in ./plan and every image was staged; otherwise none. Needs no engine.</para>
     /// </example>
     /// <example>
+    /// <code>Publish-Image -ArchivePath /mnt/transfer/images -Reference busybox:1.36, registry.example.org/tools/jq:1.7</code>
+    /// <para>Archives local images that are not of a tree (keepdocker). An image the archive already holds under another name is stored once and listed under both.</para>
+    /// </example>
+    /// <example>
     /// <code>Get-ImageGraph ./images -Name base | Publish-Image -ArchivePath ./archive -WhatIf</code>
     /// <para>Shows which images would be archived where, and writes nothing.</para>
     /// </example>
@@ -43,6 +47,7 @@ namespace ImageTools.Commands
         public const string ByResultSet = "ByResult";
         public const string ByNodeSet = "ByNode";
         public const string ByPlanSet = "ByPlan";
+        public const string ByReferenceSet = "ByReference";
         private readonly List<BuildResult> _results = new List<BuildResult>();
         private readonly List<ImageNode> _nodes = new List<ImageNode>();
         private readonly System.Collections.Concurrent.BlockingCollection<string> _events = new System.Collections.Concurrent.BlockingCollection<string>();
@@ -79,6 +84,15 @@ namespace ImageTools.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? ArchivePath { get; set; }
+
+        /// <summary>Local images to archive by reference (with -ArchivePath), any image the engine holds, not only images of a tree.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByReferenceSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] Reference { get; set; } = null!;
+
+        /// <summary>With -Reference: write the tar again even if the archive already holds the image.</summary>
+        [Parameter(ParameterSetName = ByReferenceSet)]
+        public SwitchParameter Force { get; set; }
 
         /// <summary>Credentials for the registry (the registry client uploads and moves tags itself); else Docker's own configuration.</summary>
         [Parameter]
@@ -150,6 +164,11 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
+            if (ParameterSetName == ByReferenceSet)
+            {
+                ArchiveReferences();
+                return;
+            }
             if (ParameterSetName == ByPlanSet || Stage || Plan != null)
             {
                 PublishPlan();
@@ -239,6 +258,27 @@ namespace ImageTools.Commands
                     return results;
                 });
                 if (record != null) WriteVerbose($"Wrote the record of leg {leg}: {record}");
+                foreach (var result in published) Emit(result);
+            }
+            catch (ImageToolsException e) { ThrowTerminating(e); }
+            catch (OperationCanceledException) { }
+        }
+
+        /// <summary>keepdocker's upload of any local image: -ArchivePath with -Reference, no tree.</summary>
+        private void ArchiveReferences()
+        {
+            try
+            {
+                // -ArchivePath is not mandatory in this set: that would make PowerShell pick it for piped results with -ArchivePath.
+                if (ArchivePath == null)
+                    throw new ImageToolsException("ReferenceNeedsArchivePath", FaultKind.InvalidArgument,
+                        "-Reference archives local images: give the archive directory with -ArchivePath. Images are pushed to a registry from a tree.");
+                var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath);
+                var approved = Reference.Where(r => ShouldProcess(r, $"Save image to the archive {directory}")).ToList();
+                if (approved.Count == 0) return;
+                var engine = Docker.Api.DockerEngineFactory.Create();
+                using var engineLifetime = engine as IDisposable;
+                var published = Task.Run(() => new ArchivePublisher(engine, directory).PublishReferencesAsync(approved, Force, StopToken)).GetAwaiter().GetResult();
                 foreach (var result in published) Emit(result);
             }
             catch (ImageToolsException e) { ThrowTerminating(e); }

@@ -14,7 +14,7 @@ namespace ImageTools.Docker
     /// BuildKit features stay available), everything else through the Engine API, so planning,
     /// tagging, inspecting, pulling and pushing start no docker process.
     /// </summary>
-    internal sealed class DockerEngine : IContainerEngine, IDisposable
+    internal sealed class DockerEngine : IContainerEngine, ILocalImageCatalog, IDisposable
     {
         private readonly IContainerEngine _api;
         private readonly IContainerEngine? _cli;
@@ -41,6 +41,12 @@ namespace ImageTools.Docker
         public Task PushAsync(string reference, CancellationToken cancellationToken) => _api.PushAsync(reference, cancellationToken);
         public Task RemoveAsync(string image, CancellationToken cancellationToken) => _api.RemoveAsync(image, cancellationToken);
         public Task SaveAsync(string reference, string path, CancellationToken cancellationToken) => _api.SaveAsync(reference, path, cancellationToken);
+
+        /// <summary>Through the docker CLI: the API adapter does not list images yet.</summary>
+        public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken) =>
+            (_cli as ILocalImageCatalog ?? throw new ImageToolsException("ImageListNeedsDockerCli", FaultKind.ResourceUnavailable,
+                "Listing local images needs the docker CLI on PATH (and IMAGETOOLS_BUILDER not set to 'api'). Install it or put it on PATH."))
+            .ListTagsAsync(repository, cancellationToken);
 
         public void Dispose()
         {

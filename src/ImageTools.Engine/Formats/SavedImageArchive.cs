@@ -48,6 +48,26 @@ namespace ImageTools.Formats
             return null;
         }
 
+        /// <summary>
+        /// The <c>created</c> time in the config of the image <paramref name="imageId"/> (what <c>docker images</c> shows);
+        /// null when the archive lacks the image or its config has no readable time.
+        /// </summary>
+        public DateTimeOffset? ImageCreated(string imageId)
+        {
+            if (FindImage(imageId) is not { } image) return null;
+            return ParseCreated(JsonValue.Parse(ReadAll(image.Config))["created"]?.AsString);
+        }
+
+        /// <summary>An image config's RFC 3339 time; Go writes nanoseconds, which .NET parses only to seven digits.</summary>
+        internal static DateTimeOffset? ParseCreated(string? text)
+        {
+            if (text == null) return null;
+            text = System.Text.RegularExpressions.Regex.Replace(text, @"(\.\d{7})\d+", "$1");
+            return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var created)
+                ? created : (DateTimeOffset?)null;
+        }
+
         public bool Contains(string name) => Resolve(name) != null;
 
         public byte[] ReadAll(string name)

@@ -14,8 +14,10 @@ namespace ImageTools.Publishing
     {
         public const string RecordExtension = ".entry";
 
-        public ArchiveEntry(string name, string tag, string reference, string digest, DateTimeOffset created, long size, string file)
+        public ArchiveEntry(string name, string tag, string reference, string digest, DateTimeOffset created, long size, string file,
+            DateTimeOffset? imageCreated = null)
         {
+            ImageCreated = imageCreated;
             Name = name;
             Tag = tag;
             Reference = reference;
@@ -30,7 +32,10 @@ namespace ImageTools.Publishing
         public string Reference { get; }
         /// <summary>The image id (config digest) that was saved.</summary>
         public string Digest { get; }
+        /// <summary>When the image was archived.</summary>
         public DateTimeOffset Created { get; }
+        /// <summary>The image's own creation time (its config's <c>created</c>); records written before it was kept have none.</summary>
+        public DateTimeOffset? ImageCreated { get; }
         public long Size { get; }
         /// <summary>The tar's file name inside the archive directory.</summary>
         public string File { get; }
@@ -43,7 +48,9 @@ namespace ImageTools.Publishing
             "name=" + Name, "tag=" + Tag, "reference=" + Reference, "digest=" + Digest,
             "created=" + Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), "size=" + Size.ToString(CultureInfo.InvariantCulture),
             "file=" + File,
-        }) + "\n";
+        }.Concat(ImageCreated is { } imageCreated ? new[] { "imagecreated=" + Stamp(imageCreated) } : new string[0])) + "\n";
+
+        private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
         /// <summary>Null for a record that is missing or not whole.</summary>
         internal static ArchiveEntry? FromRecord(string path)
@@ -57,7 +64,9 @@ namespace ImageTools.Publishing
                 !DateTimeOffset.TryParse(Field("created"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ||
                 !long.TryParse(Field("size"), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
                 return null;
-            return new ArchiveEntry(name, tag, reference, digest, created, size, file);
+            var imageCreated = DateTimeOffset.TryParse(Field("imagecreated"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var stamped)
+                ? stamped : (DateTimeOffset?)null;
+            return new ArchiveEntry(name, tag, reference, digest, created, size, file, imageCreated);
         }
 
         /// <summary>The entry as a JSON object (the index is read by ConvertFrom-Json).</summary>
@@ -65,6 +74,7 @@ namespace ImageTools.Publishing
             ("name", JsonValue.String(Name)), ("tag", JsonValue.String(Tag)), ("reference", JsonValue.String(Reference)),
             ("digest", JsonValue.String(Digest)),
             ("created", JsonValue.String(Created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))),
-            ("size", JsonValue.Number(Size)), ("file", JsonValue.String(File)));
+            ("size", JsonValue.Number(Size)), ("file", JsonValue.String(File)),
+            ("imageCreated", ImageCreated is { } imageCreated ? JsonValue.String(Stamp(imageCreated)) : JsonValue.Null));
     }
 }

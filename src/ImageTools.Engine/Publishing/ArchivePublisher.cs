@@ -33,12 +33,7 @@ namespace ImageTools.Publishing
         /// <summary>Archives each image (whose local tag must still point at <c>ImageId</c>), then rewrites the index.</summary>
         public async Task<IReadOnlyList<PublishResult>> PublishAsync(IEnumerable<ImageToPublish> images, CancellationToken cancellationToken)
         {
-            try { Directory.CreateDirectory(_directory); }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new ImageToolsException("ArchiveUnavailable", FaultKind.ResourceUnavailable,
-                    $"Cannot create the archive directory: {e.Message}. Check the path and its permissions.", _directory, inner: e);
-            }
+            CreateDirectory();
             var results = new List<PublishResult>();
             try
             {
@@ -58,36 +53,121 @@ namespace ImageTools.Publishing
         }
 
         /// <summary>What the archive directory holds: every whole entry, by file name.</summary>
-        public static IReadOnlyList<ArchiveEntry> List(string directory) =>
-            !Directory.Exists(directory) ? new ArchiveEntry[0]
-                : Directory.GetFiles(directory, "*.tar" + ArchiveEntry.RecordExtension)
-                    .Select(ArchiveEntry.FromRecord)
-                    .Where(e => e != null && File.Exists(Path.Combine(directory, e.File)))
-                    .Select(e => e!)
-                    .OrderBy(e => e.File, StringComparer.Ordinal)
-                    .ToList();
-
-        private async Task<PublishResult> ArchiveOneAsync(ImageToPublish image, CancellationToken cancellationToken)
+        public static IReadOnlyList<ArchiveEntry> List(string directory)
         {
-            var (node, imageId) = (image.Node, image.ImageId);
-            var fileName = ArchiveEntry.FileNameFor(node.Name, image.Tag);
-            var tar = Path.Combine(_directory, fileName);
-            var record = tar + ArchiveEntry.RecordExtension;
-            var result = new PublishResult(image, _directory) { Path = tar, Digest = imageId, Tags = new[] { image.Tag }, Attempts = 1 };
+            if (!Directory.Exists(directory)) return new ArchiveEntry[0];
+            var entries = Directory.GetFiles(directory, "*.tar" + ArchiveEntry.RecordExtension)
+                .Select(path => (Record: Path.GetFileName(path), Entry: ArchiveEntry.FromRecord(path)))
+                .Where(e => e.Entry != null && File.Exists(Path.Combine(directory, e.Entry.File)))
+                .ToDictionary(e => e.Record, e => e.Entry!, StringComparer.Ordinal);
+            // A deduplicated name's record points at another name's tar: it holds only while that tar's own record says the same image.
+            return entries
+                .Where(e => e.Key == e.Value.File + ArchiveEntry.RecordExtension ||
+                    (entries.TryGetValue(e.Value.File + ArchiveEntry.RecordExtension, out var owner) && owner.Digest == e.Value.Digest))
+                .Select(e => e.Value)
+                .OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Tag, StringComparer.Ordinal)
+                .ToList();
+        }
+
+        private Task<PublishResult> ArchiveOneAsync(ImageToPublish image, CancellationToken cancellationToken)
+        {
+            var result = new PublishResult(image, _directory) { Digest = image.ImageId, Tags = new[] { image.Tag }, Attempts = 1 };
+            return ArchiveAsync(image.Node.Name, image.Tag, image.Reference, image.ImageId, force: false, result, cancellationToken);
+        }
+
+        /// <summary>
+        /// Archives local images that need not be of a tree (keepdocker: any image the engine holds), under their repository
+        /// and tag. An image already archived under another name is not stored again: its record points at that tar.
+        /// With <c>force</c> the tar is written again even if the archive holds the image.
+        /// </summary>
+        public async Task<IReadOnlyList<PublishResult>> PublishReferencesAsync(IEnumerable<string> references, bool force, CancellationToken cancellationToken)
+        {
+            CreateDirectory();
+            var results = new List<PublishResult>();
             try
             {
-                using var held = await LockAsync(tar + ".lock", image, cancellationToken).ConfigureAwait(false);
+                foreach (var text in references)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!References.ImageReference.TryParse(text, out var parsed, out var error))
+                    {
+                        results.Add(new PublishResult(text, text, _directory) { ErrorId = "InvalidReference", Error = $"'{text}' is not an image reference: {error}" });
+                        continue;
+                    }
+                    var tag = parsed!.Tag ?? "latest";
+                    var reference = parsed.Name + ":" + tag;
+                    var result = new PublishResult(parsed.Name, reference, _directory) { Tags = new[] { tag }, Attempts = 1 };
+                    results.Add(await ArchiveAsync(parsed.Name, tag, reference, expectedId: null, force, result, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            finally
+            {
+                var listingError = TryWriteIndex();
+                if (listingError != null)
+                    foreach (var result in results.Where(r => r.Status != PublishStatus.Failed)) result.Error = listingError;
+            }
+            return results;
+        }
+
+        private void CreateDirectory()
+        {
+            try { Directory.CreateDirectory(_directory); }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ImageToolsException("ArchiveUnavailable", FaultKind.ResourceUnavailable,
+                    $"Cannot create the archive directory: {e.Message}. Check the path and its permissions.", _directory, inner: e);
+            }
+        }
+
+        /// <summary>
+        /// Archives one image under <c>name</c> and <c>tag</c>: <c>expectedId</c> is the image id a build made, which the local
+        /// tag must still point at; null takes what the tag holds.
+        /// </summary>
+        private async Task<PublishResult> ArchiveAsync(string name, string tag, string reference, string? expectedId, bool force, PublishResult result,
+            CancellationToken cancellationToken)
+        {
+            var fileName = ArchiveEntry.FileNameFor(name, tag);
+            var tar = Path.Combine(_directory, fileName);
+            var record = tar + ArchiveEntry.RecordExtension;
+            result.Path = tar;
+            try
+            {
+                using var held = await LockAsync(tar + ".lock", reference, name, cancellationToken).ConfigureAwait(false);
                 var existing = ArchiveEntry.FromRecord(record);
-                if (existing != null && existing.Digest == imageId && File.Exists(tar) && new FileInfo(tar).Length == existing.Size)
+                if (!force && expectedId != null && existing != null && existing.Digest == expectedId && Holds(existing))
                 {
                     result.Status = PublishStatus.AlreadyPublished;
                     return result;
                 }
-                var current = await _engine.InspectAsync(image.Reference, cancellationToken).ConfigureAwait(false);
-                if (current == null || current.Id != imageId)
+                var current = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
+                if (expectedId == null && current == null)
+                    throw new ImageToolsException("ImageNotFound", FaultKind.ObjectNotFound,
+                        $"The engine has no image {reference}; nothing was archived. Pull or build it first.", imageName: name);
+                if (current == null || (expectedId != null && current.Id != expectedId))
                     throw new ImageToolsException("ImageChanged", FaultKind.InvalidOperation,
-                        $"{image.Reference} no longer points at the built image {imageId}; it was not archived. Build and publish it again.",
-                        imageName: node.Name);
+                        $"{reference} no longer points at the built image {expectedId}; it was not archived. Build and publish it again.",
+                        imageName: name);
+                var imageId = current.Id;
+                result.Digest = imageId;
+                if (!force)
+                {
+                    if (existing != null && existing.Digest == imageId && Holds(existing))
+                    {
+                        result.Status = PublishStatus.AlreadyPublished;
+                        result.Path = Path.Combine(_directory, existing.File);
+                        return result;
+                    }
+                    // keepdocker stores an image once: another name's whole tar of the same image id serves this name too.
+                    var stored = List(_directory).FirstOrDefault(e => e.Digest == imageId && e.File != fileName && IsOwnTar(e));
+                    if (stored != null)
+                    {
+                        AtomicFile.WriteAllText(record, new ArchiveEntry(name, tag, reference, imageId, DateTimeOffset.UtcNow, stored.Size, stored.File,
+                            stored.ImageCreated).ToRecord());
+                        result.Path = Path.Combine(_directory, stored.File);
+                        result.Status = PublishStatus.Archived;
+                        return result;
+                    }
+                }
 
                 // Drop the old record first: a crash after the new tar lands must not leave a record vouching for it.
                 if (File.Exists(record)) File.Delete(record);
@@ -95,14 +175,15 @@ namespace ImageTools.Publishing
                 try
                 {
                     // A full disk is an IOException from every engine adapter, reported below as our own writes are.
-                    await _engine.SaveAsync(image.Reference, partial, cancellationToken).ConfigureAwait(false);
+                    await _engine.SaveAsync(reference, partial, cancellationToken).ConfigureAwait(false);
                     AtomicFile.MoveOver(partial, tar);
                 }
                 finally
                 {
                     if (File.Exists(partial)) File.Delete(partial);
                 }
-                var entry = new ArchiveEntry(node.Name, image.Tag, image.Reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName);
+                var entry = new ArchiveEntry(name, tag, reference, imageId, DateTimeOffset.UtcNow, new FileInfo(tar).Length, fileName,
+                    ImageCreatedIn(tar, imageId));
                 AtomicFile.WriteAllText(record, entry.ToRecord());
                 result.Status = PublishStatus.Archived;
             }
@@ -119,8 +200,33 @@ namespace ImageTools.Publishing
             return result;
         }
 
+        private bool IsWhole(ArchiveEntry entry)
+        {
+            var tar = Path.Combine(_directory, entry.File);
+            return File.Exists(tar) && new FileInfo(tar).Length == entry.Size;
+        }
+
+        /// <summary>The entry's tar is whole and holds its image: its own, or (deduplicated) another name's whose record says the same image.</summary>
+        private bool Holds(ArchiveEntry entry)
+        {
+            if (IsOwnTar(entry)) return true;
+            var owner = ArchiveEntry.FromRecord(Path.Combine(_directory, entry.File + ArchiveEntry.RecordExtension));
+            return owner != null && owner.Digest == entry.Digest && IsWhole(owner);
+        }
+
+        /// <summary>An entry whose tar is its own (not a deduplicated name pointing at another's), whole.</summary>
+        private bool IsOwnTar(ArchiveEntry entry) =>
+            entry.File == ArchiveEntry.FileNameFor(entry.Name, entry.Tag) && IsWhole(entry);
+
+        /// <summary>The image's creation time from the tar just written; a tar we cannot read for it still archives (the listing shows none).</summary>
+        internal static DateTimeOffset? ImageCreatedIn(string tar, string imageId)
+        {
+            try { return Formats.SavedImageArchive.Open(tar).ImageCreated(imageId); }
+            catch (Exception e) when (e is ImageToolsException || e is IOException || e is JsonFormatException) { return null; }
+        }
+
         /// <summary>An exclusive lock file per image; another run holding it is waited for, up to the timeout.</summary>
-        private async Task<IDisposable> LockAsync(string path, ImageToPublish image, CancellationToken cancellationToken)
+        private async Task<IDisposable> LockAsync(string path, string reference, string name, CancellationToken cancellationToken)
         {
             var deadline = DateTime.UtcNow + _lockTimeout;
             while (true)
@@ -134,8 +240,8 @@ namespace ImageTools.Publishing
                 catch (IOException e) when (File.Exists(path))
                 {
                     throw new ImageToolsException("ArchiveLocked", FaultKind.ResourceUnavailable,
-                        $"Another run has been writing {image.Reference} to this archive for over {_lockTimeout.TotalMinutes:F0} minutes. " +
-                        $"If no other run is active, delete {path}.", path, imageName: image.Node.Name, inner: e);
+                        $"Another run has been writing {reference} to this archive for over {_lockTimeout.TotalMinutes:F0} minutes. " +
+                        $"If no other run is active, delete {path}.", path, imageName: name, inner: e);
                 }
             }
         }

@@ -31,14 +31,20 @@ namespace ImageTools.Publishing
         {
         }
 
-        internal PublishResult(ImageNode node, string reference, string destination)
+        internal PublishResult(ImageNode node, string reference, string destination) : this(node.Name, reference, destination)
         {
             Node = node;
+        }
+
+        /// <summary>An image that is not of a tree (Publish-Image -Reference): named by its repository.</summary>
+        internal PublishResult(string name, string reference, string destination)
+        {
+            Name = name;
             Reference = reference;
             Destination = destination;
         }
 
-        public string Name => Node.Name;
+        public string Name { get; }
         /// <summary>The reference published under its version tag (with a nightly suffix, if it was built with one).</summary>
         public string Reference { get; }
         /// <summary>The image id (config digest) published.</summary>
@@ -60,7 +66,8 @@ namespace ImageTools.Publishing
         public string? ErrorId { get; internal set; }
         /// <summary>For <see cref="PublishStatus.HeldBack"/>: the images of the run whose failure held this one's tags back.</summary>
         public string[] HeldBackBy { get; internal set; } = new string[0];
-        public ImageNode Node { get; }
+        /// <summary>The tree image; none for an image archived by reference (Publish-Image -Reference).</summary>
+        public ImageNode? Node { get; }
 
         public override string ToString() => $"{Reference}: {Status}";
     }

@@ -29,7 +29,7 @@ namespace ImageTools.Tests.Architecture
             new[] { "ImageTools.Docker.Cli" },
             new[] { "ImageTools.Docker" },
             // What the cmdlets ask for.
-            new[] { "ImageTools.Planning", "ImageTools.Changelogs" },
+            new[] { "ImageTools.Planning", "ImageTools.Changelogs", "ImageTools.Pruning" },
             new[] { "ImageTools.Building" },
             // A publish run takes a build's results and verifies up-to-date images as a build does.
             new[] { "ImageTools.Publishing" },

@@ -31,6 +31,8 @@ namespace ImageTools.Tests.Architecture
                 "ImageTools.Planning.ParentImage",
                 "ImageTools.Planning.RebuildReason",
                 "ImageTools.Planning.RebuildStatus",
+                "ImageTools.Pruning.PrunedImage",
+                "ImageTools.Publishing.ArchivedImage",
                 "ImageTools.Publishing.PublishResult",
                 "ImageTools.Publishing.PublishStatus",
             }, Exported(typeof(ImageToolsException).Assembly));
@@ -43,6 +45,7 @@ namespace ImageTools.Tests.Architecture
         public void The_cmdlet_assembly_exports_the_cmdlets_their_base_and_what_PowerShell_instantiates() =>
             Assert.Equal(new[]
             {
+                "ImageTools.Commands.GetImageArchiveCommand",
                 "ImageTools.Commands.GetImageGraphCommand",
                 "ImageTools.Commands.ImageNameCompleter",
                 "ImageTools.Commands.ImageToolsCmdlet",
@@ -50,6 +53,7 @@ namespace ImageTools.Tests.Architecture
                 "ImageTools.Commands.ModuleInitializer",
                 "ImageTools.Commands.NewImageBuildPlanCommand",
                 "ImageTools.Commands.PublishImageCommand",
+                "ImageTools.Commands.RemoveImageBuildCommand",
                 "ImageTools.Commands.TestImageNeedsRebuildCommand",
                 "ImageTools.Commands.UpdateImageChangelogCommand",
             }, Exported(typeof(GetImageGraphCommand).Assembly));

@@ -17,7 +17,7 @@ namespace ImageTools.Docker.Cli
     /// else <c>docker build</c>. DOCKER_HOST, DOCKER_CONTEXT, DOCKER_BUILDKIT and DOCKER_CONFIG
     /// pass through from the environment, so remote engines and contexts work as in a shell.
     /// </summary>
-    internal sealed class DockerCliEngine : IContainerEngine
+    internal sealed class DockerCliEngine : IContainerEngine, ILocalImageCatalog
     {
         private readonly string _docker;
         private readonly IReadOnlyDictionary<string, string?> _environment;
@@ -183,6 +183,15 @@ namespace ImageTools.Docker.Cli
                 lines.Where(l => l.StartsWith("digest ", StringComparison.Ordinal)).Select(l => l.Substring(7)).ToList(),
                 platform == null || platform.Length != 3 || platform[0].Length == 0 || platform[1].Length == 0 ? null
                     : new ImagePlatform(platform[0], platform[1], platform[2].Length == 0 ? null : platform[2]));
+        }
+
+        public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken)
+        {
+            var outcome = await Docker(cancellationToken, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repository).ConfigureAwait(false);
+            await Check(outcome, $"list the images of {repository}").ConfigureAwait(false);
+            // Untagged images show as <none>; only tags can be pruned by name.
+            return outcome.StandardOutput.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.EndsWith(":<none>", StringComparison.Ordinal))
+                .Distinct(StringComparer.Ordinal).ToList();
         }
 
         private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>

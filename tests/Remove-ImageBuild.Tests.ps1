@@ -1,0 +1,64 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Prunes old local builds of a tiny tree built on the Docker engine this host's docker CLI talks to
+# (busybox:1.36 needed there): two versions and a nightly of one image.
+
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $script:noDocker = -not (Test-DockerEngine)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+    $null = Import-LaidOutModule
+    Use-TempDirectory $TestDrive
+}
+
+AfterAll {
+    Restore-TempDirectory
+    Remove-Module ImageTools -ErrorAction SilentlyContinue
+}
+
+Describe 'Remove-ImageBuild input' {
+    It 'refuses a -NightlyDate that is no date, with a stable ErrorId' {
+        $tree = Join-Path $TestDrive 'input'
+        New-TestImage $tree 'img' "FROM busybox:1.36`n"
+        { Remove-ImageBuild -Path $tree -NightlyDate 20261340 } | Should -Throw -ErrorId 'NightlyDateInvalid,ImageTools.Commands.RemoveImageBuildCommand'
+    }
+}
+
+Describe 'Remove-ImageBuild prunes old builds' -Skip:$noDocker {
+    BeforeAll {
+        $name = New-TestId 'rib'
+        $tree = Join-Path $TestDrive 'tree'
+        foreach ($version in '1.0', '2.0') {
+            New-TestImage $tree 'img' "FROM busybox:1.36`nRUN echo $version > /v`n" -Files @{ 'image.yaml' = "name: $name`nversion: '$version'`n" }
+            $null = Get-ImageGraph $tree | Invoke-ImageBuild
+        }
+        $null = Get-ImageGraph $tree | Invoke-ImageBuild -Nightly
+        $nightly = "${name}:2.0-$(Get-Date -Format yyyyMMdd)"
+    }
+
+    AfterAll { Remove-TestImages $name }
+
+    It 'names what would go with -WhatIf and removes nothing' {
+        $child = Invoke-ChildPowerShell "Remove-ImageBuild -Path '$tree' -WhatIf"
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $child.Output | Should -BeLike "*What if:*${name}:1.0*"
+        $child.Output | Should -BeLike "*What if:*$nightly*"
+        @($child.Output -split "`n" | Where-Object { $_ -like 'What if:*' }).Count | Should -Be 2 -Because 'the current version 2.0 stays'
+
+        Get-TestImageTags $name | Should -HaveCount 3
+    }
+
+    It 'removes only the nightly build with -Nightly, then the old version, and emits what it removed' {
+        $nightlies = Remove-ImageBuild -Path $tree -Name 'rib*' -Nightly -Confirm:$false
+        $rest = Remove-ImageBuild -Path $tree -Confirm:$false
+
+        $nightlies | Should -BeOfType ([ImageTools.Pruning.PrunedImage])
+        $nightlies.Reference | Should -Be $nightly
+        $nightlies.Nightly | Should -BeTrue
+        $rest.Reference | Should -Be "${name}:1.0"
+        Get-TestImageTags $name | Should -Be "${name}:2.0"
+    }
+}
