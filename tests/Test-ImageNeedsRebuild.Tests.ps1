@@ -70,6 +70,12 @@ Describe 'Test-ImageNeedsRebuild' -Skip:$noDocker {
         Set-Content (Join-Path $tree 'imagetools.yaml') "registry: 127.0.0.1:9`n"
 
         { Test-ImageNeedsRebuild -Path $tree } | Should -Throw -ErrorId 'RegistryUnreachable,ImageTools.Commands.TestImageNeedsRebuildCommand'
+        # The retries that came before are on the verbose stream, each once.
+        $records = [System.Collections.Generic.List[object]]::new()
+        try { Test-ImageNeedsRebuild -Path $tree -Verbose 4>&1 | ForEach-Object { $records.Add($_) } } catch { $records.Add($_) }
+        $verbose = $records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        @($verbose | Where-Object { $_.Message -like '127.0.0.1:9: *attempt 1 of * failed, trying again*' }) | Should -Not -BeNullOrEmpty
+        @($verbose.Message | Group-Object | Where-Object Count -gt 1) | Should -BeNullOrEmpty
         (Test-ImageNeedsRebuild -Path $tree -Local).Count | Should -Be 2
     }
 }

@@ -42,6 +42,9 @@ namespace ImageTools.Commands
         private readonly Dictionary<string, Planning.ParentImage> _seenParents = new Dictionary<string, Planning.ParentImage>(StringComparer.Ordinal);
         private readonly Dictionary<string, Planning.RebuildStatus> _checked = new Dictionary<string, Planning.RebuildStatus>(StringComparer.Ordinal);
 
+        /// <summary>What the registry client did looking up parents, written when the build has ended.</summary>
+        private readonly LaterLines _registryLines = new LaterLines();
+
         /// <summary>Images from Get-ImageGraph.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByNodeSet)]
         [ValidateNotNull]
@@ -191,7 +194,9 @@ namespace ImageTools.Commands
                 PowerShell = PowerShellHost.StartCommand(this),
             };
             // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
-            using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(RegistryOptions.For(graph.Tree.Config, null));
+            var parentOptions = RegistryOptions.For(graph.Tree.Config, null);
+            parentOptions.Progress = new Registry.RegistryEventLines(_registryLines);
+            using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(parentOptions);
             options.ParentSource = parentSource;
             RunBuild(graph, approved, options);
         }
@@ -246,6 +251,7 @@ namespace ImageTools.Commands
                 }
             }
             foreach (var line in progress.Complete()) WriteProgress(ToRecord(line));
+            _registryLines.WriteVerbose(this);
 
             IReadOnlyList<BuildResult> results;
             try { results = build.GetAwaiter().GetResult(); }

@@ -86,6 +86,9 @@ namespace ImageTools.Commands
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 32;
 
+        /// <summary>What the registry client did that the user should hear of, written after the check.</summary>
+        private readonly LaterLines _registryLines = new LaterLines();
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
@@ -118,6 +121,8 @@ namespace ImageTools.Commands
                 {
                     progress.RecordType = ProgressRecordType.Completed;
                     WriteProgress(progress);
+                    // Retries and work-arounds are worth knowing most when the check failed.
+                    _registryLines.WriteVerbose(this);
                 }
                 Phases.Add("plan", watch.Elapsed, $"{selected.Count} images against {source.Description}");
                 foreach (var warning in planner.Warnings) WriteImageWarning(warning);
@@ -162,7 +167,9 @@ namespace ImageTools.Commands
         {
             var config = graph.Tree.Config;
             if (config.Registry == null || Local) return new LocalEngineImageSource(Docker.Api.DockerEngineFactory.Create());
-            return new RegistryImageSource(RegistryOptions.For(config, Credential));
+            var options = RegistryOptions.For(config, Credential);
+            options.Progress = new Registry.RegistryEventLines(_registryLines);
+            return new RegistryImageSource(options);
         }
 
     }

@@ -148,6 +148,7 @@ namespace ImageTools.Publishing
             var config = chosen[0].Node.Graph.Tree.Config;
             var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
             clientOptions.WrapHandler = _options.WrapHandler;
+            clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
             RegistryPublishOptions Options(bool stageOnly) => new RegistryPublishOptions
             {
                 Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
@@ -247,6 +248,7 @@ namespace ImageTools.Publishing
             retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
             var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
             clientOptions.WrapHandler = _options.WrapHandler;
+            clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
             return new RegistryClient(config.Registry, clientOptions);
         }
 

@@ -46,5 +46,28 @@ namespace ImageTools.Registry
         public TimeSpan? Delay { get; }
 
         public override string ToString() => $"{Registry}: {Message}";
+
+        /// <summary>
+        /// What a user must hear of in -Verbose: where credentials came from, retries, work-arounds (a missing
+        /// credential helper, plain HTTP), tokens, and what each upload sent or mounted. Not every request or cache hit.
+        /// </summary>
+        public bool IsWorthTelling => Kind != RegistryEventKind.Request && Kind != RegistryEventKind.CacheHit;
+    }
+
+    /// <summary>Registry events as lines for a cmdlet's verbose stream: those worth telling, each distinct line once per run.</summary>
+    internal sealed class RegistryEventLines : IProgress<RegistryEvent>
+    {
+        private readonly IProgress<string> _lines;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _told =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
+        public RegistryEventLines(IProgress<string> lines) => _lines = lines;
+
+        public void Report(RegistryEvent value)
+        {
+            if (!value.IsWorthTelling) return;
+            var line = value.ToString();
+            if (_told.TryAdd(line, true)) _lines.Report(line);
+        }
     }
 }
