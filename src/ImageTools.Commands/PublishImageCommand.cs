@@ -111,6 +111,11 @@ namespace ImageTools.Commands
         [ValidateRange(0, 300)]
         public double RetryIntervalSec { get; set; } = 0.5;
 
+        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again); 60 by default.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByResultSet) _results.AddRange(InputObject);
@@ -195,7 +200,7 @@ namespace ImageTools.Commands
                 var (published, record) = Task.Run<(IReadOnlyList<PublishResult>, string?)>(async () =>
                 {
                     var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                    using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
+                    using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry, TimeoutSec));
                     var options = new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry, StageOnly = leg != null };
                     var engine = Docker.Api.DockerEngineFactory.Create(credentials: Credential == null ? null : RegistryOptions.Credentials(Credential));
                     using var engineLifetime = engine as IDisposable;
@@ -247,7 +252,7 @@ namespace ImageTools.Commands
             return Task.Run(async () =>
             {
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry));
+                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry, TimeoutSec));
                 var publisher = new RegistryPublisher(engine, client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);

@@ -79,6 +79,11 @@ namespace ImageTools.Commands
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 32;
 
+        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again); 60 by default.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByNodeSet) _nodes.AddRange(InputObject);
@@ -131,7 +136,7 @@ namespace ImageTools.Commands
         {
             var config = graph.Tree.Config;
             if (config.Registry == null || Local) return new LocalEngineImageSource(Docker.Api.DockerEngineFactory.Create());
-            return new RegistryImageSource(RegistryOptions.For(config, Credential));
+            return new RegistryImageSource(RegistryOptions.For(config, Credential, timeoutSec: TimeoutSec));
         }
 
     }
