@@ -249,14 +249,17 @@ namespace ImageTools.Commands
             var tags = (NonAtomic ? "" : "once every image of the run is uploaded, ") + "move its version, latest and extra tags";
             var approved = images.Where(i => ShouldProcess(i.Reference, $"Push to {config.Registry}; {tags}")).ToList();
             if (approved.Count == 0) return new PublishResult[0];
-            return Task.Run(async () =>
+            var verbose = new RegistryVerbose();
+            return verbose.Wait(Task.Run(async () =>
             {
                 var retry = new Registry.RetryPolicy(MaximumRetryCount + 1, TimeSpan.FromSeconds(RetryIntervalSec));
-                using var client = new Registry.RegistryClient(config.Registry, RegistryOptions.For(config, Credential, retry, TimeoutSec));
+                var clientOptions = RegistryOptions.For(config, Credential, retry, TimeoutSec);
+                clientOptions.Progress = verbose;
+                using var client = new Registry.RegistryClient(config.Registry, clientOptions);
                 var publisher = new RegistryPublisher(engine, client,
                     new RegistryPublishOptions { Atomic = !NonAtomic, AllowOverwrite = AllowOverwrite, ThrottleLimit = ThrottleLimit, Retry = retry });
                 return await publisher.PublishAsync(approved, unpublishable, StopToken).ConfigureAwait(false);
-            }).GetAwaiter().GetResult();
+            }), WriteVerbose);
         }
     }
 }

@@ -28,3 +28,35 @@ namespace ImageTools.Commands
             new ExplicitCredentialSource(credential.UserName, credential.GetNetworkCredential().Password);
     }
 }
+
+namespace ImageTools.Commands
+{
+    /// <summary>
+    /// The registry client's events for -Verbose: retries (with their wait), warnings, mounts, uploads and where
+    /// credentials come from; not every request. Worker threads only queue them; <see cref="Wait{T}"/> writes
+    /// them from the cmdlet's thread while the work runs.
+    /// </summary>
+    internal sealed class RegistryVerbose : System.IProgress<RegistryEvent>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        public void Report(RegistryEvent value)
+        {
+            if (value.Kind == RegistryEventKind.Request || value.Kind == RegistryEventKind.CacheHit) return;
+            _lines.Enqueue(value.ToString());
+        }
+
+        /// <summary>Waits for <paramref name="task"/>, writing the queued lines with <paramref name="write"/> as they come.</summary>
+        public T Wait<T>(System.Threading.Tasks.Task<T> task, System.Action<string> write)
+        {
+            while (!((System.IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) Drain(write);
+            Drain(write);
+            return task.GetAwaiter().GetResult();
+        }
+
+        public void Drain(System.Action<string> write)
+        {
+            while (_lines.TryDequeue(out var line)) write(line);
+        }
+    }
+}
