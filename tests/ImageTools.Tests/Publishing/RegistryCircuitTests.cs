@@ -143,4 +143,41 @@ namespace ImageTools.Tests.Publishing
             Assert.All(rateLimited, r => Assert.True(r.Delay >= TimeSpan.FromSeconds(1), $"waited {r.Delay} after a Retry-After: 1"));
         }
     }
+
+    /// <summary>The flaky network of issue 18 at its own numbers (300 ms per request), through FaultProxy to distribution 2.8.</summary>
+    public class FlakyNetworkIntegrationTests : IClassFixture<AnonymousRegistryFixture>, IDisposable
+    {
+        private readonly AnonymousRegistryFixture _fixture;
+        private readonly TestTree _tree = new TestTree();
+        private readonly FakeContainerEngine _engine = new FakeContainerEngine();
+
+        public FlakyNetworkIntegrationTests(AnonymousRegistryFixture fixture) => _fixture = fixture;
+
+        public void Dispose() => _tree.Dispose();
+
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [RegistryFact]
+        public async Task Images_published_through_300_ms_latency_resets_and_429s_to_the_real_registry_are_all_there()
+        {
+            using var proxy = new FaultProxy(_fixture.Server.Port) { DelayPerRequest = TimeSpan.FromMilliseconds(300), ResetPercent = 10, RateLimitEvery = 10, RetryAfterSeconds = 1 };
+            _tree.Write("imagetools.yaml", $"registry: {proxy.Address}\n");
+            // Eight images, not thirty: at 300 ms a request and one image's tags after the other, thirty take a minute (the fast tier plays thirty).
+            for (var i = 0; i < 8; i++)
+                _tree.Image($"flaky{i}", "FROM scratch\n").Write($"flaky{i}/changelog", TestTree.Changelog($"flaky{i}", "1.0.6"));
+            var graph = ImageGraph.Build(TreeScanner.Scan(_tree.Root));
+            var tag = Guid.NewGuid().ToString("N").Substring(0, 8);
+            var images = graph.Nodes.Select(n => new ImageToPublish(n, _engine.Hold(n.Reference, $"layer of {n.Name} {tag}"))).ToList();
+            var progress = new RecordingProgress();
+            using var client = new RegistryClient(proxy.Address, new RegistryClientOptions { Credentials = AnonymousCredentialSource.Instance, Progress = progress });
+
+            var results = await new RegistryPublisher(_engine, client, new RegistryPublishOptions { ThrottleLimit = 8, AllowOverwrite = true }).PublishAsync(images, CancellationToken.None);
+
+            Assert.All(results, r => Assert.True(r.Status == PublishStatus.Pushed, $"{r.Name}: {r.Status} {r.Error}"));
+            Assert.True(proxy.Resets > 0 && proxy.RateLimited > 0, $"{proxy.Resets} resets, {proxy.RateLimited} 429s in {proxy.Requests} requests");
+            Assert.Equal(proxy.RateLimited, progress.Events.Count(e => e.Kind == RegistryEventKind.Retry && e.Message.Contains(": 429 TooManyRequests;")));
+            using var direct = new RegistryClient(_fixture.Server.Address, new RegistryClientOptions { Credentials = AnonymousCredentialSource.Instance });
+            foreach (var image in images)
+                Assert.Equal(image.ImageId, (await direct.GetManifestAsync(image.Node.Name, "1.0.6"))?.Config?.Digest);
+        }
+    }
 }
