@@ -126,6 +126,11 @@ namespace ImageTools.Commands
         [ValidateRange(0, 300)]
         public double RetryIntervalSec { get; set; } = 0.5;
 
+        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again); 60 by default.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == ByResultSet) _results.AddRange(InputObject);
@@ -191,6 +196,7 @@ namespace ImageTools.Commands
                     ThrottleLimit = ThrottleLimit,
                     MaximumRetryCount = MaximumRetryCount,
                     RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                    RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
                     Progress = new QueueProgress(_events),
                 });
                 var selection = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
@@ -247,6 +253,7 @@ namespace ImageTools.Commands
                     ThrottleLimit = ThrottleLimit,
                     MaximumRetryCount = MaximumRetryCount,
                     RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                    RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
                     Progress = new QueueProgress(_events),
                 });
                 string? record = null;

@@ -7,8 +7,15 @@ namespace ImageTools.Commands
     /// <summary>A cmdlet's -Credential as the registry client's credential source; the options themselves come from <see cref="Planning.TreeRegistryOptions"/>.</summary>
     internal static class RegistryOptions
     {
-        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null) =>
-            Planning.TreeRegistryOptions.For(config, CredentialsFor(config, credential), retry);
+        /// <summary>What -TimeoutSec defaults to: how long one attempt of one registry request may take, body included.</summary>
+        public const int DefaultTimeoutSec = 60;
+
+        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null, int timeoutSec = DefaultTimeoutSec)
+        {
+            var options = Planning.TreeRegistryOptions.For(config, CredentialsFor(config, credential), retry);
+            options.RequestTimeout = System.TimeSpan.FromSeconds(timeoutSec);
+            return options;
+        }
 
         /// <summary>
         /// The one credential path of the registry client and the engine's pulls: -Credential; else the tree

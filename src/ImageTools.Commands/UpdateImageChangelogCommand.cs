@@ -87,11 +87,30 @@ namespace ImageTools.Commands
 
         protected override void EndProcessing()
         {
+            ChangelogLock? treeLock = null;
+            try { Update(ref treeLock); }
+            finally { treeLock?.Dispose(); }
+        }
+
+        /// <summary>
+        /// Reads the tree, plans and writes under the tree's changelog lock (taken by <paramref name="treeLock"/>), so that a
+        /// concurrent run plans on what this one wrote instead of writing over it.
+        /// </summary>
+        private void Update(ref ChangelogLock? treeLock)
+        {
             ChangelogUpdatePlan plan;
             try
             {
                 var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, StopToken);
                 if (selected.Count == 0) return;
+                if (!MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+                {
+                    treeLock = ChangelogLock.Acquire(graph.Tree.Root, ChangelogLock.DefaultWait, StopToken);
+                    // Read again under the lock: another run may have written since (nodes from the pipeline were read earlier still).
+                    var names = selected.Select(n => n.Name).ToList();
+                    graph = ImageGraph.Build(Definitions.TreeScanner.Scan(graph.Tree.Root, StopToken));
+                    selected = names.Select(n => graph[n]).ToList();
+                }
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
                 {

@@ -33,6 +33,8 @@ namespace ImageTools.Publishing
         public int MaximumRetryCount { get; set; } = 3;
         /// <summary>The wait before the first retry; each further wait doubles.</summary>
         public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(0.5);
+        /// <summary>How long one attempt of one registry request may take (Publish-Image -TimeoutSec).</summary>
+        public TimeSpan? RequestTimeout { get; set; }
         /// <summary>Milestones for the verbose stream: each verification, and each tag as it moves.</summary>
         public IProgress<string>? Progress { get; set; }
         /// <summary>Tests put an in-memory registry behind the client.</summary>
@@ -148,6 +150,7 @@ namespace ImageTools.Publishing
             var config = chosen[0].Node.Graph.Tree.Config;
             var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
             clientOptions.WrapHandler = _options.WrapHandler;
+            if (_options.RequestTimeout != null) clientOptions.RequestTimeout = _options.RequestTimeout.Value;
             clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
             RegistryPublishOptions Options(bool stageOnly) => new RegistryPublishOptions
             {
@@ -248,6 +251,7 @@ namespace ImageTools.Publishing
             retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
             var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
             clientOptions.WrapHandler = _options.WrapHandler;
+            if (_options.RequestTimeout != null) clientOptions.RequestTimeout = _options.RequestTimeout.Value;
             clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
             return new RegistryClient(config.Registry, clientOptions);
         }

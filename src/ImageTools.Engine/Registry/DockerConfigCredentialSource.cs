@@ -136,6 +136,14 @@ namespace ImageTools.Registry
                     outcome = await ProcessRunner.RunAsync(located, new[] { "get" }, timeout.Token,
                         environment: _helperEnvironment, standardInput: key + "\n").ConfigureAwait(false);
                 }
+                catch (IOException e)
+                {
+                    // A helper that dies before it reads the registry name breaks the pipe we write it to.
+                    progress?.Report(new RegistryEvent(RegistryEventKind.Warning, registry,
+                        $"The credential helper {program} ('{origin}' in {ConfigPath}) crashed before it read its input ({e.Message}) for {key}; " +
+                        "going on anonymously. Fix or remove the helper, or pass -Credential."));
+                    return null;
+                }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     throw new ImageToolsException("CredentialHelperTimeout", FaultKind.ResourceUnavailable,
@@ -152,7 +160,8 @@ namespace ImageTools.Registry
                 progress?.Report(new RegistryEvent(notFound ? RegistryEventKind.Credentials : RegistryEventKind.Warning, registry,
                     notFound
                         ? $"{program} has no credentials for {key}; going on anonymously."
-                        : $"{program} failed (exit code {outcome.ExitCode}) for {key}; going on anonymously."));
+                        : $"The credential helper {program} ('{origin}' in {ConfigPath}) failed (exit code {outcome.ExitCode}) for {key}; going on anonymously. " +
+                          "Fix or remove the helper, or pass -Credential."));
                 return null;
             }
 

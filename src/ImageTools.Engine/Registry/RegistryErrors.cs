@@ -48,12 +48,14 @@ namespace ImageTools.Registry
     /// </summary>
     internal sealed class RegistryFailure : Exception
     {
-        public RegistryFailure(RegistryFailureKind kind, int? status = null, IReadOnlyList<string>? errorCodes = null, Exception? cause = null)
+        public RegistryFailure(RegistryFailureKind kind, int? status = null, IReadOnlyList<string>? errorCodes = null, Exception? cause = null,
+            bool notAttempted = false)
             : base(Describe(kind, status, errorCodes), cause)
         {
             Kind = kind;
             Status = status;
             ErrorCodes = errorCodes ?? Array.Empty<string>();
+            NotAttempted = notAttempted;
         }
 
         public RegistryFailureKind Kind { get; }
@@ -61,6 +63,12 @@ namespace ImageTools.Registry
         public int? Status { get; }
         /// <summary>The <c>errors[].code</c> values of the answer's body (distribution spec), e.g. BLOB_UNKNOWN, DENIED.</summary>
         public IReadOnlyList<string> ErrorCodes { get; }
+
+        /// <summary>
+        /// True when the request was never sent: its endpoint was found down earlier in the run (<see cref="RegistryCircuit"/>);
+        /// the cause is that first failure, and <see cref="Kind"/> is its kind.
+        /// </summary>
+        public bool NotAttempted { get; }
 
         /// <summary>True for faults that another attempt can get past: the retry policy tries these again.</summary>
         public bool IsTransient => IsTransientKind(Kind);

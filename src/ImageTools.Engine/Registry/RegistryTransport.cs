@@ -17,6 +17,8 @@ namespace ImageTools.Registry
     /// reads the whole body, and tries transient failures again under the one <see cref="RetryPolicy"/>.
     /// Which failures are transient, and what error each one becomes, is <see cref="RegistryErrors"/>'s
     /// call. Answers that are not failures of the transport (404, 403, ...) are returned for the API to judge.
+    /// An endpoint found down (the retry policy used up on a connection failure) opens its
+    /// <see cref="RegistryCircuit"/>: the client's other requests to it fail at once, naming that failure.
     /// </summary>
     internal sealed class RegistryTransport : IDisposable
     {
@@ -30,6 +32,7 @@ namespace ImageTools.Registry
         private readonly HttpClient _http;
         private readonly bool _allowsHttp;
         private readonly SemaphoreSlim _schemeLock = new SemaphoreSlim(1, 1);
+        private readonly RegistryCircuits _circuits = new RegistryCircuits();
         private Uri? _baseUri;
         private ImageToolsException? _baseUriFailure;
 
@@ -59,7 +62,7 @@ namespace ImageTools.Registry
 
         /// <summary>The URL of an API path under /v2/ ("team/app/manifests/1.0").</summary>
         public async Task<Uri> ApiUriAsync(string path, CancellationToken cancellationToken) =>
-            new Uri(await BaseUriAsync(cancellationToken).ConfigureAwait(false), "/v2/" + path);
+            new Uri(await BaseUriAsync(cancellationToken, "/v2/" + path).ConfigureAwait(false), "/v2/" + path);
 
         /// <summary>
         /// Sends a request, authorised for <paramref name="scopes"/> (token scopes such as
@@ -93,9 +96,25 @@ namespace ImageTools.Registry
             }
         }
 
-        private Task<RegistryResponse> SendWithRetriesAsync(RegistryRequest request, CancellationToken cancellationToken) =>
-            _options.Retry.ExecuteAsync((attempt, token) => AttemptAsync(request, token), (failure, attempt, delay) =>
-                ReportRetry($"{request.Method} {request.Uri}", failure, attempt, delay), cancellationToken);
+        private async Task<RegistryResponse> SendWithRetriesAsync(RegistryRequest request, CancellationToken cancellationToken)
+        {
+            var circuit = _circuits.For(request.Uri);
+            var what = $"{request.Method} {request.Uri.PathAndQuery}";
+            try
+            {
+                return await _options.Retry.ExecuteAsync((attempt, token) =>
+                {
+                    // Checked before every attempt, so that requests already waiting between retries stop too.
+                    circuit.ThrowIfOpen(what);
+                    return AttemptAsync(request, token);
+                }, (failure, attempt, delay) => ReportRetry($"{request.Method} {request.Uri}", failure, attempt, delay), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImageToolsException e)
+            {
+                circuit.Trip(e, what);
+                throw;
+            }
+        }
 
         private void ReportRetry(string what, TransientFailure failure, int attempt, TimeSpan delay) =>
             _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Retry, _registry,
@@ -173,17 +192,22 @@ namespace ImageTools.Registry
         /// HTTPS attempt decides. A server that presents a certificate speaks TLS, so a refused
         /// certificate is a TLS error, never a reason to fall back to HTTP.
         /// </summary>
-        public async Task<Uri> BaseUriAsync(CancellationToken cancellationToken)
+        /// <param name="cancellationToken">Stops the wait for, or the run of, the probe.</param>
+        /// <param name="forPath">The API path the caller is about to ask for, named in the error when the registry is found down here.</param>
+        public async Task<Uri> BaseUriAsync(CancellationToken cancellationToken, string? forPath = null)
         {
             if (_baseUri != null) return _baseUri;
+            var https = new Uri("https://" + _authority + "/");
+            var circuit = _circuits.For(https);
+            var what = $"GET {forPath ?? "/v2/"}";
             await _schemeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 if (_baseUri != null) return _baseUri;
                 // The probe has already waited through its retries: callers queued behind it (one per
-                // image) get its answer instead of each repeating the waits, one after the other.
+                // image) get its answer, or that it was not attempted, instead of each repeating the waits.
+                circuit.ThrowIfOpen(what);
                 if (_baseUriFailure != null) throw _baseUriFailure;
-                var https = new Uri("https://" + _authority + "/");
                 if (!_allowsHttp) return _baseUri = https;
                 var http = new Uri("http://" + _authority + "/");
                 var chosen = await _options.Retry.ExecuteAsync(async (attempt, token) =>
@@ -222,7 +246,8 @@ namespace ImageTools.Registry
             }
             catch (ImageToolsException e)
             {
-                _baseUriFailure = e;
+                if (RegistryCircuit.MeansDown(e)) circuit.Trip(e, what);
+                else if (RegistryFailure.Of(e)?.NotAttempted != true) _baseUriFailure = e;
                 throw;
             }
             finally
