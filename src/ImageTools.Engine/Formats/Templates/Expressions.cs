@@ -270,15 +270,7 @@ namespace ImageTools.Formats.Templates
                     throw new ImageToolsException("TemplateUnknownFilter", FaultKind.InvalidData,
                         $"Unknown filter '{name}'. Known filters: {string.Join(", ", TemplateFilters.All.Keys.OrderBy(k => k, StringComparer.Ordinal))}.",
                         _filePath, _line);
-                var arguments = new List<Expression>();
-                if (TrySymbol("("))
-                {
-                    if (!TrySymbol(")"))
-                    {
-                        do arguments.Add(ParseOr()); while (TrySymbol(","));
-                        Expect(")");
-                    }
-                }
+                var arguments = TrySymbol("(") ? ParseArguments() : new List<Expression>();
                 var most = TemplateFilters.MaxArguments(name);
                 if (arguments.Count > most)
                     throw Error(most == 0
@@ -300,15 +292,7 @@ namespace ImageTools.Formats.Templates
                     var name = ReadName() ?? throw Error("Expected a name after '.'.");
                     // Other calls (.items(), .pop()) are left to the check for what the language lacks.
                     if (MethodCall.Supported.Contains(name) && TrySymbol("("))
-                    {
-                        var arguments = new List<Expression>();
-                        if (!TrySymbol(")"))
-                        {
-                            do arguments.Add(ParseOr()); while (TrySymbol(","));
-                            Expect(")");
-                        }
-                        expression = new MethodCall(expression, name, arguments, Slice(start), _line);
-                    }
+                        expression = new MethodCall(expression, name, ParseArguments(), Slice(start), _line);
                     else expression = new Attribute(expression, new Literal(name, _line), Slice(start), _line);
                 }
                 else if (TrySymbol("["))
@@ -351,15 +335,18 @@ namespace ImageTools.Formats.Templates
                 case "false": case "False": return new Literal(false, _line);
                 case "none": case "None": return new Literal(null, _line);
                 default:
-                    if (!TrySymbol("(")) return new Variable(name, _line);
-                    var arguments = new List<Expression>();
-                    if (!TrySymbol(")"))
-                    {
-                        do arguments.Add(ParseOr()); while (TrySymbol(","));
-                        Expect(")");
-                    }
-                    return new MacroCall(name, arguments, _line);
+                    return TrySymbol("(") ? new MacroCall(name, ParseArguments(), _line) : (Expression)new Variable(name, _line);
             }
+        }
+
+        /// <summary>The arguments of a call whose '(' was just read, up to and with its ')': filters, methods and macros alike.</summary>
+        private List<Expression> ParseArguments()
+        {
+            var arguments = new List<Expression>();
+            if (TrySymbol(")")) return arguments;
+            do arguments.Add(ParseOr()); while (TrySymbol(","));
+            Expect(")");
+            return arguments;
         }
 
         private string ReadString(char quote)
