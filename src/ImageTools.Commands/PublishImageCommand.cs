@@ -186,19 +186,7 @@ namespace ImageTools.Commands
                 var credentials = RegistryOptions.CredentialsFor(config, Credential);
                 var engine = Docker.Api.DockerEngineFactory.Create(credentials: credentials);
                 using var engineLifetime = engine as IDisposable;
-                var run = new PublishRun(engine, new PublishRunOptions
-                {
-                    ArchiveDirectory = ArchivePath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath),
-                    Credentials = credentials,
-                    PowerShell = PowerShellHost.StartCommand(this),
-                    Atomic = !NonAtomic,
-                    AllowOverwrite = AllowOverwrite,
-                    ThrottleLimit = ThrottleLimit,
-                    MaximumRetryCount = MaximumRetryCount,
-                    RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
-                    RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
-                    Progress = new QueueProgress(_events),
-                });
+                var run = new PublishRun(engine, RunOptions(credentials));
                 var selection = Task.Run(() => run.PrepareAsync(_results, _nodes, StopToken)).GetAwaiter().GetResult();
                 if (selection.Images.Count == 0 || ArchivePath != null)
                 {
@@ -243,19 +231,10 @@ namespace ImageTools.Commands
                 var action = leg != null ? $"Stage leg {leg} in {config.Registry} by digest (no tag moves)" : $"Promote the run in {config.Registry}: move every tag once every leg staged";
                 if (!ShouldProcess(leg != null ? string.Join(", ", _results.Select(r => r.Reference)) : System.IO.Path.Combine(plan.Folder.Directory, Planning.BuildPlanFile.FileName), action)) return;
 
-                var engine = Docker.Api.DockerEngineFactory.Create(credentials: RegistryOptions.CredentialsFor(config, Credential));
+                var credentials = RegistryOptions.CredentialsFor(config, Credential);
+                var engine = Docker.Api.DockerEngineFactory.Create(credentials: credentials);
                 using var engineLifetime = engine as IDisposable;
-                var run = new PublishRun(engine, new PublishRunOptions
-                {
-                    Credentials = RegistryOptions.CredentialsFor(config, Credential),
-                    Atomic = !NonAtomic,
-                    AllowOverwrite = AllowOverwrite,
-                    ThrottleLimit = ThrottleLimit,
-                    MaximumRetryCount = MaximumRetryCount,
-                    RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
-                    RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
-                    Progress = new QueueProgress(_events),
-                });
+                var run = new PublishRun(engine, RunOptions(credentials));
                 string? record = null;
                 var published = RunWithMilestones(async () =>
                 {
@@ -303,6 +282,21 @@ namespace ImageTools.Commands
             else
                 WriteVerbose($"{result.Reference}: {result.Status} to {result.Path ?? result.Destination} ({string.Join(", ", result.Tags)})");
         }
+
+        /// <summary>The run's settings from the cmdlet's parameters, the same for a plain publish, a leg's stage and a promote.</summary>
+        private PublishRunOptions RunOptions(Registry.IRegistryCredentialSource? credentials) => new PublishRunOptions
+        {
+            ArchiveDirectory = ArchivePath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ArchivePath),
+            Credentials = credentials,
+            PowerShell = PowerShellHost.StartCommand(this),
+            Atomic = !NonAtomic,
+            AllowOverwrite = AllowOverwrite,
+            ThrottleLimit = ThrottleLimit,
+            MaximumRetryCount = MaximumRetryCount,
+            RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+            RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
+            Progress = new QueueProgress(_events),
+        };
 
         private sealed class QueueProgress : IProgress<string>
         {

@@ -146,23 +146,13 @@ namespace ImageTools.Publishing
                 return archived.Concat(failedVerification.Values.Select(u => Refused(u, selection.Destination))).ToList();
             }
 
-            var retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
             var config = chosen[0].Node.Graph.Tree.Config;
-            var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
-            clientOptions.WrapHandler = _options.WrapHandler;
-            if (_options.RequestTimeout != null) clientOptions.RequestTimeout = _options.RequestTimeout.Value;
-            clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
-            RegistryPublishOptions Options(bool stageOnly) => new RegistryPublishOptions
-            {
-                Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
-                Progress = _options.Progress, StageOnly = stageOnly,
-            };
             if (config.ExtraRepositories.Count == 0)
             {
-                using var client = new RegistryClient(RegistryOf(config), clientOptions);
-                return await new RegistryPublisher(_engine, client, Options(stageOnly: false)).PublishAsync(ready, unpublishable, cancellationToken).ConfigureAwait(false);
+                using var client = new RegistryClient(RegistryOf(config), ClientOptions(config));
+                return await new RegistryPublisher(_engine, client, PublisherOptions(stageOnly: false)).PublishAsync(ready, unpublishable, cancellationToken).ConfigureAwait(false);
             }
-            return await PublishToEveryRepositoryAsync(config, ready, unpublishable, clientOptions, Options, cancellationToken).ConfigureAwait(false);
+            return await PublishToEveryRepositoryAsync(config, ready, unpublishable, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -171,9 +161,9 @@ namespace ImageTools.Publishing
         /// promote moves them. An image that failed anywhere holds back every tag everywhere.
         /// </summary>
         private async Task<IReadOnlyList<PublishResult>> PublishToEveryRepositoryAsync(TreeConfig config, IReadOnlyList<ImageToPublish> ready,
-            IReadOnlyList<UnpublishableImage> unpublishable, RegistryClientOptions clientOptions, Func<bool, RegistryPublishOptions> options,
-            CancellationToken cancellationToken)
+            IReadOnlyList<UnpublishableImage> unpublishable, CancellationToken cancellationToken)
         {
+            var clientOptions = ClientOptions(config);
             var destinations = new[] { RegistryOf(config) + (config.Namespace == null ? "" : "/" + config.Namespace) }.Concat(config.ExtraRepositories)
                 .Distinct(StringComparer.Ordinal).ToList();
             var clients = new List<RegistryClient>();
@@ -189,7 +179,7 @@ namespace ImageTools.Publishing
                     var client = new RegistryClient(registry, clientOptions);
                     clients.Add(client);
                     var images = ready.Select(i => i.To(ImageReference.FromParts(registry, ns == null ? i.Node.Name : ns + "/" + i.Node.Name, tag: null))).ToList();
-                    var outcome = await new RegistryPublisher(_engine, client, options(true)).PublishAsync(images, cancellationToken).ConfigureAwait(false);
+                    var outcome = await new RegistryPublisher(_engine, client, PublisherOptions(stageOnly: true)).PublishAsync(images, cancellationToken).ConfigureAwait(false);
                     var pairs = images.Zip(outcome, (image, result) => (image, result)).ToList();
                     foreach (var (image, result) in pairs.Where(p => p.result.Status != PublishStatus.Staged))
                     {
@@ -202,7 +192,7 @@ namespace ImageTools.Publishing
                 {
                     var (client, images) = staged[i];
                     // An equivalent build was staged as the image its version tag already holds: that one is promoted.
-                    var promoted = await new RegistryPublisher(_engine, client, options(false)).PromoteAsync(
+                    var promoted = await new RegistryPublisher(_engine, client, PublisherOptions(stageOnly: false)).PromoteAsync(
                         images.Select(p => (p.Image.WithImageId(p.Result.Digest!), p.Result.ManifestDigest!, p.Image.Platform)).ToList(),
                         failures, cancellationToken).ConfigureAwait(false);
                     // PromoteAsync answers for its images first, then for each failure it was given: those that came in
@@ -231,34 +221,42 @@ namespace ImageTools.Publishing
             var unpublishable = results.Where(r => !(r.Status == BuildStatus.Built && r.ImageId != null))
                 .Select(r => new UnpublishableImage(r.Node, r.Reference, "ImageNotBuilt",
                     $"{r.Reference} was {r.Status.ToString().ToLowerInvariant()} on leg {leg}, so it is not staged. {r.Error}")).ToList();
-            using var client = PlanClient(config, out var retry);
-            var stager = new RegistryPublisher(_engine, client, PlanOptions(retry, stageOnly: true));
+            using var client = PlanClient(config);
+            var stager = new RegistryPublisher(_engine, client, PublisherOptions(stageOnly: true));
             return await plan.StageAsync(leg, stager, _engine, images, unpublishable, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The promote of a fanned-out run (Publish-Image -Path -Plan): every tag of the plan, all or none; the engine is not asked.</summary>
         public async Task<IReadOnlyList<PublishResult>> PromotePlanAsync(PlanPublisher plan, ImageGraph graph, CancellationToken cancellationToken)
         {
-            using var client = PlanClient(graph.Tree.Config, out var retry);
-            return await plan.PromoteAsync(new RegistryPublisher(_engine, client, PlanOptions(retry, stageOnly: false)), graph, cancellationToken).ConfigureAwait(false);
+            using var client = PlanClient(graph.Tree.Config);
+            return await plan.PromoteAsync(new RegistryPublisher(_engine, client, PublisherOptions(stageOnly: false)), graph, cancellationToken).ConfigureAwait(false);
         }
 
-        private RegistryClient PlanClient(TreeConfig config, out RetryPolicy retry)
+        private RegistryClient PlanClient(TreeConfig config)
         {
             if (config.Registry == null)
                 throw new ImageToolsException("NoRegistry", FaultKind.InvalidArgument,
                     $"The tree has no registry to publish to; a fanned-out run hands images over through one. Set 'registry' in {TreeConfig.FileName}.");
-            retry = new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
-            var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, retry);
+            return new RegistryClient(config.Registry, ClientOptions(config));
+        }
+
+        /// <summary>The run's one retry policy: the registry client retries each request by it, and publishers are told it.</summary>
+        private RetryPolicy Retry => new RetryPolicy(_options.MaximumRetryCount + 1, _options.RetryInterval);
+
+        /// <summary>Every registry client of the run: the tree's TLS settings, the run's credentials, retries, timeout and verbose lines.</summary>
+        private RegistryClientOptions ClientOptions(TreeConfig config)
+        {
+            var clientOptions = Planning.TreeRegistryOptions.For(config, _options.Credentials, Retry);
             clientOptions.WrapHandler = _options.WrapHandler;
             if (_options.RequestTimeout != null) clientOptions.RequestTimeout = _options.RequestTimeout.Value;
             clientOptions.Progress = _options.Progress == null ? null : new RegistryEventLines(_options.Progress);
-            return new RegistryClient(config.Registry, clientOptions);
+            return clientOptions;
         }
 
-        private RegistryPublishOptions PlanOptions(RetryPolicy retry, bool stageOnly) => new RegistryPublishOptions
+        private RegistryPublishOptions PublisherOptions(bool stageOnly) => new RegistryPublishOptions
         {
-            Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = retry,
+            Atomic = _options.Atomic, AllowOverwrite = _options.AllowOverwrite, ThrottleLimit = _options.ThrottleLimit, Retry = Retry,
             Progress = _options.Progress, StageOnly = stageOnly,
         };
 
