@@ -47,7 +47,7 @@ namespace ImageTools.Planning
         {
             var selected = graph.InBuildOrder(selection);
             // Parents outside the selection still decide the cascade, so they are looked at too: one
-            // closure of the whole selection (AllDependenciesOf per image orders the whole tree each time).
+            // closure of the whole selection, not one per image.
             var selectedNames = new HashSet<string>(selected.Select(n => n.Name), StringComparer.Ordinal);
             var considered = graph.Select(selectedNames.Contains, includeDependencies: true);
             var published = new ConcurrentDictionary<string, PublishedImage?>(StringComparer.Ordinal);
