@@ -86,7 +86,8 @@ namespace ImageTools.Definitions
         private static (string Ref, string Commit) LsRemote(GitContextUrl url, string imageName, string? file, int? line, CancellationToken cancellationToken)
         {
             var pattern = url.Ref ?? "HEAD";
-            var outcome = Git(new[] { "ls-remote", url.Remote, pattern }, null, url, imageName, file, line, cancellationToken);
+            // The peeled line (an annotated tag's commit) only comes when asked for by its own pattern.
+            var outcome = Git(pattern == "HEAD" ? new[] { "ls-remote", url.Remote, pattern } : new[] { "ls-remote", url.Remote, pattern, pattern + "^{}" }, null, url, imageName, file, line, cancellationToken);
             if (outcome.ExitCode != 0)
                 throw new ImageToolsException("GitContextUnreachable", FaultKind.ResourceUnavailable,
                     $"The git context of {imageName}, {url.Display}, cannot be read: {Message(url, outcome)} " +

@@ -98,7 +98,10 @@ namespace ImageTools.Formats
         {
             if (text.Length == 0) return text;
             var redacted = AnyUserInfo.Replace(Remote == DisplayRemote ? text : text.Replace(Remote, DisplayRemote), "$1");
-            return _userInfo.Length == 0 ? redacted : redacted.Replace(_userInfo, "***");
+            if (_userInfo.Length == 0) return redacted;
+            redacted = redacted.Replace(_userInfo, "***");
+            var colon = _userInfo.IndexOf(':');
+            return colon >= 0 && colon < _userInfo.Length - 1 ? redacted.Replace(_userInfo.Substring(colon + 1), "***") : redacted;
         }
 
         /// <summary>git check-ref-format's rules, and no leading '-' (git would read an option).</summary>
