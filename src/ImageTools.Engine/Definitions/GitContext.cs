@@ -65,7 +65,13 @@ namespace ImageTools.Definitions
         public GitContext Resolve(GitContextUrl url, string imageName, string? file, int? line, CancellationToken cancellationToken)
         {
             var lazy = _resolved.GetOrAdd(url.Remote + "\n" + url.Ref, _ => new Lazy<GitContext>(() => ResolveOnce(url, imageName, file, line, cancellationToken)));
-            var context = lazy.Value;
+            GitContext context;
+            try { context = lazy.Value; }
+            catch (ImageToolsException e) when (e.ImageName != imageName)
+            {
+                // Another image's failure with the same repository and ref: ask again, so the error names this image and its file.
+                context = ResolveOnce(url, imageName, file, line, cancellationToken);
+            }
             // Two images may share a repository and ref with other directories: the checkout is the same.
             return context.Url.Directory == url.Directory ? context : new GitContext(url, context.ResolvedRef, context.Commit, context.CheckoutPath);
         }

@@ -143,6 +143,19 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
+        public void Images_sharing_a_repository_that_fails_each_get_an_error_naming_them()
+        {
+            using var tree = new TestTree()
+                .Write("a/image.yaml", "name: a\ncontext: file:///nonexistent/imagetools/shared.git#main:a\n")
+                .Write("b/image.yaml", "name: b\ncontext: file:///nonexistent/imagetools/shared.git#main:b\n");
+
+            var errors = Assert.Throws<ImageTreeException>(() => TreeScanner.Scan(tree.Root)).Errors;
+
+            Assert.Equal(new[] { ("a", tree.PathOf("a/image.yaml")), ("b", tree.PathOf("b/image.yaml")) }, errors.Select(e => (e.ImageName!, e.FilePath!)).OrderBy(e => e.Item1));
+            Assert.All(errors, e => Assert.Equal("GitContextUnreachable", e.ErrorId));
+        }
+
+        [Fact]
         public void Tab_completion_reads_names_without_asking_the_remote()
         {
             using var tree = new TestTree().Write("app/image.yaml", "name: app\ncontext: https://user:x@127.0.0.1:9/repo.git#main\n");

@@ -68,7 +68,9 @@ namespace ImageTools.Tests.Integration
             var second = repository.Write("images/app/hello.txt", "two\n").Commit();
             graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
             Assert.Equal(second, graph["app"].ContextCommit);
-            Assert.Equal(new[] { RebuildReason.InputsChanged }, Plan(engine, graph)["app"].Reasons);
+            var stale = Plan(engine, graph)["app"];
+            Assert.Equal(new[] { RebuildReason.InputsChanged }, stale.Reasons);
+            Assert.Contains($"built from commit {first.Substring(0, 12)}; refs/heads/main is now {second.Substring(0, 12)}", stale.Details[0]);
             Build(engine, graph);
             Assert.Equal("two\n", Cat(reference, "/hello.txt"));
             Assert.False(Plan(engine, ImageGraph.Build(TreeScanner.Scan(tree.Root)))["app"].NeedsRebuild);
