@@ -166,6 +166,10 @@ namespace ImageTools.Definitions
             GitContextResolver git, CancellationToken cancellationToken)
         {
             var name = entry.Name.Substring(entry.Name.LastIndexOf('/') + 1);
+            if (GitContextUrl.IsGitUrl(entry.Directory))
+                throw new ImageToolsException("ImageListInvalid", FaultKind.InvalidData,
+                    $"The Directory column of {entry.Name} holds a git URL; docker_build takes a local directory there, and so does ImageTools. " +
+                    "List a directory whose image.yaml says 'context: URL' (docs/formats.md, \"Git contexts\").", file, entry.Line, name);
             var directory = Path.GetFullPath(Path.Combine(root, entry.Directory));
             if (!Directory.Exists(directory))
                 throw new ImageToolsException("ImageListInvalid", FaultKind.ObjectNotFound,
@@ -361,6 +365,10 @@ namespace ImageTools.Definitions
             {
                 ReadGitContext(image, context, contextFile, contextLine, git, cancellationToken);
                 if (image.GitContext == null) return image; // names only (tab completion): no network
+                if (File.Exists(Path.Combine(image.GitContext.CheckoutPath, ".gitmodules")))
+                    warnings.Add(new TreeWarning(
+                        $"The git context {image.GitContext.Url.Display} has submodules, which ImageTools does not fetch (docker build does): their directories are empty in the build context.",
+                        contextFile, contextLine, name));
                 LocateDockerfile(image, spec, warnings, image.ContextPath, listed);
                 foreach (var unused in new[] { DockerfileName, TemplateName }.Select(f => Path.Combine(directory, f)).Where(File.Exists))
                     warnings.Add(new TreeWarning(

@@ -156,6 +156,31 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
+        public void Submodules_are_not_fetched_and_a_warning_says_so()
+        {
+            var (tree, repository) = TreeWithGitContext("{url}#main:images/app");
+            using var _ = tree;
+            using var __ = repository;
+            repository.Write(".gitmodules", "[submodule \"lib\"]\n\tpath = lib\n\turl = https://example.org/lib.git\n").Commit();
+
+            var warning = Assert.Single(TreeScanner.Scan(tree.Root).Warnings);
+
+            Assert.Contains("has submodules", warning.Message);
+            Assert.Equal((tree.PathOf("app/image.yaml"), (int?)2), (warning.FilePath, warning.Line));
+        }
+
+        [Fact]
+        public void A_docker_images_line_with_a_git_url_for_its_directory_says_where_a_git_context_goes()
+        {
+            using var tree = new TestTree().Write("docker_images", "app\thttps://github.com/team/app.git#main\n");
+
+            var error = Assert.Single(Assert.Throws<ImageTreeException>(() => TreeScanner.Scan(tree.PathOf("docker_images"))).Errors);
+
+            Assert.Equal(("ImageListInvalid", (int?)1), (error.ErrorId, error.Line));
+            Assert.Contains("context: URL", error.Message);
+        }
+
+        [Fact]
         public void Tab_completion_reads_names_without_asking_the_remote()
         {
             using var tree = new TestTree().Write("app/image.yaml", "name: app\ncontext: https://user:x@127.0.0.1:9/repo.git#main\n");
