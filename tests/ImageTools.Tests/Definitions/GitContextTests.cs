@@ -181,6 +181,24 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
+        public void Two_runs_fetching_one_commit_at_once_leave_one_whole_cache_entry_and_nothing_else()
+        {
+            using var repository = new GitRepository();
+            var commit = repository.Write("Dockerfile", "FROM busybox:1.36\n").Commit();
+            var cache = Path.Combine(repository.Parent, "cache");
+            var url = GitContextUrl.Parse(repository.Url + "#main");
+
+            var contexts = new[] { 0, 1, 2, 3 }.AsParallel().WithDegreeOfParallelism(4)
+                .Select(_ => new GitContextResolver(cache).Resolve(url, "app", null, null, default)).ToList();
+
+            Assert.All(contexts, c => Assert.Equal(commit, c.Commit));
+            var entry = Assert.Single(Directory.GetDirectories(cache));
+            Assert.Equal(contexts[0].CheckoutPath, entry);
+            Assert.True(File.Exists(Path.Combine(entry, "Dockerfile")));
+            Assert.Empty(Directory.GetFileSystemEntries(cache, ".tmp-*"));
+        }
+
+        [Fact]
         public void Tab_completion_reads_names_without_asking_the_remote()
         {
             using var tree = new TestTree().Write("app/image.yaml", "name: app\ncontext: https://user:x@127.0.0.1:9/repo.git#main\n");
