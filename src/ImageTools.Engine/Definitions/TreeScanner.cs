@@ -253,6 +253,16 @@ namespace ImageTools.Definitions
         {
             try
             {
+                // A list file names its images itself: no directory is read and no git context is asked.
+                var fullPath = Path.GetFullPath(root);
+                if (File.Exists(fullPath))
+                {
+                    var fileName = Path.GetFileName(fullPath);
+                    var listed = fileName == DockerImagesList.FileName ? DockerImagesList.Parse(ReadText(fullPath), fullPath).Select(e => e.Name)
+                        : BuilderFile.IsCandidate(fileName) ? BuilderFile.Load(fullPath).Select(e => e.Name)
+                        : Enumerable.Empty<string>();
+                    return listed.Select(n => n.Substring(n.LastIndexOf('/') + 1)).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+                }
                 var config = TreeConfig.Load(root);
                 var warnings = new ConcurrentBag<TreeWarning>();
                 return FindImageDirectories(Path.GetFullPath(root))

@@ -69,6 +69,17 @@ namespace ImageTools.Tests.Definitions
         }
 
         [Fact]
+        public void Tab_completion_offers_the_names_a_list_file_holds()
+        {
+            using var tree = new TestTree()
+                .Write("builder.yaml", Example)
+                .Write("docker_images", "ghcr.io/team/web:1.0\tweb\n");
+
+            Assert.Equal(new[] { "app", "base" }, TreeScanner.ListNames(tree.PathOf("builder.yaml")));
+            Assert.Equal(new[] { "web" }, TreeScanner.ListNames(tree.PathOf("docker_images")));
+        }
+
+        [Fact]
         public void A_from_the_Dockerfile_does_not_build_on_is_a_warning_with_its_line()
         {
             using var tree = new TestTree()
