@@ -14,7 +14,7 @@ namespace ImageTools.Commands
     /// <remarks>
     /// What a current image builds on is read from its io.imagetools.parents label, so a parent version that an image still
     /// pins stays. Only tags are removed; the engine deletes an image once its last tag is gone (an image a container uses
-    /// stays, and is reported as an error). Local images are listed through the docker CLI.
+    /// stays, and is reported as an error). Local images are listed through the Engine API: no docker CLI is needed.
     /// </remarks>
     /// <example>
     /// <code>Remove-ImageBuild -Path ./images -WhatIf</code>
@@ -65,7 +65,7 @@ namespace ImageTools.Commands
                 if (selected.Count == 0) return;
                 var engine = Docker.Api.DockerEngineFactory.Create();
                 using var engineLifetime = engine as IDisposable;
-                var catalog = engine as ILocalImageCatalog ?? throw new ImageToolsException("ImageListNeedsDockerCli", FaultKind.ResourceUnavailable,
+                var catalog = engine as ILocalImageCatalog ?? throw new ImageToolsException("ImageListUnsupported", FaultKind.ResourceUnavailable,
                     "This engine cannot list its local images.");
                 var pruner = new ImagePruner(engine, catalog);
                 var options = new PruneOptions { NightlyOnly = Nightly || NightlyDate != null, NightlyDate = NightlyDate };
