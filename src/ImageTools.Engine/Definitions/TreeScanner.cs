@@ -150,10 +150,11 @@ namespace ImageTools.Definitions
                 return config.BaseImages.FirstOrDefault(b => ImageReference.TryParse(b, out var known, out _) && known!.Tag != null && known.Name == repository);
             }
             var renderer = new TemplateRenderer(config.Variables, ResolveImageTag);
+            var neutral = config.ProxyNeutralVariables == null ? null : new TemplateRenderer(config.ProxyNeutralVariables, ResolveImageTag);
 
             Parallel.ForEach(images, options, image =>
             {
-                try { ReadDockerfile(image, renderer); }
+                try { ReadDockerfile(image, renderer, neutral); }
                 catch (ImageToolsException e) { errors.Add(e); }
             });
             ThrowIfAny(fullRoot, errors);
@@ -330,11 +331,13 @@ namespace ImageTools.Definitions
             return declared;
         }
 
-        private static void ReadDockerfile(ImageDefinition image, TemplateRenderer renderer)
+        /// <summary>Reads and renders the image's Dockerfile; <paramref name="neutral"/> (the renderer without proxy variables, null when no proxy is set) renders the text the inputs digest reads.</summary>
+        private static void ReadDockerfile(ImageDefinition image, TemplateRenderer renderer, TemplateRenderer? neutral)
         {
-            var text = ReadText(image.DockerfilePath);
-            if (image.IsTemplate) text = renderer.Render(text, image.DockerfilePath);
+            var source = ReadText(image.DockerfilePath);
+            var text = image.IsTemplate ? renderer.Render(source, image.DockerfilePath) : source;
             image.DockerfileText = text;
+            if (image.IsTemplate && neutral != null) image.InputsDockerfileText = neutral.Render(source, image.DockerfilePath);
             image.Dockerfile = DockerfileParser.Parse(text, image.DockerfilePath, image.BuildArgs);
             var built = image.Target == null ? image.Dockerfile.FinalStage : image.Dockerfile.FindStage(image.Target)
                 ?? throw new ImageToolsException("UnknownTarget", FaultKind.InvalidData,
