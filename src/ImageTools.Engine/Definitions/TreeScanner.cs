@@ -104,6 +104,7 @@ namespace ImageTools.Definitions
             for (var i = 0; i < entry.Options.Count; i++)
             {
                 var option = entry.Options[i];
+                var optionLine = entry.OptionLines[i];
                 var equals = option.IndexOf('=');
                 var (key, value) = equals > 0 ? (option.Substring(0, equals), option.Substring(equals + 1))
                     : (option, i + 1 < entry.Options.Count && !entry.Options[i + 1].StartsWith("-", StringComparison.Ordinal) ? entry.Options[++i] : null);
@@ -121,7 +122,9 @@ namespace ImageTools.Definitions
                     default:
                         throw new ImageToolsException("ImageListInvalid", FaultKind.InvalidData,
                             $"The build option '{option}' of {entry.Name} is not one ImageTools takes from a docker_images file " +
-                            "(--platform, --build-arg NAME=VALUE, --target). Put other settings in the directory's image.yaml.", file, entry.Line, name);
+                            "(--platform, --build-arg NAME=VALUE, --target). Put other settings in the directory's image.yaml" +
+                            (optionLine != entry.Line ? $" (the option is on line {optionLine}, a line of build options for the images after it)." : "."),
+                            file, optionLine, name);
                 }
             }
             image.Platforms = platforms;
