@@ -51,6 +51,15 @@ Describe 'Remove-ImageBuild prunes old builds' -Skip:$noDocker {
         Get-TestImageTags $name | Should -HaveCount 3
     }
 
+    It 'keeps the nightly builds of -KeepNightlyDate (docker-pkg prune --nightly ID) and names the rest with -WhatIf' {
+        $child = Invoke-ChildPowerShell "Remove-ImageBuild -Path '$tree' -KeepNightlyDate $(Get-Date -Format yyyyMMdd) -WhatIf"
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split "`n" | Where-Object { $_ -like 'What if:*' }) | Should -HaveCount 1
+        $child.Output | Should -BeLike "*What if:*${name}:1.0*"
+        Get-TestImageTags $name | Should -HaveCount 3
+    }
+
     It 'removes only the nightly build with -Nightly, then the old version, and emits what it removed' {
         $nightlies = Remove-ImageBuild -Path $tree -Name 'rib*' -Nightly -Confirm:$false
         $rest = Remove-ImageBuild -Path $tree -Confirm:$false
