@@ -149,6 +149,10 @@ namespace ImageTools.Publishing
                         imageName: name);
                 var imageId = current.Id;
                 result.Digest = imageId;
+                // keepdocker locks per image hash: two runs archiving one image under two names must not both write it
+                // (the second finds the first's tar below). Always taken after the name's lock, so no two runs wait on each other.
+                using var imageHeld = await LockAsync(Path.Combine(_directory, ".image-" + imageId.Replace(':', '-') + ".lock"), reference, name, cancellationToken)
+                    .ConfigureAwait(false);
                 if (!force)
                 {
                     if (existing != null && existing.Digest == imageId && Holds(existing))
@@ -217,7 +221,10 @@ namespace ImageTools.Publishing
             var heir = dependents[0];
             var heirFile = ArchiveEntry.FileNameFor(heir.Name, heir.Tag);
             var heirTar = Path.Combine(_directory, heirFile);
-            using var held = await LockAsync(heirTar + ".lock", heir.Reference, heir.Name, cancellationToken).ConfigureAwait(false);
+            // Not waited for: a run holding the heir's lock is archiving that name itself, and writes its own tar once this
+            // one's record is gone; waiting here while holding this image's lock could deadlock with it.
+            using var held = TryLock(heirTar + ".lock");
+            if (held == null) return;
             AtomicFile.MoveOver(tar, heirTar);
             foreach (var dependent in dependents)
                 AtomicFile.WriteAllText(Path.Combine(_directory, ArchiveEntry.FileNameFor(dependent.Name, dependent.Tag) + ArchiveEntry.RecordExtension),
@@ -256,6 +263,13 @@ namespace ImageTools.Publishing
         {
             try { return Formats.SavedImageArchive.Open(tar).ImageCreated(imageId); }
             catch (Exception e) when (e is ImageToolsException || e is IOException || e is JsonFormatException) { return null; }
+        }
+
+        /// <summary>The lock at <paramref name="path"/> if no other run holds it, else null.</summary>
+        private static IDisposable? TryLock(string path)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+            catch (IOException) { return null; }
         }
 
         /// <summary>An exclusive lock file per image; another run holding it is waited for, up to the timeout.</summary>
