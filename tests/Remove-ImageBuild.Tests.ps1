@@ -51,6 +51,15 @@ Describe 'Remove-ImageBuild prunes old builds' -Skip:$noDocker {
         Get-TestImageTags $name | Should -HaveCount 3
     }
 
+    It 'keeps the nightly builds of -KeepNightlyDate (docker-pkg prune --nightly ID) and names the rest with -WhatIf' {
+        $child = Invoke-ChildPowerShell "Remove-ImageBuild -Path '$tree' -KeepNightlyDate $(Get-Date -Format yyyyMMdd) -WhatIf"
+
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        @($child.Output -split "`n" | Where-Object { $_ -like 'What if:*' }) | Should -HaveCount 1
+        $child.Output | Should -BeLike "*What if:*${name}:1.0*"
+        Get-TestImageTags $name | Should -HaveCount 3
+    }
+
     It 'removes only the nightly build with -Nightly, then the old version, and emits what it removed' {
         $nightlies = Remove-ImageBuild -Path $tree -Name 'rib*' -Nightly -Confirm:$false
         $rest = Remove-ImageBuild -Path $tree -Confirm:$false
@@ -60,5 +69,38 @@ Describe 'Remove-ImageBuild prunes old builds' -Skip:$noDocker {
         $nightlies.Nightly | Should -BeTrue
         $rest.Reference | Should -Be "${name}:1.0"
         Get-TestImageTags $name | Should -Be "${name}:2.0"
+    }
+}
+
+Describe 'Remove-ImageBuild without a docker CLI' -Skip:$noDocker {
+    BeforeAll {
+        $name = New-TestId 'ribapi'
+        $tree = Join-Path $TestDrive 'api'
+        foreach ($version in '1.0', '2.0') {
+            New-TestImage $tree 'one' "FROM busybox:1.36`nRUN echo one $version > /v`n" -Files @{ 'image.yaml' = "name: $name-one`nversion: '$version'`n" }
+            New-TestImage $tree 'two' "FROM busybox:1.36`nRUN echo two $version > /v`n" -Files @{ 'image.yaml' = "name: $name-two`nversion: '$version'`n" }
+            $null = Get-ImageGraph $tree | Invoke-ImageBuild
+        }
+        # The child's PATH keeps every directory but those holding a docker CLI: the prune goes through the Engine API alone.
+        $separator = [IO.Path]::PathSeparator
+        $path = ($env:PATH -split $separator | Where-Object { $_ -and -not (Test-Path (Join-Path $_ 'docker')) -and -not (Test-Path (Join-Path $_ 'docker.exe')) }) -join $separator
+        $childEnvironment = @{ PATH = $path }
+    }
+
+    AfterAll { Remove-TestImages $name }
+
+    It 'lists with -WhatIf, then removes only the old build of the images -Name selects' {
+        $child = Invoke-ChildPowerShell -Environment $childEnvironment @"
+if (Get-Command docker -ErrorAction SilentlyContinue) { throw 'a docker CLI is still on PATH' }
+Remove-ImageBuild -Path '$tree' -WhatIf
+'--'
+Remove-ImageBuild -Path '$tree' -Name '*-one' -Confirm:`$false | ForEach-Object { 'removed ' + `$_.Reference }
+"@
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $whatIf, $removed = $child.Output -split '--'
+        @($whatIf -split "`n" | Where-Object { $_ -like 'What if:*' }).Count | Should -Be 2 -Because "$name-one:1.0 and $name-two:1.0 are old: $whatIf"
+        $removed.Trim() | Should -Be "removed ${name}-one:1.0"
+        Get-TestImageTags "$name-one" | Should -Be "${name}-one:2.0"
+        Get-TestImageTags "$name-two" | Sort-Object | Should -Be @("${name}-two:1.0", "${name}-two:2.0")
     }
 }

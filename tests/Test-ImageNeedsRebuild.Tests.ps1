@@ -160,6 +160,36 @@ Describe 'Test-ImageNeedsRebuild on a built tree' -Skip:$noDocker {
     }
 }
 
+Describe 'Test-ImageNeedsRebuild and the proxy of config.yaml' -Skip:$noDocker {
+    BeforeAll {
+        $id = New-TestId 'tp'
+        $tree = Join-Path $TestDrive $id
+        New-Item -ItemType Directory -Force (Join-Path $tree 'app') | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $tree 'config.yaml') -Value "http_proxy: http://proxy-one.invalid:3128`n"
+        # The template renders the proxy into the Dockerfile, as docker-pkg's apt snippets do.
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/Dockerfile.template') -Value "FROM busybox:1.36`nRUN echo '{{ apt_only_proxy }}' > /proxy`n"
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/image.yaml') -Value "name: $id-app`nversion: '1.0'`n"
+        $built = Get-ImageGraph $tree | Invoke-ImageBuild
+    }
+
+    AfterAll { Remove-TestImages $id }
+
+    It 'finds the image up to date after http_proxy changed, and the build had the real proxy' {
+        $built.Status | Should -Be 'Built' -Because $built.Error
+        docker run --rm --network none "$id-app:1.0" cat /proxy | Should -Be 'http://proxy-one.invalid:3128'
+        Set-Content -NoNewline -Path (Join-Path $tree 'config.yaml') -Value "http_proxy: http://proxy-two.invalid:8080`n"
+
+        $status = Test-ImageNeedsRebuild -Path $tree
+        $status.NeedsRebuild | Should -BeFalse -Because ($status.Details -join '; ')
+    }
+
+    It 'still sees a change of the template itself' {
+        Add-Content -Path (Join-Path $tree 'app/Dockerfile.template') -Value "RUN true"
+
+        (Test-ImageNeedsRebuild -Path $tree -WarningAction SilentlyContinue).Reasons | Should -Be 'InputsChanged'
+    }
+}
+
 Describe 'Test-ImageNeedsRebuild against a registry with -Credential' -Skip:$noRegistry {
     BeforeAll {
         $registry = $env:IMAGETOOLS_TEST_REGISTRY

@@ -14,7 +14,7 @@ namespace ImageTools.Commands
     /// <remarks>
     /// What a current image builds on is read from its io.imagetools.parents label, so a parent version that an image still
     /// pins stays. Only tags are removed; the engine deletes an image once its last tag is gone (an image a container uses
-    /// stays, and is reported as an error). Local images are listed through the docker CLI.
+    /// stays, and is reported as an error). Local images are listed through the Engine API: no docker CLI is needed.
     /// </remarks>
     /// <example>
     /// <code>Remove-ImageBuild -Path ./images -WhatIf</code>
@@ -27,6 +27,10 @@ namespace ImageTools.Commands
     /// <example>
     /// <code>Remove-ImageBuild ./images -NightlyDate 20261122 -Confirm:$false</code>
     /// <para>Removes the nightly builds of 22 November 2026 of every image of the tree (docker-pkg prune --nightly 20261122).</para>
+    /// </example>
+    /// <example>
+    /// <code>Remove-ImageBuild ./images -KeepNightlyDate (Get-Date -Format yyyyMMdd) -Confirm:$false</code>
+    /// <para>Removes every old build and every nightly build but today's (docker-pkg prune --nightly ID keeps that nightly).</para>
     /// </example>
     [Cmdlet(VerbsCommon.Remove, "ImageBuild", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(PrunedImage))]
@@ -54,21 +58,27 @@ namespace ImageTools.Commands
         [ValidatePattern(@"^\d{8}$")]
         public string? NightlyDate { get; set; }
 
+        /// <summary>Keep the nightly builds of this date (yyyyMMdd) whatever else goes: docker-pkg's prune --nightly ID, which keeps that build.</summary>
+        [Parameter]
+        [ValidatePattern(@"^\d{8}$")]
+        public string? KeepNightlyDate { get; set; }
+
         protected override void EndProcessing()
         {
             try
             {
-                if (NightlyDate != null && !DateTime.TryParseExact(NightlyDate, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
-                    throw new ImageToolsException("NightlyDateInvalid", FaultKind.InvalidArgument,
-                        $"-NightlyDate {NightlyDate} is not a date; give it as yyyyMMdd (20261122), as the nightly tags carry it.");
+                foreach (var (parameter, value) in new[] { ("NightlyDate", NightlyDate), ("KeepNightlyDate", KeepNightlyDate) })
+                    if (value != null && !DateTime.TryParseExact(value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                        throw new ImageToolsException("NightlyDateInvalid", FaultKind.InvalidArgument,
+                            $"-{parameter} {value} is not a date; give it as yyyyMMdd (20261122), as the nightly tags carry it.");
                 var (graph, selected) = TreeSelection.FromPath(this, Path, Name, StopToken);
                 if (selected.Count == 0) return;
                 var engine = Docker.Api.DockerEngineFactory.Create();
                 using var engineLifetime = engine as IDisposable;
-                var catalog = engine as ILocalImageCatalog ?? throw new ImageToolsException("ImageListNeedsDockerCli", FaultKind.ResourceUnavailable,
+                var catalog = engine as ILocalImageCatalog ?? throw new ImageToolsException("ImageListUnsupported", FaultKind.ResourceUnavailable,
                     "This engine cannot list its local images.");
                 var pruner = new ImagePruner(engine, catalog);
-                var options = new PruneOptions { NightlyOnly = Nightly || NightlyDate != null, NightlyDate = NightlyDate };
+                var options = new PruneOptions { NightlyOnly = Nightly || NightlyDate != null, NightlyDate = NightlyDate, KeepNightlyDate = KeepNightlyDate };
                 var candidates = Task.Run(() => pruner.PlanAsync(graph, selected, options, StopToken)).GetAwaiter().GetResult();
                 WriteVerbose($"{candidates.Count} old local builds of {selected.Count} images");
                 foreach (var candidate in candidates)

@@ -28,7 +28,7 @@ namespace ImageTools.Docker.Api
     /// API version negotiation). One client, one connection pool: no process per call.
     /// Push and pull take their credentials from the registry client's source, sent as X-Registry-Auth.
     /// </summary>
-    internal sealed class DockerApiEngine : IContainerEngine, IDisposable
+    internal sealed class DockerApiEngine : IContainerEngine, ILocalImageCatalog, IDisposable
     {
         private readonly DockerClient _client;
         private readonly IRegistryCredentialSource _credentials;
@@ -246,6 +246,32 @@ namespace ImageTools.Docker.Api
                 (response.RepoTags ?? new List<string>()).ToList(), (response.RepoDigests ?? new List<string>()).ToList(),
                 string.IsNullOrEmpty(response.Os) || string.IsNullOrEmpty(response.Architecture) ? null
                     : new ImagePlatform(response.Os, response.Architecture, string.IsNullOrEmpty(response.Variant) ? null : response.Variant));
+        }
+
+        /// <summary>
+        /// <c>GET /images/json</c> with the <c>reference</c> filter <c>docker image ls REPOSITORY</c> sends. An image's
+        /// summary can still list tags of other repositories (Podman lists them all), so each tag's repository is compared
+        /// again here; Podman spells a name without registry as <c>localhost/name</c>, which counts as the same repository.
+        /// </summary>
+        public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken)
+        {
+            var wanted = ImageReference.Parse(repository).Normalize().Name;
+            var podmanLocal = ImageReference.Parse(repository).Registry == null ? ImageReference.Parse("localhost/" + repository).Normalize().Name : null;
+            var parameters = new ImagesListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["reference"] = new Dictionary<string, bool> { [repository] = true } },
+            };
+            var images = await Call(() => _client.Images.ListImagesAsync(parameters, cancellationToken), $"list the images of {repository}", null).ConfigureAwait(false);
+            var tags = new List<string>();
+            foreach (var image in images)
+            foreach (var tag in image.RepoTags ?? new List<string>())
+            {
+                // Untagged images show as <none>:<none>; only tags can be pruned by name.
+                if (!ImageReference.TryParse(tag, out var parsed, out _) || parsed!.Tag == null) continue;
+                var name = parsed.Normalize().Name;
+                if ((name == wanted || name == podmanLocal) && !tags.Contains(tag)) tags.Add(tag);
+            }
+            return tags;
         }
 
         public async Task TagAsync(string image, string reference, CancellationToken cancellationToken)

@@ -53,6 +53,16 @@ namespace ImageTools.Definitions
         public GitContext? GitContext { get; internal set; }
         /// <summary>The Dockerfile as it will be built (templates rendered).</summary>
         public string DockerfileText { get; internal set; } = "";
+        private string? _inputsDockerfileText;
+        /// <summary>
+        /// The Dockerfile as the inputs digest reads it: a template rendered with the proxy variables (<c>http_proxy</c>,
+        /// <c>apt_only_proxy</c>) unset, so a proxy change rebuilds nothing (docs/formats.md); else <see cref="DockerfileText"/>.
+        /// </summary>
+        public string InputsDockerfileText
+        {
+            get => _inputsDockerfileText ?? DockerfileText;
+            internal set => _inputsDockerfileText = value;
+        }
         public DockerfileInfo Dockerfile { get; internal set; } = null!;
         /// <summary>
         /// The external and sibling images a build of this image reads, given its target: every stage up

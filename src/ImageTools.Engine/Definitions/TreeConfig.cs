@@ -63,6 +63,15 @@ namespace ImageTools.Definitions
         /// <summary>Everything templates can read: docker-pkg defaults overlaid with this file's keys.</summary>
         public IReadOnlyDictionary<string, object?> Variables { get; private set; } = DockerPkgDefaults;
 
+        /// <summary>The keys that say how this host reaches the network: never build inputs (docs/formats.md).</summary>
+        public static readonly IReadOnlyList<string> ProxyKeys = new[] { "http_proxy", "apt_only_proxy" };
+
+        /// <summary>
+        /// <see cref="Variables"/> with the proxy keys at docker-pkg's default (unset), for the rendering the inputs digest
+        /// hashes; null when no proxy is set (the rendering is the same).
+        /// </summary>
+        public IReadOnlyDictionary<string, object?>? ProxyNeutralVariables { get; private set; }
+
         /// <summary>The same settings publishing under another registry and namespace (a docker_images file's account).</summary>
         public TreeConfig WithRepository(string registry, string? ns)
         {
@@ -81,6 +90,14 @@ namespace ImageTools.Definitions
             var path = Path.Combine(treeRoot, FileName);
             if (!File.Exists(path)) path = Path.Combine(treeRoot, DockerPkgFileName);
             return File.Exists(path) ? FromYaml(YamlFile.Load(path)) : Empty;
+        }
+
+        private static IReadOnlyDictionary<string, object?> WithoutProxies(IReadOnlyDictionary<string, object?> variables)
+        {
+            var neutral = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var pair in variables) neutral[pair.Key] = pair.Value;
+            foreach (var key in ProxyKeys) neutral[key] = DockerPkgDefaults[key];
+            return neutral;
         }
 
         public static TreeConfig Parse(string text, string path) => FromYaml(YamlFile.Parse(text, path));
@@ -118,6 +135,7 @@ namespace ImageTools.Definitions
                 ExtraRepositories = yaml.StringList("extra_repositories").Select(r => r.Trim().TrimEnd('/')).ToList(),
                 CaBundle = NullIfEmpty(yaml.String("ca_bundle")) is { } bundle ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(yaml.Path)!, bundle)) : null,
                 Variables = variables,
+                ProxyNeutralVariables = ProxyKeys.All(k => variables[k] == null) ? null : WithoutProxies(variables),
             };
             if (config.Parallelism is int p && p < 1)
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("parallelism")!, "'parallelism' must be 1 or more.");

@@ -181,6 +181,7 @@ namespace ImageTools.Definitions
             for (var i = 0; i < entry.Options.Count; i++)
             {
                 var option = entry.Options[i];
+                var optionLine = entry.OptionLines[i];
                 var equals = option.IndexOf('=');
                 var (key, value) = equals > 0 ? (option.Substring(0, equals), option.Substring(equals + 1))
                     : (option, i + 1 < entry.Options.Count && !entry.Options[i + 1].StartsWith("-", StringComparison.Ordinal) ? entry.Options[++i] : null);
@@ -198,7 +199,9 @@ namespace ImageTools.Definitions
                     default:
                         throw new ImageToolsException("ImageListInvalid", FaultKind.InvalidData,
                             $"The build option '{option}' of {entry.Name} is not one ImageTools takes from a docker_images file " +
-                            "(--platform, --build-arg NAME=VALUE, --target). Put other settings in the directory's image.yaml.", file, entry.Line, name);
+                            "(--platform, --build-arg NAME=VALUE, --target). Put other settings in the directory's image.yaml" +
+                            (optionLine != entry.Line ? $" (the option is on line {optionLine}, a line of build options for the images after it)." : "."),
+                            file, optionLine, name);
                 }
             }
             image.Platforms = platforms;
@@ -227,10 +230,11 @@ namespace ImageTools.Definitions
                 return config.BaseImages.FirstOrDefault(b => ImageReference.TryParse(b, out var known, out _) && known!.Tag != null && known.Name == repository);
             }
             var renderer = new TemplateRenderer(config.Variables, ResolveImageTag);
+            var neutral = config.ProxyNeutralVariables == null ? null : new TemplateRenderer(config.ProxyNeutralVariables, ResolveImageTag);
 
             Parallel.ForEach(images, options, image =>
             {
-                try { ReadDockerfile(image, renderer); }
+                try { ReadDockerfile(image, renderer, neutral); }
                 catch (ImageToolsException e) { errors.Add(e); }
             });
             ThrowIfAny(fullRoot, errors);
@@ -507,11 +511,13 @@ namespace ImageTools.Definitions
             return declared;
         }
 
-        private static void ReadDockerfile(ImageDefinition image, TemplateRenderer renderer)
+        /// <summary>Reads and renders the image's Dockerfile; <paramref name="neutral"/> (the renderer without proxy variables, null when no proxy is set) renders the text the inputs digest reads.</summary>
+        private static void ReadDockerfile(ImageDefinition image, TemplateRenderer renderer, TemplateRenderer? neutral)
         {
-            var text = ReadText(image.DockerfilePath);
-            if (image.IsTemplate) text = renderer.Render(text, image.DockerfilePath);
+            var source = ReadText(image.DockerfilePath);
+            var text = image.IsTemplate ? renderer.Render(source, image.DockerfilePath) : source;
             image.DockerfileText = text;
+            if (image.IsTemplate && neutral != null) image.InputsDockerfileText = neutral.Render(source, image.DockerfilePath);
             image.Dockerfile = DockerfileParser.Parse(text, image.DockerfilePath, image.BuildArgs);
             var built = image.Target == null ? image.Dockerfile.FinalStage : image.Dockerfile.FindStage(image.Target)
                 ?? throw new ImageToolsException("UnknownTarget", FaultKind.InvalidData,

@@ -42,10 +42,10 @@ namespace ImageTools.Docker
         public Task RemoveAsync(string image, CancellationToken cancellationToken) => _api.RemoveAsync(image, cancellationToken);
         public Task SaveAsync(string reference, string path, CancellationToken cancellationToken) => _api.SaveAsync(reference, path, cancellationToken);
 
-        /// <summary>Through the docker CLI: the API adapter does not list images yet.</summary>
+        /// <summary>Through the Engine API like the rest (no docker process); an API adapter that cannot list falls back to the CLI.</summary>
         public Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken cancellationToken) =>
-            (_cli as ILocalImageCatalog ?? throw new ImageToolsException("ImageListNeedsDockerCli", FaultKind.ResourceUnavailable,
-                "Listing local images needs the docker CLI on PATH (and IMAGETOOLS_BUILDER not set to 'api'). Install it or put it on PATH."))
+            (_api as ILocalImageCatalog ?? _cli as ILocalImageCatalog ?? throw new ImageToolsException("ImageListUnsupported", FaultKind.ResourceUnavailable,
+                "This engine cannot list its local images."))
             .ListTagsAsync(repository, cancellationToken);
 
         public void Dispose()

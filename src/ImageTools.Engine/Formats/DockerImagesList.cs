@@ -7,8 +7,10 @@ namespace ImageTools.Formats
     /// <summary>One image line of a docker_images file.</summary>
     internal sealed class DockerImagesEntry
     {
-        public DockerImagesEntry(int line, string name, string? tag, string directory, string? baseImage, IReadOnlyList<string> options)
+        public DockerImagesEntry(int line, string name, string? tag, string directory, string? baseImage, IReadOnlyList<string> options,
+            IReadOnlyList<int>? optionLines = null)
         {
+            OptionLines = optionLines ?? options.Select(_ => line).ToList();
             Line = line;
             Name = name;
             Tag = tag;
@@ -27,6 +29,8 @@ namespace ImageTools.Formats
         public string? BaseImage { get; }
         /// <summary>The global options in effect at this line, then the line's own.</summary>
         public IReadOnlyList<string> Options { get; }
+        /// <summary>The line each of <see cref="Options"/> is written on: a global option's own line, else this one.</summary>
+        public IReadOnlyList<int> OptionLines { get; }
     }
 
     /// <summary>
@@ -42,6 +46,7 @@ namespace ImageTools.Formats
         {
             var entries = new List<DockerImagesEntry>();
             IReadOnlyList<string> global = Array.Empty<string>();
+            var globalLine = 0;
             var lines = text.Replace("\r\n", "\n").Split('\n');
             for (var index = 0; index < lines.Length; index++)
             {
@@ -59,6 +64,7 @@ namespace ImageTools.Formats
                         throw Invalid(filePath, line, $"'{fields[0]}' has no directory: an image line is Name<tab>Directory[<tab>Base][<tab>Options], " +
                                                       "and a line of one field holds build options starting with '-'. Separate the fields with tabs.");
                     global = Words(fields[0]);
+                    globalLine = line;
                     continue;
                 }
                 if (fields.Count > 4)
@@ -73,7 +79,8 @@ namespace ImageTools.Formats
                     else if (baseImage == null && own.Count == 0) baseImage = field;
                     else throw Invalid(filePath, line, $"'{field}' is neither the base image nor build options (which start with '-').");
                 }
-                entries.Add(new DockerImagesEntry(line, name, tag, fields[1], baseImage, global.Concat(own).ToList()));
+                entries.Add(new DockerImagesEntry(line, name, tag, fields[1], baseImage, global.Concat(own).ToList(),
+                    global.Select(_ => globalLine).Concat(own.Select(_ => line)).ToList()));
             }
             return entries;
         }

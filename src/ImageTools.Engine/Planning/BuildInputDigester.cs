@@ -60,7 +60,8 @@ namespace ImageTools.Planning
                 Field(hashes[i]);
             }
             Field("dockerfile");
-            Field(image.DockerfileText);
+            // Rendered without the proxy: a proxy is how this host reaches the network, not what the image is.
+            Field(image.InputsDockerfileText);
             var buildArgs = Dictionaries.Overlay(image.BuildArgs, extraBuildArgs);
             Field("args");
             Field(buildArgs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -17,6 +17,8 @@ namespace ImageTools.Pruning
         public bool NightlyOnly { get; set; }
         /// <summary>With <see cref="NightlyOnly"/>: only the nightly builds of this date (<c>yyyyMMdd</c>).</summary>
         public string? NightlyDate { get; set; }
+        /// <summary>The nightly builds of this date (<c>yyyyMMdd</c>) stay whatever else goes: docker-pkg's <c>prune --nightly ID</c> keeps that build.</summary>
+        public string? KeepNightlyDate { get; set; }
     }
 
     /// <summary>A local tag that would go, and why it may: decided before anything is removed.</summary>
@@ -72,6 +74,7 @@ namespace ImageTools.Pruning
                     if (current.Contains(tag) || keptReferences.Contains(reference)) continue;
                     var nightly = NightlyTag.Match(tag);
                     if (options.NightlyOnly && (!nightly.Success || (options.NightlyDate != null && nightly.Groups[1].Value != options.NightlyDate))) continue;
+                    if (options.KeepNightlyDate != null && nightly.Success && nightly.Groups[1].Value == options.KeepNightlyDate) continue;
                     var inspection = await _engine.InspectAsync(reference, cancellationToken).ConfigureAwait(false);
                     if (inspection == null || keptIds.Contains(inspection.Id)) continue;
                     candidates.Add(new PruneCandidate(node, reference, tag, inspection.Id, nightly.Success));

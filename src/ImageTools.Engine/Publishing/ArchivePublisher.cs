@@ -149,6 +149,10 @@ namespace ImageTools.Publishing
                         imageName: name);
                 var imageId = current.Id;
                 result.Digest = imageId;
+                // keepdocker locks per image hash: two runs archiving one image under two names must not both write it
+                // (the second finds the first's tar below). Always taken after the name's lock, so no two runs wait on each other.
+                using var imageHeld = await LockAsync(Path.Combine(_directory, ".image-" + imageId.Replace(':', '-') + ".lock"), reference, name, cancellationToken)
+                    .ConfigureAwait(false);
                 if (!force)
                 {
                     if (existing != null && existing.Digest == imageId && Holds(existing))
@@ -169,8 +173,11 @@ namespace ImageTools.Publishing
                     }
                 }
 
+                // Names deduplicated onto this tar keep their image: the old tar becomes the first one's own before it is replaced.
+                if (existing != null && IsOwnTar(existing)) await HandOverAsync(existing, tar, cancellationToken).ConfigureAwait(false);
                 // Drop the old record first: a crash after the new tar lands must not leave a record vouching for it.
                 if (File.Exists(record)) File.Delete(record);
+                RemoveStalePartials(tar);
                 var partial = tar + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 try
                 {
@@ -200,6 +207,39 @@ namespace ImageTools.Publishing
             return result;
         }
 
+        /// <summary>
+        /// Before <paramref name="tar"/> is replaced by another image: the names whose records point at it for the old image
+        /// (stored once, indexed twice) would lose theirs, so the old tar moves to the first such name's own file (under that
+        /// name's lock) and their records follow it. A crash between the move and the records leaves those names unlisted
+        /// until they are archived again, never listed with the wrong image.
+        /// </summary>
+        private async Task HandOverAsync(ArchiveEntry owner, string tar, CancellationToken cancellationToken)
+        {
+            var dependents = List(_directory)
+                .Where(e => e.File == owner.File && e.Digest == owner.Digest && ArchiveEntry.FileNameFor(e.Name, e.Tag) != owner.File).ToList();
+            if (dependents.Count == 0) return;
+            var heir = dependents[0];
+            var heirFile = ArchiveEntry.FileNameFor(heir.Name, heir.Tag);
+            var heirTar = Path.Combine(_directory, heirFile);
+            // Not waited for: a run holding the heir's lock is archiving that name itself, and writes its own tar once this
+            // one's record is gone; waiting here while holding this image's lock could deadlock with it.
+            using var held = TryLock(heirTar + ".lock");
+            if (held == null) return;
+            AtomicFile.MoveOver(tar, heirTar);
+            foreach (var dependent in dependents)
+                AtomicFile.WriteAllText(Path.Combine(_directory, ArchiveEntry.FileNameFor(dependent.Name, dependent.Tag) + ArchiveEntry.RecordExtension),
+                    new ArchiveEntry(dependent.Name, dependent.Tag, dependent.Reference, dependent.Digest, dependent.Created, dependent.Size, heirFile,
+                        dependent.ImageCreated).ToRecord());
+        }
+
+        /// <summary>Partial tars of <paramref name="tar"/> that a killed run left behind; the caller holds its lock, so no run is writing them.</summary>
+        private static void RemoveStalePartials(string tar)
+        {
+            var directory = Path.GetDirectoryName(tar)!;
+            foreach (var stale in Directory.GetFiles(directory, Path.GetFileName(tar) + ".partial-*"))
+                try { File.Delete(stale); } catch (IOException) { }
+        }
+
         private bool IsWhole(ArchiveEntry entry)
         {
             var tar = Path.Combine(_directory, entry.File);
@@ -223,6 +263,13 @@ namespace ImageTools.Publishing
         {
             try { return Formats.SavedImageArchive.Open(tar).ImageCreated(imageId); }
             catch (Exception e) when (e is ImageToolsException || e is IOException || e is JsonFormatException) { return null; }
+        }
+
+        /// <summary>The lock at <paramref name="path"/> if no other run holds it, else null.</summary>
+        private static IDisposable? TryLock(string path)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+            catch (IOException) { return null; }
         }
 
         /// <summary>An exclusive lock file per image; another run holding it is waited for, up to the timeout.</summary>

@@ -77,5 +77,18 @@ namespace ImageTools.Tests.Definitions
             var gone = Assert.Throws<ImageTreeException>(() => TreeScanner.Scan(missing.PathOf("docker_images"))).Errors.Single();
             Assert.Equal(("ImageListInvalid", (int?)2), (gone.ErrorId, gone.Line));
         }
+
+        [Fact]
+        public void An_unknown_global_option_names_the_line_it_is_written_on()
+        {
+            using var tree = new TestTree().Write("docker_images", "x\tx\n# global options from here on\n--squash\ny\ty\n")
+                .Image("x", "FROM busybox:1.36\n").Image("y", "FROM busybox:1.36\n");
+
+            var error = Assert.IsType<ImageToolsException>(Assert.Throws<ImageTreeException>(() => TreeScanner.Scan(tree.PathOf("docker_images"))).Errors.Single());
+
+            Assert.Equal(("ImageListInvalid", (int?)3), (error.ErrorId, error.Line));
+            Assert.Contains("'--squash' of y", error.Message);
+            Assert.Contains("line 3", error.Message);
+        }
     }
 }

@@ -31,7 +31,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("a\n{# comment", 2, "TemplateSyntaxError", "never closed")]
         [InlineData("{{ 'unterminated }}", 1, "TemplateSyntaxError", "never closed")]
         [InlineData("{{ }}", 1, "TemplateSyntaxError", "empty")]
-        [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateUnsupportedSyntax", "include")]
+        [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateIncludeNotFound", "include 'x'")]
         [InlineData("{% call m() %}{% endcall %}", 1, "TemplateUnsupportedSyntax", "supported: if, elif, else, endif, for, endfor, set")]
         [InlineData("{% extends 'base' %}", 1, "TemplateUnsupportedSyntax", "extends")]
         [InlineData("{% do pkg_list.pop() %}", 1, "TemplateUnsupportedSyntax", "not part of the template language")]

@@ -110,7 +110,7 @@ namespace ImageTools.Tests.Definitions
         [InlineData("FROM base\n\nRUN {{ nope }}\n", 3, "TemplateUnknownVariable", "'nope'")]
         [InlineData("FROM base\nRUN {{ 'x' | frobnicate }}\n", 2, "TemplateUnknownFilter", "image_tag")]
         [InlineData("FROM {{ 'ghost' | image_tag }}\n", 1, "TemplateUnknownImage", "'ghost'")]
-        [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateUnsupportedSyntax", "include")]
+        [InlineData("FROM base\n{% include 'x' %}\n", 2, "TemplateIncludeNotFound", "include 'x'")]
         [InlineData("FROM base\n{% if debug %}\nRUN x\n", 2, "TemplateSyntaxError", "endif")]
         [InlineData("FROM {{ registry \n", 1, "TemplateSyntaxError", "never closed")]
         [InlineData("{{ known_uid_mappings.ghost }}", 1, "TemplateUnknownVariable", "known_uid_mappings.ghost")]
@@ -173,5 +173,33 @@ namespace ImageTools.Tests.Definitions
         [InlineData("{{ nothing(1) }}\n", "calls no macro")]
         public void Macro_calls_that_cannot_work_are_refused(string template, string expected) =>
             Assert.Contains(expected, Assert.Throws<ImageToolsException>(() => Render(template)).Message);
+
+        /// <summary>docker-pkg's environment has a FileSystemLoader on the image directory: includes name files below it.</summary>
+        [Fact]
+        public void Include_renders_a_file_of_the_image_directory_with_the_variables_where_it_stands()
+        {
+            using var tree = new TestTree()
+                .Write("img/snippets/apt.jinja", "RUN {{ packages | join(' ') }} {{ flavour }}\n{% include 'snippets/footer.jinja' %}\n")
+                .Write("img/snippets/footer.jinja", "LABEL from={{ registry }}\n")
+                .Write("img/nocontext.jinja", "{{ flavour | default('none') }}\n");
+            var path = tree.PathOf("img/Dockerfile.template");
+            var renderer = new TemplateRenderer(new Dictionary<string, object?> { ["registry"] = "r.example.org", ["packages"] = new List<object?> { "curl", "jq" } }, _ => null);
+
+            // Each included template loses one final newline, as every template Jinja loads.
+            Assert.Equal("FROM x\nRUN curl jq spicy\nLABEL from=r.example.org\nEND",
+                renderer.Render("FROM x\n{% set flavour = 'spicy' %}{% include 'snippets/apt.jinja' %}\nEND\n", path));
+            Assert.Equal("a b", renderer.Render("a{% include 'missing.jinja' ignore missing %} b", path));
+            Assert.Equal("none", renderer.Render("{% set flavour = 'spicy' %}{% include 'nocontext.jinja' without context %}", path));
+            Assert.Equal("spicy", renderer.Render("{% set flavour = 'spicy' %}{% include 'nocontext.jinja' with context %}", path));
+
+            var escape = Assert.Throws<ImageToolsException>(() => renderer.Render("FROM x\n{% include '../outside' %}", path));
+            Assert.Equal(("TemplateIncludeInvalid", path, 2), (escape.ErrorId, escape.FilePath, escape.Line));
+            tree.Write("img/loop.jinja", "{% include 'loop.jinja' %}");
+            Assert.Equal("TemplateIncludeInvalid", Assert.Throws<ImageToolsException>(() => renderer.Render("{% include 'loop.jinja' %}", path)).ErrorId);
+            // An error inside an included file names that file and its line.
+            tree.Write("img/broken.jinja", "ok\n{{ nope }}\n");
+            var inner = Assert.Throws<ImageToolsException>(() => renderer.Render("{% include 'broken.jinja' %}", path));
+            Assert.Equal(("TemplateUnknownVariable", tree.PathOf("img/broken.jinja"), 2), (inner.ErrorId, inner.FilePath, inner.Line));
+        }
     }
 }

@@ -98,6 +98,32 @@ namespace ImageTools.Tests.Integration
             Assert.Empty(Directory.GetFiles(archive, "*.partial-*"));
         }
 
+        /// <summary>keepdocker locks per image hash: one image under two names, archived by two runs at once, is written once.</summary>
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
+        public void Two_concurrent_runs_archiving_one_image_under_two_names_write_it_once()
+        {
+            using var tree = new TestTree();
+            var repository = Unique("twonames");
+            var names = new[] { $"{repository}/a:1", $"{repository}/b:1" };
+            foreach (var name in names) DockerServices.Docker("tag", "busybox:1.36", name);
+            var archive = tree.PathOf("archive");
+            try
+            {
+                var runs = names.Select(name => Task.Run(() =>
+                    new ArchivePublisher(DockerServices.Engine(), archive).PublishReferencesAsync(new[] { name }, force: false, CancellationToken.None))).ToArray();
+                Assert.All(runs.Select(r => r.GetAwaiter().GetResult().Single()), r => Assert.Equal(PublishStatus.Archived, r.Status));
+
+                Assert.Single(Directory.GetFiles(archive, "*.tar"));
+                Assert.Equal(names.OrderBy(n => n, StringComparer.Ordinal), ArchiveListing.Read(archive).Select(i => i.Reference).OrderBy(n => n, StringComparer.Ordinal));
+                Assert.Empty(Directory.GetFiles(archive, "*.lock"));
+            }
+            finally
+            {
+                DockerServices.Run("docker", new[] { "rmi", names[0], names[1] }, null, check: false);
+            }
+        }
+
         [Trait(TestCategory.Name, TestCategory.Integration)]
         [DockerFact]
         public void An_image_whose_tag_moved_since_the_build_is_not_archived()

@@ -50,5 +50,50 @@ namespace ImageTools.Tests.Integration
                 DockerServices.Run("docker", new[] { "rmi", first, second }, null, check: false);
             }
         }
+
+        /// <summary>
+        /// A name whose image was stored once under another name's tar keeps it when that other name is archived again with a
+        /// different image: the old tar moves to it first. A killed run's partial tar is cleared by the next write of that image.
+        /// </summary>
+        [Trait(TestCategory.Name, TestCategory.Integration)]
+        [DockerFact]
+        public void Archiving_a_name_anew_keeps_the_image_of_the_names_deduplicated_onto_its_tar()
+        {
+            using var tree = new TestTree().Write("other/Dockerfile", "FROM busybox:1.36\nRUN echo other > /other\n");
+            var repository = "hand" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            var (owner, dependent) = ($"{repository}/a:1", $"{repository}/b:1");
+            DockerServices.Docker("tag", "busybox:1.36", owner);
+            DockerServices.Docker("tag", "busybox:1.36", dependent);
+            var busybox = DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", "busybox:1.36").Trim();
+            var archive = tree.PathOf("archive");
+            var publisher = new ArchivePublisher(DockerServices.Engine(), archive);
+            try
+            {
+                publisher.PublishReferencesAsync(new[] { owner, dependent }, force: false, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.Single(Directory.GetFiles(archive, "*.tar"));
+                DockerServices.Docker("build", "--quiet", "-t", owner, tree.PathOf("other"));
+                var otherId = DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", owner).Trim();
+                // What a killed run leaves: a partial tar beside the owner's.
+                var ownerTar = Path.Combine(archive, ArchiveEntry.FileNameFor($"{repository}/a", "1"));
+                File.WriteAllText(ownerTar + ".partial-deadbeef", "half");
+
+                var again = publisher.PublishReferencesAsync(new[] { owner }, force: false, CancellationToken.None).GetAwaiter().GetResult().Single();
+
+                Assert.Equal((PublishStatus.Archived, otherId), (again.Status, again.Digest));
+                var listed = ArchiveListing.Read(archive).ToDictionary(i => i.Reference, StringComparer.Ordinal);
+                Assert.Equal(otherId, listed[owner].ImageId);
+                Assert.Equal(busybox, listed[dependent].ImageId);
+                Assert.NotEqual(listed[owner].File, listed[dependent].File);
+                Assert.Equal(2, Directory.GetFiles(archive, "*.tar").Length);
+                Assert.Empty(Directory.GetFiles(archive, "*.partial-*"));
+                // The tar is the one saved under the owner's name (stored once): loading it brings back busybox under that name.
+                DockerServices.Docker("load", "--input", listed[dependent].File);
+                Assert.Equal(busybox, DockerServices.Docker("image", "inspect", "--format", "{{.Id}}", owner).Trim());
+            }
+            finally
+            {
+                DockerServices.Run("docker", new[] { "rmi", owner, dependent }, null, check: false);
+            }
+        }
     }
 }

@@ -157,5 +157,47 @@ namespace ImageTools.Tests.Planning
 
             Assert.Equal(Digest(tree), Digest(tree, cache: cache));
         }
+
+        /// <summary>A docker-pkg template whose apt snippet renders the proxy into the Dockerfile, under a config.yaml of <paramref name="config"/>.</summary>
+        private static TestTree ProxyTemplateTree(string config, string packages = "curl") => new TestTree()
+            .Write("config.yaml", config)
+            .Write("app/Dockerfile.template", "FROM busybox:1.36\nRUN {{ \"" + packages + "\" | apt_install }}\nRUN echo {{ http_proxy }} > /dev/null\n")
+            .Write("app/changelog", "app (1.0) wikimedia; urgency=medium\n\n  * First.\n\n -- A <a@example.org>  Mon, 02 Nov 2026 10:00:00 +0000\n");
+
+        [Theory]
+        [InlineData("http_proxy: http://proxy-one.invalid:3128\n", "http_proxy: http://proxy-two.invalid:8080\n")]
+        [InlineData("http_proxy: http://proxy-one.invalid:3128\n", "{}\n")]
+        [InlineData("apt_only_proxy: http://apt.invalid:3142\n", "http_proxy: http://proxy-two.invalid:8080\napt_only_proxy: http://apt-two.invalid:3142\n")]
+        public void A_proxy_rendered_into_a_template_is_no_input(string oneConfig, string otherConfig)
+        {
+            using var one = ProxyTemplateTree(oneConfig);
+            using var other = ProxyTemplateTree(otherConfig);
+            var oneImage = TreeScanner.Scan(one.Root).Find("app")!;
+
+            // The build gets the real rendering; the digest reads the one without proxy.
+            Assert.Contains("80_proxy", oneImage.DockerfileText);
+            Assert.DoesNotContain("80_proxy", oneImage.InputsDockerfileText);
+            Assert.Equal(new BuildInputDigester().Compute(oneImage),
+                new BuildInputDigester().Compute(TreeScanner.Scan(other.Root).Find("app")!));
+        }
+
+        [Fact]
+        public void A_template_change_beside_a_proxy_still_changes_the_digest()
+        {
+            using var one = ProxyTemplateTree("http_proxy: http://proxy-one.invalid:3128\n");
+            using var changed = ProxyTemplateTree("http_proxy: http://proxy-one.invalid:3128\n", packages: "curl jq");
+
+            Assert.NotEqual(new BuildInputDigester().Compute(TreeScanner.Scan(one.Root).Find("app")!),
+                new BuildInputDigester().Compute(TreeScanner.Scan(changed.Root).Find("app")!));
+        }
+
+        [Fact]
+        public void A_tree_without_proxy_hashes_the_dockerfile_it_builds()
+        {
+            using var tree = ProxyTemplateTree("{}\n");
+            var image = TreeScanner.Scan(tree.Root).Find("app")!;
+
+            Assert.Same(image.DockerfileText, image.InputsDockerfileText);
+        }
     }
 }

@@ -57,6 +57,13 @@ namespace ImageTools.Tests.Pruning
         }
 
         [Fact]
+        public void KeepNightlyDate_keeps_that_days_nightly_builds_whatever_else_goes()
+        {
+            Assert.Equal(new[] { "base:0.9", "base:2.0-20261122" }, Plan(new PruneOptions { KeepNightlyDate = "20261123" }));
+            Assert.Equal(new[] { "base:2.0-20261122" }, Plan(new PruneOptions { NightlyOnly = true, KeepNightlyDate = "20261123" }));
+        }
+
+        [Fact]
         public void Only_the_selected_images_lose_tags_while_the_whole_tree_protects_its_parents()
         {
             Assert.Empty(Plan(new PruneOptions(), "app"));

@@ -55,8 +55,27 @@ namespace ImageTools.Tests.Registry
         [Fact]
         public void Nothing_configured_leaves_Dockers_configuration_alone()
         {
-            Assert.Null(TreeCredentialSource.For(Registry, null, null, "/tree/imagetools.yaml", Environment(("DOCKER_LOGIN", "other.example.org a b")), Fallback));
+            Assert.Null(TreeCredentialSource.For(Registry, null, null, "/tree/imagetools.yaml", Environment(), Fallback));
             Assert.Null(TreeCredentialSource.For(null, "deployer", "x", "/tree/imagetools.yaml", Environment(), Fallback));
+        }
+
+        /// <summary>docker_build logs in to every registry a DOCKER_LOGIN line names: an extra repository's registry gets its own line.</summary>
+        [Fact]
+        public async Task DOCKER_LOGIN_lines_of_other_registries_log_in_there_and_only_there()
+        {
+            var source = TreeCredentialSource.For(Registry, "deployer", "from-config", "/tree/imagetools.yaml",
+                Environment(("DOCKER_LOGIN", "mirror.example.org:5000 mirror-user mirror secret\nhttps://ghcr.io/ gh-user gh-token")), Fallback);
+
+            Assert.Equal(("deployer", "from-config"), ((await For(Registry, source))!.UserName, (await For(Registry, source))!.Secret));
+            Assert.Equal(("mirror-user", "mirror secret"), ((await For("mirror.example.org:5000", source))!.UserName, (await For("mirror.example.org:5000", source))!.Secret));
+            Assert.Equal("gh-user", (await For("ghcr.io", source))!.UserName);
+            Assert.Equal("from-docker-config", (await For("docker.io", source))!.UserName);
+            Assert.DoesNotContain("secret", source!.ToString());
+            Assert.DoesNotContain("gh-token", source.ToString());
+
+            // Without a tree registry (a local tree) the lines still apply to the registries they name.
+            var local = TreeCredentialSource.For(null, null, null, "/tree/imagetools.yaml", Environment(("DOCKER_LOGIN", "other.example.org a b")), Fallback);
+            Assert.Equal("a", (await For("other.example.org", local))!.UserName);
         }
 
         [Fact]

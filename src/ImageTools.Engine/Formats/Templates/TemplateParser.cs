@@ -153,12 +153,60 @@ namespace ImageTools.Formats.Templates
         public override void Render(StringBuilder output, Scope scope, RenderContext context) => scope.Set(_name, new Macro(_name, _parameters, _body, scope));
     }
 
+    /// <summary>
+    /// <c>{% include 'name' [ignore missing] [with context|without context] %}</c> as docker-pkg's Jinja environment runs it: its
+    /// FileSystemLoader is the image directory, so the name is a '/'-separated path below it ('..' is refused, as Jinja's
+    /// loader refuses it), and the included template renders with the variables of the place it is included at.
+    /// </summary>
+    internal sealed class IncludeNode : TemplateNode
+    {
+        private const int MaxDepth = 20;
+        private readonly Expression _name;
+        private readonly bool _ignoreMissing;
+        private readonly bool _withContext;
+        private readonly int _line;
+
+        public IncludeNode(Expression name, bool ignoreMissing, bool withContext, int line)
+        {
+            _name = name;
+            _ignoreMissing = ignoreMissing;
+            _withContext = withContext;
+            _line = line;
+        }
+
+        public override void Render(StringBuilder output, Scope scope, RenderContext context)
+        {
+            var name = Truth.Text(_name.Evaluate(scope, context));
+            var parts = name.Split('/');
+            if (name.Length == 0 || parts.Any(p => p == "..") || System.IO.Path.IsPathRooted(name) || name.IndexOf('\\') >= 0)
+                throw context.Error("TemplateIncludeInvalid", _line,
+                    $"{{% include '{name}' %}}: name a file below the image directory with '/' between folders, without '..' (docker-pkg's loader is the image directory).");
+            if (context.IncludeDepth >= MaxDepth)
+                throw context.Error("TemplateIncludeInvalid", _line, $"{{% include '{name}' %}} nests more than {MaxDepth} deep: a template includes itself.");
+            var path = System.IO.Path.Combine(new[] { context.Root }.Concat(parts.Where(p => p.Length > 0 && p != ".")).ToArray());
+            string text;
+            try { text = System.IO.File.ReadAllText(path); }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                if (_ignoreMissing && (e is System.IO.FileNotFoundException || e is System.IO.DirectoryNotFoundException)) return;
+                throw context.Error("TemplateIncludeNotFound", _line,
+                    $"{{% include '{name}' %}}: {path} cannot be read ({e.Message}). Put the file in the image directory, or write 'ignore missing'.");
+            }
+            var included = context.ForInclude(path);
+            var body = TemplateRenderer.Parse(text, path);
+            // Jinja: without context the included template sees only the environment's globals, not the variables render() got (the config).
+            var inner = _withContext ? new Scope(new Dictionary<string, object?>(), scope) : new Scope(new Dictionary<string, object?>());
+            foreach (var node in body) node.Render(output, inner, included);
+        }
+    }
+
     /// <summary>Builds the node tree from tokens; block statements nest until their end tag.</summary>
     internal static class TemplateParser
     {
         private static readonly Regex ForPattern = new Regex(@"^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+)$", RegexOptions.CultureInvariant);
         private static readonly Regex MacroPattern = new Regex(@"^macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
         private static readonly Regex ParameterPattern = new Regex(@"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*(.+?))?\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        private static readonly Regex IncludePattern = new Regex(@"^include\s+(.+?)(\s+ignore\s+missing)?(?:\s+(with|without)\s+context)?$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
         private static readonly Regex SetPattern = new Regex(@"^set\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$", RegexOptions.CultureInvariant);
 
         public static List<TemplateNode> ParseBlock(List<TemplateToken> tokens, ref int position, string filePath, string[] terminators, int openedAt = 1)
@@ -250,6 +298,13 @@ namespace ImageTools.Formats.Templates
                 }
                 case "do":
                     return new DoNode(ExpressionParser.Parse(token.Content.Substring(2).Trim(), token.Line, filePath));
+                case "include":
+                {
+                    var match = IncludePattern.Match(token.Content.Trim());
+                    if (!match.Success) throw Unsupported(filePath, token.Line, "Write includes as {% include 'file' %} (optionally 'ignore missing', 'with context' or 'without context').");
+                    return new IncludeNode(ExpressionParser.Parse(match.Groups[1].Value, token.Line, filePath), match.Groups[2].Success,
+                        match.Groups[3].Value != "without", token.Line);
+                }
                 case "elif":
                 case "else":
                 case "endif":
@@ -259,7 +314,7 @@ namespace ImageTools.Formats.Templates
                         filePath, token.Line);
                 default:
                     throw Unsupported(filePath, token.Line,
-                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set, do, macro, endmacro). " +
+                        $"'{{% {keyword} %}}' is not supported here (supported: if, elif, else, endif, for, endfor, set, do, macro, endmacro, include). " +
                         "Rewrite the template with those, or use a plain Dockerfile.");
             }
         }

@@ -24,32 +24,52 @@ namespace ImageTools.Formats.Templates
             _resolveImageTag = resolveImageTag;
         }
 
+        /// <summary>Renders <paramref name="templateText"/>; <c>{% include %}</c> names files relative to <paramref name="filePath"/>'s directory.</summary>
         public string Render(string templateText, string filePath)
         {
-            var text = templateText.Replace("\r\n", "\n");
-            // Jinja's keep_trailing_newline is off (docker-pkg does not turn it on): one final newline is dropped.
-            if (text.EndsWith("\n", StringComparison.Ordinal)) text = text.Substring(0, text.Length - 1);
-            var tokens = TemplateLexer.Tokenize(text, filePath);
-            var position = 0;
-            var body = TemplateParser.ParseBlock(tokens, ref position, filePath, terminators: Array.Empty<string>());
+            var body = Parse(templateText, filePath);
             var scope = new Scope(_variables);
             var output = new StringBuilder();
             var context = new RenderContext(filePath, _variables, _resolveImageTag);
             foreach (var node in body) node.Render(output, scope, context);
             return output.ToString();
         }
+
+        /// <summary>A template's text as nodes, as Jinja loads every template (the Dockerfile.template and what it includes).</summary>
+        internal static List<TemplateNode> Parse(string templateText, string filePath)
+        {
+            var text = templateText.Replace("\r\n", "\n");
+            // Jinja's keep_trailing_newline is off (docker-pkg does not turn it on): one final newline is dropped.
+            if (text.EndsWith("\n", StringComparison.Ordinal)) text = text.Substring(0, text.Length - 1);
+            var tokens = TemplateLexer.Tokenize(text, filePath);
+            var position = 0;
+            return TemplateParser.ParseBlock(tokens, ref position, filePath, terminators: Array.Empty<string>());
+        }
     }
 
     internal sealed class RenderContext
     {
         public RenderContext(string filePath, IReadOnlyDictionary<string, object?> config, Func<string, string?> resolveImageTag)
+            : this(filePath, config, resolveImageTag, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(filePath)) ?? ".", 0)
+        {
+        }
+
+        private RenderContext(string filePath, IReadOnlyDictionary<string, object?> config, Func<string, string?> resolveImageTag, string root, int depth)
         {
             FilePath = filePath;
             Config = config;
             ResolveImageTag = resolveImageTag;
+            Root = root;
+            IncludeDepth = depth;
         }
 
         public string FilePath { get; }
+        /// <summary>Where <c>{% include %}</c> names are looked up: the top template's directory (docker-pkg's FileSystemLoader of the image directory).</summary>
+        public string Root { get; }
+        public int IncludeDepth { get; }
+
+        /// <summary>The context an included template renders in: its own file for errors, the same root and variables.</summary>
+        public RenderContext ForInclude(string filePath) => new RenderContext(filePath, Config, ResolveImageTag, Root, IncludeDepth + 1);
         public IReadOnlyDictionary<string, object?> Config { get; }
         public Func<string, string?> ResolveImageTag { get; }
 
