@@ -236,6 +236,26 @@ namespace ImageTools.Registry
         }
 
         /// <summary>
+        /// A blob's bytes as a stream that reads the registry's answer as the caller reads it (a layer copied to
+        /// another registry is never held whole in memory), checked against <paramref name="digest"/> and
+        /// <paramref name="size"/> at its end (<see cref="VerifiedBlobStream"/>). The caller disposes it. Getting
+        /// the answer is retried like any request; a connection that breaks mid-body fails the read (Unreachable).
+        /// </summary>
+        public async Task<Stream> OpenBlobAsync(string repository, string digest, long? size = null, CancellationToken cancellationToken = default)
+        {
+            CheckRepository(repository);
+            CheckDigestArgument(digest);
+            var uri = await _transport.ApiUriAsync($"{repository}/blobs/{digest}", cancellationToken).ConfigureAwait(false);
+            var response = await _transport.SendAsync(HttpMethod.Get, uri, Pull(repository), MaxSmallBody, cancellationToken, streamBody: true).ConfigureAwait(false);
+            if (response.Status != HttpStatusCode.OK || response.Stream == null)
+            {
+                response.Stream?.Dispose();
+                throw _errors.Failure(response, $"send the blob {digest} of {repository}");
+            }
+            return new VerifiedBlobStream(response.Stream, digest, size, actual => _errors.DigestMismatch(repository, digest, digest, actual));
+        }
+
+        /// <summary>
         /// Links a blob from another repository of this registry without uploading it. False when the
         /// registry would not mount it (it then offers an upload, which is cancelled): upload instead.
         /// </summary>
