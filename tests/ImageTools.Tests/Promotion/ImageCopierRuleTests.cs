@@ -43,9 +43,14 @@ namespace ImageTools.Tests.Promotion
 
         private static T Sync<T>(System.Threading.Tasks.Task<T> task) => task.GetAwaiter().GetResult();
 
+        /// <summary>A loopback port nothing listens on: a registry that is down.</summary>
+        private const string Down = "127.0.0.1:1";
+
         private IReadOnlyList<CopiedImage> Copy(bool merge = true, params (string Source, string[] Destinations)[] copies)
         {
-            using var copier = new ImageCopier((registry, side) => registry == Other ? _b.Client() : _a.Client(), new CopyOptions { Merge = merge });
+            using var copier = new ImageCopier((registry, side) => registry == Other ? _b.Client() : registry == Down
+                ? new RegistryClient(Down, new RegistryClientOptions { Retry = RetryPolicy.None, RequestTimeout = TimeSpan.FromSeconds(5) })
+                : _a.Client(), new CopyOptions { Merge = merge });
             var plan = copier.PlanAsync(copies.Select(c => CopyRequest.Parse(c.Source, c.Destinations)).ToList(), CancellationToken.None).GetAwaiter().GetResult();
             return copier.RunAsync(plan, plan.Destinations.ToList(), CancellationToken.None).GetAwaiter().GetResult();
         }
@@ -175,6 +180,21 @@ namespace ImageTools.Tests.Promotion
             Assert.Null(_b.DigestAt("prod/app:1.0"));
             // It was copied by digest all the same: a rerun after the fix only moves the tag.
             Assert.NotNull(_b.DigestAt($"prod/app@{good.SourceDigest}"));
+        }
+
+        [Fact]
+        public void A_destination_registry_that_is_down_fails_naming_it_and_holds_back_the_others()
+        {
+            Sync(TestImages.PushAsync(_clientA, "team/app", "1.0"));
+
+            var results = Copy(true, ($"{InMemoryRegistry.Address}/team/app:1.0", new[] { $"{Other}/prod/app:1.0", $"{Down}/prod/app:1.0" }));
+
+            var down = results.Single(r => r.Destination == $"{Down}/prod/app");
+            Assert.Equal(CopyStatus.Failed, down.Status);
+            Assert.Equal("RegistryUnreachable", down.ErrorId);
+            Assert.Contains(Down, down.Error);
+            Assert.Equal(CopyStatus.HeldBack, results.Single(r => r.Destination == $"{Other}/prod/app").Status);
+            Assert.Null(_b.DigestAt("prod/app:1.0"));
         }
 
         [Fact]
