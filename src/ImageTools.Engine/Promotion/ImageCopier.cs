@@ -211,7 +211,8 @@ namespace ImageTools.Promotion
         private static List<CopiedImage> Results(PlannedDestination planned)
         {
             var root = planned.Copy.Root;
-            var groups = root == null ? new[] { (Outcome: (IndexMerge.Outcome?)null, Tags: (IReadOnlyList<string>)planned.Destination.Tags.ToList()) }
+            // A destination that could not be read keeps the tags it was asked for, so its error names them.
+            var groups = root == null || planned.Error != null ? new[] { (Outcome: (IndexMerge.Outcome?)null, Tags: (IReadOnlyList<string>)planned.Destination.Tags.ToList()) }
                 : planned.Groups.Select(g => (Outcome: (IndexMerge.Outcome?)g.Outcome, g.Tags)).ToArray();
             return groups.Select(g => new CopiedImage(planned.Copy.Request.SourceText, planned.Destination.Name)
             {

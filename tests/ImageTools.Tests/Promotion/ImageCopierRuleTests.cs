@@ -193,6 +193,7 @@ namespace ImageTools.Tests.Promotion
             Assert.Equal(CopyStatus.Failed, down.Status);
             Assert.Equal("RegistryUnreachable", down.ErrorId);
             Assert.Contains(Down, down.Error);
+            Assert.Equal(new[] { "1.0" }, down.Tags);
             Assert.Equal(CopyStatus.HeldBack, results.Single(r => r.Destination == $"{Other}/prod/app").Status);
             Assert.Null(_b.DigestAt("prod/app:1.0"));
         }
