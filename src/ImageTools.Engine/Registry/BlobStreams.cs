@@ -79,6 +79,69 @@ namespace ImageTools.Registry
     }
 
     /// <summary>
+    /// A streamed body that survives a broken connection: a read that fails for a transient reason (the connection
+    /// cut or stalled mid-body) waits as the one retry policy says and opens the body again from the byte it got to
+    /// (a Range request), up to the policy's attempts, so a large layer copied between registries is not started
+    /// over, nor the copy failed, by one dropped connection. The retry loop stays the transport's policy; this only
+    /// carries it across the reads of one body.
+    /// </summary>
+    internal sealed class ResumingStream : Stream
+    {
+        private readonly Func<long, CancellationToken, Task<Stream>> _reopen;
+        private readonly Func<TransientFailure, int, CancellationToken, Task> _wait;
+        private readonly int _maxAttempts;
+        private Stream _current;
+        private long _offset;
+        private int _failures;
+
+        public ResumingStream(Stream first, Func<long, CancellationToken, Task<Stream>> reopen, Func<TransientFailure, int, CancellationToken, Task> wait, int maxAttempts)
+        {
+            _current = first;
+            _reopen = reopen;
+            _wait = wait;
+            _maxAttempts = maxAttempts;
+        }
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                try
+                {
+                    var n = await _current.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+                    _offset += n;
+                    return n;
+                }
+                catch (ImageToolsException e) when (RegistryFailure.Of(e)?.IsTransient == true && _failures + 1 < _maxAttempts)
+                {
+                    _failures++;
+                    _current.Dispose();
+                    await _wait(new TransientFailure(e.Reason, e), _failures, cancellationToken).ConfigureAwait(false);
+                    _current = await _reopen(_offset, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _current.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _offset; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
     /// A blob read from a registry, checked as it is read: at its end the bytes must have the digest (and the size)
     /// they were asked for, else the read fails with RegistryDigestMismatch before the last bytes are handed on, so
     /// a copy never finishes an upload of altered content.

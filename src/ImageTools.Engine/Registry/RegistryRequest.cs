@@ -32,6 +32,8 @@ namespace ImageTools.Registry
         /// caller to read as it goes (a blob copied registry to registry, never held whole in memory).
         /// </summary>
         public bool StreamBody { get; set; }
+        /// <summary>Ask for the body from this byte on (<c>Range: bytes=N-</c>): a streamed blob resumed after a broken connection.</summary>
+        public long? RangeFrom { get; set; }
 
         public HttpRequestMessage ToMessage(string userAgent)
         {
@@ -39,6 +41,7 @@ namespace ImageTools.Registry
             message.Headers.TryAddWithoutValidation("User-Agent", userAgent);
             if (Authorization != null) message.Headers.Authorization = Authorization;
             foreach (var type in Accept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+            if (RangeFrom != null) message.Headers.Range = new RangeHeaderValue(RangeFrom, null);
             if (Content != null)
             {
                 message.Content = new ByteArrayContent(Content);

@@ -71,7 +71,7 @@ namespace ImageTools.Registry
         /// </summary>
         public async Task<RegistryResponse> SendAsync(HttpMethod method, Uri uri, IReadOnlyList<string> scopes, long maxBytes,
             CancellationToken cancellationToken, IReadOnlyList<string>? accept = null, byte[]? content = null, string? contentType = null,
-            string? contentRange = null, bool streamBody = false)
+            string? contentRange = null, bool streamBody = false, long? rangeFrom = null)
         {
             var effectiveScopes = scopes.ToList();
             // Authorization goes only to the registry itself, never to a host a Location header names.
@@ -85,6 +85,7 @@ namespace ImageTools.Registry
                     ContentType = contentType,
                     ContentRange = contentRange,
                     StreamBody = streamBody,
+                    RangeFrom = rangeFrom,
                     Authorization = ours ? await Authenticator.AuthorizationAsync(effectiveScopes, cancellationToken).ConfigureAwait(false) : null,
                 };
                 var response = await SendWithRetriesAsync(request, cancellationToken).ConfigureAwait(false);
@@ -116,6 +117,16 @@ namespace ImageTools.Registry
                 throw;
             }
         }
+
+        /// <summary>The one retry policy's wait before attempt <paramref name="attempt"/> + 1, reported as a retry like any other (for a stream resumed mid-body).</summary>
+        public Task WaitBeforeRetryAsync(string what, TransientFailure failure, int attempt, CancellationToken cancellationToken)
+        {
+            var delay = _options.Retry.DelayAfter(attempt);
+            ReportRetry(what, failure, attempt, delay);
+            return Task.Delay(delay, cancellationToken);
+        }
+
+        public int MaxAttempts => _options.Retry.MaxAttempts;
 
         private void ReportRetry(string what, TransientFailure failure, int attempt, TimeSpan delay) =>
             _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Retry, _registry,

@@ -264,5 +264,71 @@ namespace ImageTools.Tests.Promotion
             Assert.Equal("RegistryDigestMismatch", error.ErrorId);
             Assert.NotEqual(wrong, digest);
         }
+    
+        [Fact]
+        public void A_blob_stream_cut_mid_body_is_resumed_where_it_broke_under_the_retry_policy()
+        {
+            var blob = new byte[300_000];
+            new Random(20).NextBytes(blob);
+            var digest = Sync(_clientA.UploadBlobAsync("team/app", blob));
+            var cutter = new CutFirstBlobBody(_a, cutAfter: 100_000);
+            using var client = new RegistryClient(InMemoryRegistry.Address, new RegistryClientOptions
+            {
+                Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(10)), WrapHandler = _ => cutter,
+            });
+
+            using var stream = Sync(client.OpenBlobAsync("team/app", digest, blob.Length));
+            var copy = new System.IO.MemoryStream();
+            stream.CopyTo(copy);
+
+            Assert.Equal(blob, copy.ToArray());
+            Assert.Equal(2, cutter.BlobGets);   // the first, cut, and one resumed from where it broke
+        }
+
+        /// <summary>The in-memory registry, with the first blob GET's body broken off (an IOException) after some bytes.</summary>
+        private sealed class CutFirstBlobBody : System.Net.Http.DelegatingHandler
+        {
+            private readonly int _cutAfter;
+            private int _blobGets;
+
+            public CutFirstBlobBody(InMemoryRegistry registry, int cutAfter) : base(registry) => _cutAfter = cutAfter;
+
+            public int BlobGets => _blobGets;
+
+            protected override async System.Threading.Tasks.Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var answer = await base.SendAsync(request, cancellationToken);
+                if (request.Method != System.Net.Http.HttpMethod.Get || !request.RequestUri!.AbsolutePath.Contains("/blobs/sha256:", StringComparison.Ordinal)) return answer;
+                if (Interlocked.Increment(ref _blobGets) > 1) return answer;
+                var bytes = await answer.Content.ReadAsByteArrayAsync(cancellationToken);
+                var cut = new System.Net.Http.StreamContent(new BreakingStream(bytes, _cutAfter));
+                cut.Headers.ContentLength = bytes.Length;
+                answer.Content = cut;
+                return answer;
+            }
+        }
+
+        private sealed class BreakingStream : System.IO.MemoryStream
+        {
+            private readonly int _cutAfter;
+            public BreakingStream(byte[] bytes, int cutAfter) : base(bytes) => _cutAfter = cutAfter;
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                if (Position >= _cutAfter) throw new System.IO.IOException("connection reset by peer (test)");
+                return base.Read(buffer, offset, (int)Math.Min(count, _cutAfter - Position));
+            }
+
+            public override System.Threading.Tasks.Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                System.Threading.Tasks.Task.FromResult(Read(buffer, offset, count));
+
+            public override System.Threading.Tasks.ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                var array = new byte[buffer.Length];
+                var n = Read(array, 0, array.Length);
+                array.AsSpan(0, n).CopyTo(buffer.Span);
+                return new System.Threading.Tasks.ValueTask<int>(n);
+            }
+        }
     }
 }
