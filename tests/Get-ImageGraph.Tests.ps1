@@ -256,3 +256,28 @@ Describe 'A docker_build docker_images file as the tree' {
         { Get-ImageGraph -Path (Join-Path $bad 'docker_images') -ErrorAction Stop } | Should -Throw "*--squash*"
     }
 }
+
+Describe "The 2014 builder's builder.yaml as the tree" {
+    BeforeAll {
+        $tree = Join-Path $TestDrive ([guid]::NewGuid())
+        New-TestImage $tree 'base' "FROM busybox:1.36`n"
+        New-TestImage $tree 'apps/web' "FROM base:1.0`n"
+        Set-Content -NoNewline -Path (Join-Path $tree 'builder.yaml') -Value "builder:`n  images:`n    - name: web`n      from: base:1.0`n      path: apps/web`n    - name: base:1.0`n      from: busybox:1.36`n"
+    }
+
+    It 'reads names, tags, directories and froms from the file' {
+        $nodes = Get-ImageGraph -Path (Join-Path $tree 'builder.yaml')
+
+        $nodes.Name | Should -Be @('base', 'web')
+        $nodes.Reference | Should -Be @('base:1.0', 'web:latest')
+        $nodes[1].Dependencies | Should -Be @('base')
+    }
+
+    It 'names the file and line of an entry it cannot read' {
+        $bad = Join-Path $TestDrive ([guid]::NewGuid())
+        New-Item -ItemType Directory -Force $bad | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $bad 'builder.yaml') -Value "builder:`n  images:`n    - name: x`n"
+
+        { Get-ImageGraph -Path (Join-Path $bad 'builder.yaml') -ErrorAction Stop } | Should -Throw -ErrorId 'BuilderFileInvalid*'
+    }
+}

@@ -191,3 +191,50 @@ Describe 'Test-ImageNeedsRebuild against a registry with -Credential' -Skip:$noR
         $status.PublishedDigest | Should -Not -BeNullOrEmpty
     }
 }
+
+Describe 'A git context' -Skip:$noDocker {
+    BeforeAll {
+        function Invoke-TestGit { param([string] $Repository) git -C $Repository -c user.name=Test -c user.email=test@example.org @args; if ($LASTEXITCODE) { throw "git $args failed" } }
+    }
+
+    BeforeEach {
+        $id = New-TestId 'gc'
+        $repository = Join-Path $TestDrive "$id/repo.git"
+        New-Item -ItemType Directory -Force (Join-Path $repository 'app') | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $repository 'app/Dockerfile') -Value "FROM busybox:1.36`nCOPY hello.txt /hello.txt`n"
+        Set-Content -NoNewline -Path (Join-Path $repository 'app/hello.txt') -Value "one`n"
+        Invoke-TestGit $repository init -q -b main
+        Invoke-TestGit $repository add -A
+        Invoke-TestGit $repository commit -q -m first
+        $url = ([System.Uri]::new($repository, [System.UriKind]::Absolute)).AbsoluteUri
+        $tree = Join-Path $TestDrive "$id/tree"
+        New-Item -ItemType Directory -Force (Join-Path $tree 'app') | Out-Null
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/image.yaml') -Value "name: $id-app`ncontext: $url#main:app`n"
+    }
+
+    AfterEach {
+        Remove-TestImages $id
+    }
+
+    It 'shows the commit its ref names, is up to date after a build and stale after a new commit' {
+        $first = (git -C $repository rev-parse HEAD).Trim()
+
+        $node = Get-ImageGraph -Path $tree
+        $node.ContextCommit | Should -Be $first
+        $node.Context | Should -Be "$url#main:app"
+        $node | Test-ImageNeedsRebuild | Where-Object NeedsRebuild | Invoke-ImageBuild | ForEach-Object { $_.Status | Should -Be 'Built' -Because $_.Error }
+        (Get-ImageGraph -Path $tree | Test-ImageNeedsRebuild).NeedsRebuild | Should -BeFalse
+
+        Set-Content -NoNewline -Path (Join-Path $repository 'app/hello.txt') -Value "two`n"
+        Invoke-TestGit $repository commit -q -am second
+        $status = Get-ImageGraph -Path $tree | Test-ImageNeedsRebuild
+        $status.Node.ContextCommit | Should -Be (git -C $repository rev-parse HEAD).Trim()
+        $status.Reasons | Should -Be @('InputsChanged')
+    }
+
+    It 'names the image and the ref that the repository does not have' {
+        Set-Content -NoNewline -Path (Join-Path $tree 'app/image.yaml') -Value "name: $id-app`ncontext: $url#nosuch:app`n"
+
+        { Get-ImageGraph -Path $tree -ErrorAction Stop } | Should -Throw -ErrorId 'GitRefNotFound*'
+    }
+}

@@ -22,6 +22,10 @@ namespace ImageTools.Commands
     /// <code>Get-ImageGraph ./images -Name 'php*' -IncludeDependents -Format Mermaid</code>
     /// <para>Shows the php images and everything built on them as a Mermaid diagram.</para>
     /// </example>
+    /// <example>
+    /// <code>Get-ImageGraph ./builder.yaml | Select-Object Name, Context, ContextCommit</code>
+    /// <para>Reads the 2014 builder's file as the tree (a docker_images file works the same way) and shows each image's context; for a git context, the commit its ref names now.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "ImageGraph", DefaultParameterSetName = NodesSet)]
     [OutputType(typeof(ImageNode), ParameterSetName = new[] { NodesSet })]
     [OutputType(typeof(string), ParameterSetName = new[] { TextSet })]
@@ -30,7 +34,7 @@ namespace ImageTools.Commands
         public const string NodesSet = "Nodes";
         public const string TextSet = "Text";
 
-        /// <summary>The root of the image tree.</summary>
+        /// <summary>The root of the image tree, or a file that lists its images: docker_build's docker_images or the 2014 builder's builder.yaml.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName")]
         [ValidateNotNullOrEmpty]

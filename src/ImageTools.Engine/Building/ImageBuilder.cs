@@ -305,7 +305,10 @@ namespace ImageTools.Building
             if (node.Version != null) labels[ImageLabels.Version] = node.Version + (_options.TagSuffix ?? "");
             labels[ImageLabels.Created] = _options.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             labels[ImageLabels.BuildStarted] = _options.Clock().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-            var (revision, source) = await run.Git.Value.ConfigureAwait(false);
+            // A git context is its own source: its commit and URL (without credentials), not the tree's checkout.
+            var (revision, source) = node.Definition.GitContext is { } gitContext
+                ? (gitContext.Commit, gitContext.Url.DisplayRemote)
+                : await run.Git.Value.ConfigureAwait(false);
             if (revision != null) labels[ImageLabels.Revision] = revision;
             if (source != null) labels[ImageLabels.Source] = source;
 

@@ -105,7 +105,8 @@ namespace ImageTools.Changelogs
                         node.Directory, imageName: node.Name));
                     continue;
                 }
-                var parents = named.Where(n => graph.AllDependenciesOf(node).Contains(n)).Select(n => n.Name);
+                var ancestors = new HashSet<ImageNode>(graph.AllDependenciesOf(node));
+                var parents = named.Where(ancestors.Contains).Select(n => n.Name);
                 var reason = $"Refresh for update in parent image {string.Join(", ", parents)}:\n{request.Reason}";
                 try { updates.Add(Update(node, null, reason, cascaded: true, request, distribution, config)); }
                 catch (ImageToolsException e) { errors.Add(e); }

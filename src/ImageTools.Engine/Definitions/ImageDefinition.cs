@@ -47,7 +47,10 @@ namespace ImageTools.Definitions
         /// <summary>The Dockerfile or Dockerfile.template that defines the image.</summary>
         public string DockerfilePath { get; internal set; } = "";
         public bool IsTemplate { get; internal set; }
+        /// <summary>The build context directory: in the image's tree, or a git context's checkout (<see cref="GitContext"/>).</summary>
         public string ContextPath { get; internal set; } = "";
+        /// <summary>The git repository and commit the context comes from (image.yaml <c>context: https://…/repo.git#ref:dir</c>); null for a local context.</summary>
+        public GitContext? GitContext { get; internal set; }
         /// <summary>The Dockerfile as it will be built (templates rendered).</summary>
         public string DockerfileText { get; internal set; } = "";
         public DockerfileInfo Dockerfile { get; internal set; } = null!;

@@ -32,9 +32,10 @@ namespace ImageTools.Definitions
         {
             var fullRoot = Path.GetFullPath(root);
             if (File.Exists(fullRoot) && Path.GetFileName(fullRoot) == DockerImagesList.FileName) return ScanImageList(fullRoot, cancellationToken);
+            if (File.Exists(fullRoot) && BuilderFile.IsCandidate(Path.GetFileName(fullRoot))) return ScanBuilderFile(fullRoot, cancellationToken);
             if (File.Exists(fullRoot))
                 throw new ImageToolsException("TreeNotFound", FaultKind.ObjectNotFound,
-                    "This is a file, not an image tree directory. Pass -Path with the directory that holds the image directories.",
+                    $"This is a file, not an image tree directory. Pass -Path with the directory that holds the image directories, a docker_images file, or a builder file ({BuilderFile.FileNames[0]}).",
                     fullRoot);
             if (!Directory.Exists(fullRoot)) throw TreeNotFound(fullRoot);
 
@@ -43,11 +44,12 @@ namespace ImageTools.Definitions
             var errors = new ConcurrentBag<ImageToolsException>();
             var warnings = new ConcurrentBag<TreeWarning>();
             var options = new ParallelOptions { CancellationToken = cancellationToken };
+            var git = new GitContextResolver();
 
             var read = new ConcurrentBag<ImageDefinition>();
             Parallel.ForEach(directories, options, directory =>
             {
-                try { read.Add(ReadDefinition(directory, config, warnings)); }
+                try { read.Add(ReadDefinition(directory, config, warnings, git, cancellationToken)); }
                 catch (ImageToolsException e) { errors.Add(e); }
             });
             return Complete(fullRoot, config, read, warnings, errors, options);
@@ -60,13 +62,55 @@ namespace ImageTools.Definitions
         /// </summary>
         private static ImageTree ScanImageList(string file, CancellationToken cancellationToken)
         {
-            var root = Path.GetDirectoryName(file)!;
             var entries = DockerImagesList.Parse(ReadText(file, keepByteOrderMark: false), file);
+            return ScanListed(file, entries.Select(e => e.Name).ToList(),
+                (i, root, config, warnings, git) => ReadListedDefinition(entries[i], file, root, config, warnings, git, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>
+        /// A tree described by the 2014 YAML builder's file (Get-ImageGraph -Path ./builder.yaml): each item of
+        /// <c>builder.images</c> an image, named by the file, read from its <c>path</c> like any image directory.
+        /// <c>from</c> naming another image of the file is an edge (as a control file's Depends); an external
+        /// <c>from</c> that the Dockerfile does not build on is a warning, since the Dockerfile is what is built.
+        /// </summary>
+        private static ImageTree ScanBuilderFile(string file, CancellationToken cancellationToken)
+        {
+            var entries = BuilderFile.Load(file);
+            var names = new HashSet<string>(entries.Select(e => e.Name.Substring(e.Name.LastIndexOf('/') + 1)), StringComparer.Ordinal);
+            var tree = ScanListed(file, entries.Select(e => e.Name).ToList(),
+                (i, root, config, warnings, git) => ReadBuilderDefinition(entries[i], names, file, root, config, warnings, git, cancellationToken), cancellationToken);
+            var extra = new List<TreeWarning>();
+            foreach (var entry in entries)
+            {
+                var name = entry.Name.Substring(entry.Name.LastIndexOf('/') + 1);
+                var image = tree.Images.First(i => i.Name == name);
+                if (IsTreeImage(entry.From, names) != null || image.FinalBase == null) continue;
+                if (!ImageReference.TryParse(entry.From, out var from, out _) || !ImageReference.TryParse(image.FinalBase.Reference, out var built, out _) || !from!.Equals(built))
+                    extra.Add(new TreeWarning(
+                        $"'from: {entry.From}' of {name}, but its Dockerfile builds on {image.FinalBase.Reference}; the Dockerfile is what is built. Make them agree.",
+                        file, entry.FromLine, name));
+            }
+            return extra.Count == 0 ? tree : new ImageTree(tree.Root, tree.Config, tree.Images, tree.Warnings.Concat(extra).OrderBy(w => w.FilePath, StringComparer.Ordinal).ThenBy(w => w.Line).ToList());
+        }
+
+        /// <summary>The image of the file <paramref name="from"/> names (name[:tag], with or without the file's registry and namespace), else null.</summary>
+        private static string? IsTreeImage(string from, HashSet<string> names)
+        {
+            var withoutTag = from.LastIndexOf(':') is var colon && colon > from.LastIndexOf('/') ? from.Substring(0, colon) : from;
+            var last = withoutTag.Substring(withoutTag.LastIndexOf('/') + 1);
+            return names.Contains(withoutTag) ? withoutTag : names.Contains(last) && withoutTag.Contains("/") ? last : null;
+        }
+
+        /// <summary>A tree of images a list file names: one registry and namespace for all (the names' own prefix, else DOCKER_ACCOUNT, else the tree config).</summary>
+        private static ImageTree ScanListed(string file, IReadOnlyList<string> fullNames,
+            Func<int, string, TreeConfig, ConcurrentBag<TreeWarning>, GitContextResolver, ImageDefinition> readEntry, CancellationToken cancellationToken)
+        {
+            var root = Path.GetDirectoryName(file)!;
             var config = TreeConfig.Load(root);
             var account = Environment.GetEnvironmentVariable("DOCKER_ACCOUNT") is { Length: > 0 } fromEnvironment ? fromEnvironment.TrimEnd('/')
                 : config.Registry == null && config.Namespace == null ? null
                 : string.Join("/", new[] { config.Registry, config.Namespace }.Where(p => p != null));
-            var prefixes = entries.Select(e => e.Name.LastIndexOf('/') is var slash && slash > 0 ? e.Name.Substring(0, slash) : account)
+            var prefixes = fullNames.Select(n => n.LastIndexOf('/') is var slash && slash > 0 ? n.Substring(0, slash) : account)
                 .Where(p => p != null).Distinct(StringComparer.Ordinal).ToList();
             if (prefixes.Count > 1)
                 throw new ImageToolsException("ImageListMixedRepositories", FaultKind.InvalidData,
@@ -81,23 +125,56 @@ namespace ImageTools.Definitions
             var errors = new ConcurrentBag<ImageToolsException>();
             var warnings = new ConcurrentBag<TreeWarning>();
             var options = new ParallelOptions { CancellationToken = cancellationToken };
+            var git = new GitContextResolver();
             var read = new ConcurrentBag<ImageDefinition>();
-            Parallel.ForEach(entries, options, entry =>
+            Parallel.For(0, fullNames.Count, options, i =>
             {
-                try { read.Add(ReadListedDefinition(entry, file, root, config, warnings)); }
+                try { read.Add(readEntry(i, root, config, warnings, git)); }
                 catch (ImageToolsException e) { errors.Add(e); }
             });
             return Complete(root, config, read, warnings, errors, options);
         }
 
-        private static ImageDefinition ReadListedDefinition(DockerImagesEntry entry, string file, string root, TreeConfig config, ConcurrentBag<TreeWarning> warnings)
+        private static ImageDefinition ReadBuilderDefinition(BuilderEntry entry, HashSet<string> names, string file, string root, TreeConfig config,
+            ConcurrentBag<TreeWarning> warnings, GitContextResolver git, CancellationToken cancellationToken)
         {
             var name = entry.Name.Substring(entry.Name.LastIndexOf('/') + 1);
             var directory = Path.GetFullPath(Path.Combine(root, entry.Directory));
             if (!Directory.Exists(directory))
+                throw new ImageToolsException("BuilderFileInvalid", FaultKind.ObjectNotFound,
+                    $"The directory '{entry.Directory}' of {entry.Name} does not exist ({directory}). Set 'path' to the image's directory (relative to the file) or create it.",
+                    file, entry.DirectoryLine, name);
+            if (!ImageReference.TryParse(entry.From, out _, out var fromError))
+                throw new ImageToolsException("BuilderFileInvalid", FaultKind.InvalidData,
+                    $"'from: {entry.From}' of {entry.Name} is not an image reference ({fromError}). Name an image of this file or one such as debian:bookworm.",
+                    file, entry.FromLine, name);
+            var image = ReadDefinition(directory, config, warnings, git, cancellationToken,
+                new Listed(name, entry.Tag, file, entry.Line, entry.Context, entry.ContextLine, entry.Dockerfile, entry.DockerfileLine));
+            if (entry.Tags.Count > 0)
+            {
+                foreach (var tag in entry.Tags) ValidateTag(tag, file, entry.Line, name, "An extra tag must be a valid image tag.");
+                image.ExtraTags = image.ExtraTags.Concat(entry.Tags).Distinct(StringComparer.Ordinal).ToList();
+            }
+            if (entry.BuildArgs.Count > 0) image.BuildArgs = Dictionaries.Overlay(image.BuildArgs, entry.BuildArgs);
+            if (entry.Target != null) image.Target = entry.Target;
+            if (IsTreeImage(entry.From, names) is { } parent && parent != name)
+                image.DeclaredDependencies = image.DeclaredDependencies.Append(new DeclaredDependency(parent, file, entry.FromLine)).ToList();
+            return image;
+        }
+
+        private static ImageDefinition ReadListedDefinition(DockerImagesEntry entry, string file, string root, TreeConfig config, ConcurrentBag<TreeWarning> warnings,
+            GitContextResolver git, CancellationToken cancellationToken)
+        {
+            var name = entry.Name.Substring(entry.Name.LastIndexOf('/') + 1);
+            if (GitContextUrl.IsGitUrl(entry.Directory))
+                throw new ImageToolsException("ImageListInvalid", FaultKind.InvalidData,
+                    $"The Directory column of {entry.Name} holds a git URL; docker_build takes a local directory there, and so does ImageTools. " +
+                    "List a directory whose image.yaml says 'context: URL' (docs/formats.md, \"Git contexts\").", file, entry.Line, name);
+            var directory = Path.GetFullPath(Path.Combine(root, entry.Directory));
+            if (!Directory.Exists(directory))
                 throw new ImageToolsException("ImageListInvalid", FaultKind.ObjectNotFound,
                     $"The directory '{entry.Directory}' of {entry.Name} does not exist ({directory}). Fix the line or create the directory.", file, entry.Line, name);
-            var image = ReadDefinition(directory, config, warnings, (name, entry.Tag, file, entry.Line));
+            var image = ReadDefinition(directory, config, warnings, git, cancellationToken, new Listed(name, entry.Tag, file, entry.Line));
             var platforms = new List<string>(image.Platforms);
             var buildArgs = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pair in image.BuildArgs) buildArgs[pair.Key] = pair.Value;
@@ -176,12 +253,22 @@ namespace ImageTools.Definitions
         {
             try
             {
+                // A list file names its images itself: no directory is read and no git context is asked.
+                var fullPath = Path.GetFullPath(root);
+                if (File.Exists(fullPath))
+                {
+                    var fileName = Path.GetFileName(fullPath);
+                    var listed = fileName == DockerImagesList.FileName ? DockerImagesList.Parse(ReadText(fullPath), fullPath).Select(e => e.Name)
+                        : BuilderFile.IsCandidate(fileName) ? BuilderFile.Load(fullPath).Select(e => e.Name)
+                        : Enumerable.Empty<string>();
+                    return listed.Select(n => n.Substring(n.LastIndexOf('/') + 1)).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+                }
                 var config = TreeConfig.Load(root);
                 var warnings = new ConcurrentBag<TreeWarning>();
                 return FindImageDirectories(Path.GetFullPath(root))
                     .Select(directory =>
                     {
-                        try { return ReadDefinition(directory, config, warnings).Name; }
+                        try { return ReadDefinition(directory, config, warnings, null, CancellationToken.None).Name; }
                         catch (ImageToolsException) { return Path.GetFileName(directory); }
                     })
                     .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
@@ -223,9 +310,37 @@ namespace ImageTools.Definitions
             return found;
         }
 
-        /// <summary>An image directory's definition; <paramref name="listed"/> is a docker_images line's name, tag, file and line, which name the image instead.</summary>
+        /// <summary>What a list file (docker_images, builder.yaml) says of one image: its name and tag, where, and a context it sets.</summary>
+        private struct Listed
+        {
+            public Listed(string name, string? tag, string file, int line, string? context = null, int contextLine = 0, string? dockerfile = null, int dockerfileLine = 0)
+            {
+                Dockerfile = dockerfile;
+                DockerfileLine = dockerfileLine;
+                Name = name;
+                Tag = tag;
+                File = file;
+                Line = line;
+                Context = context;
+                ContextLine = contextLine;
+            }
+
+            public string Name { get; }
+            public string? Tag { get; }
+            public string File { get; }
+            public int Line { get; }
+            public string? Context { get; }
+            public int ContextLine { get; }
+            public string? Dockerfile { get; }
+            public int DockerfileLine { get; }
+        }
+
+        /// <summary>
+        /// An image directory's definition; <paramref name="listed"/> is a list file's entry, whose name and tag name the image instead.
+        /// <paramref name="git"/> resolves git contexts; null (tab completion) reads names without asking any remote.
+        /// </summary>
         private static ImageDefinition ReadDefinition(string directory, TreeConfig config, ConcurrentBag<TreeWarning> warnings,
-            (string Name, string? Tag, string File, int Line)? listed = null)
+            GitContextResolver? git, CancellationToken cancellationToken, Listed? listed = null)
         {
             var specPath = Path.Combine(directory, ImageSpec.FileName);
             var spec = File.Exists(specPath) ? ImageSpec.Load(specPath) : null;
@@ -254,12 +369,31 @@ namespace ImageTools.Definitions
                 Changelog = changelog,
                 ChangelogPath = changelog != null ? changelogPath : null,
             };
-            LocateDockerfile(image, spec, warnings);
-            image.ContextPath = spec?.Context != null ? Path.GetFullPath(Path.Combine(directory, spec.Context)) : directory;
-            if (!Directory.Exists(image.ContextPath))
-                throw new ImageToolsException("ContextNotFound", FaultKind.ObjectNotFound,
-                    $"The build context '{spec!.Context}' does not exist ({image.ContextPath}). Fix 'context' or create the directory.",
-                    specPath, spec.ContextLine, name);
+            var context = listed?.Context ?? spec?.Context;
+            var (contextFile, contextLine) = listed?.Context != null ? (listed.Value.File, (int?)listed.Value.ContextLine) : (specPath, (int?)spec?.ContextLine);
+            if (context != null && GitContextUrl.IsGitUrl(context))
+            {
+                ReadGitContext(image, context, contextFile, contextLine, git, cancellationToken);
+                if (image.GitContext == null) return image; // names only (tab completion): no network
+                if (File.Exists(Path.Combine(image.GitContext.CheckoutPath, ".gitmodules")))
+                    warnings.Add(new TreeWarning(
+                        $"The git context {image.GitContext.Url.Display} has submodules, which ImageTools does not fetch (docker build does): their directories are empty in the build context.",
+                        contextFile, contextLine, name));
+                LocateDockerfile(image, spec, warnings, image.ContextPath, listed);
+                foreach (var unused in new[] { DockerfileName, TemplateName }.Select(f => Path.Combine(directory, f)).Where(File.Exists))
+                    warnings.Add(new TreeWarning(
+                        $"{Path.GetFileName(unused)} here is not used: the context is the git repository {image.GitContext.Url.Display}, whose Dockerfile is built. Remove the file to silence this.",
+                        unused, imageName: name));
+            }
+            else
+            {
+                LocateDockerfile(image, spec, warnings, directory, listed);
+                image.ContextPath = context != null ? Path.GetFullPath(Path.Combine(directory, context)) : directory;
+                if (!Directory.Exists(image.ContextPath))
+                    throw new ImageToolsException("ContextNotFound", FaultKind.ObjectNotFound,
+                        $"The build context '{context}' does not exist ({image.ContextPath}). Fix 'context' or create the directory.",
+                        contextFile, contextLine, name);
+            }
 
             foreach (var tag in spec?.Tags ?? Array.Empty<string>())
                 ValidateTag(tag, specPath, null, name, "An extra tag must be a valid image tag.");
@@ -278,16 +412,52 @@ namespace ImageTools.Definitions
             return image;
         }
 
-        private static void LocateDockerfile(ImageDefinition image, ImageSpec? spec, ConcurrentBag<TreeWarning> warnings)
+        /// <summary>
+        /// A context written as a git URL: the commit its ref names now (ls-remote), checked out in the
+        /// cache (<see cref="GitContextResolver"/>). Without a resolver (tab completion) nothing is asked.
+        /// </summary>
+        private static void ReadGitContext(ImageDefinition image, string context, string? file, int? line, GitContextResolver? git, CancellationToken cancellationToken)
         {
-            var directory = image.Directory;
-            if (spec?.Dockerfile != null)
+            GitContextUrl url;
+            try { url = GitContextUrl.Parse(context); }
+            catch (FormatException e)
             {
-                var path = Path.GetFullPath(Path.Combine(directory, spec.Dockerfile));
+                throw new ImageToolsException("GitContextInvalid", FaultKind.InvalidData,
+                    $"The git context of {image.Name} cannot be read: {e.Message}. Write it as docker build takes it: https://host/repo.git#ref:dir " +
+                    "(or git@host:repo.git, git://, ssh://, file://), the ref and the directory optional.",
+                    file, line, image.Name);
+            }
+            if (git == null) return;
+            var resolved = git.Resolve(url, image.Name, file, line, cancellationToken);
+            if (!Directory.Exists(resolved.ContextPath))
+                throw new ImageToolsException("GitContextDirectoryNotFound", FaultKind.ObjectNotFound,
+                    $"The git context of {image.Name}, {url.Display}, names the directory '{url.Directory}', which commit {resolved.Commit} ({resolved.ResolvedRef}) does not have. " +
+                    "Fix the directory after ':' in the URL, or push it.",
+                    file, line, image.Name);
+            image.GitContext = resolved;
+            image.ContextPath = resolved.ContextPath;
+        }
+
+        /// <param name="image">The image.</param>
+        /// <param name="spec">Its image.yaml, whose 'dockerfile' is relative to <paramref name="directory"/>.</param>
+        /// <param name="warnings">Where a Dockerfile beside a template is reported.</param>
+        /// <param name="directory">The image directory, or a git context's directory (as docker build reads -f in a remote context).</param>
+        /// <param name="listed">A list file's entry, whose 'dockerfile' comes before image.yaml's.</param>
+        private static void LocateDockerfile(ImageDefinition image, ImageSpec? spec, ConcurrentBag<TreeWarning> warnings, string directory, Listed? listed)
+        {
+            var (setting, file, line) = listed?.Dockerfile != null ? (listed.Value.Dockerfile, listed.Value.File, (int?)listed.Value.DockerfileLine)
+                : (spec?.Dockerfile, spec?.FilePath, (int?)spec?.DockerfileLine);
+            if (setting != null)
+            {
+                var path = Path.GetFullPath(Path.Combine(directory, setting));
+                if (image.GitContext != null && !path.StartsWith(image.GitContext.CheckoutPath + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new ImageToolsException("DockerfileNotFound", FaultKind.InvalidData,
+                        $"'dockerfile: {setting}' leaves the git context's repository; with a git context it is a path inside the repository, relative to the context directory.",
+                        file, line, image.Name);
                 if (!File.Exists(path))
                     throw new ImageToolsException("DockerfileNotFound", FaultKind.ObjectNotFound,
                         $"'dockerfile' points at {path}, which does not exist. Fix the path (relative to {directory}) or create the file.",
-                        spec.FilePath, spec.DockerfileLine, image.Name);
+                        file, line, image.Name);
                 image.DockerfilePath = path;
                 image.IsTemplate = path.EndsWith(".template", StringComparison.Ordinal);
                 return;
@@ -306,6 +476,13 @@ namespace ImageTools.Definitions
             else if (File.Exists(plain))
             {
                 image.DockerfilePath = plain;
+            }
+            else if (image.GitContext != null)
+            {
+                throw new ImageToolsException("DockerfileNotFound", FaultKind.ObjectNotFound,
+                    $"The git context {image.GitContext.Url.Display} has no {DockerfileName} or {TemplateName} in its directory at commit {image.GitContext.Commit}. " +
+                    $"Set 'dockerfile' in {ImageSpec.FileName} (a path inside the repository, relative to the context directory), or fix the directory after ':' in the URL.",
+                    spec?.FilePath ?? image.Directory, spec?.ContextLine, image.Name);
             }
             else
             {

@@ -57,6 +57,9 @@ namespace ImageTools.Definitions
             return new YamlFile(path, root);
         }
 
+        /// <summary>A mapping inside a file (an item of a list of images), read with the same typed readers.</summary>
+        public static YamlFile FromNode(string path, YamlValue mapping) => new YamlFile(path, mapping);
+
         public IEnumerable<KeyValuePair<string, YamlValue>> Entries()
         {
             foreach (var pair in Root.Pairs)

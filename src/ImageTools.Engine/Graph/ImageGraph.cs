@@ -15,6 +15,7 @@ namespace ImageTools.Graph
         private readonly Dictionary<string, ImageNode> _byName;
         private readonly Dictionary<string, List<ImageNode>> _dependencies;
         private readonly Dictionary<string, List<ImageNode>> _dependents;
+        private readonly Dictionary<ImageNode, int> _buildOrderIndex;
 
         private ImageGraph(ImageTree tree, List<ImageNode> ordered, List<DependencyEdge> edges, List<TreeWarning> warnings)
         {
@@ -23,6 +24,7 @@ namespace ImageTools.Graph
             Edges = edges;
             Warnings = warnings;
             _byName = ordered.ToDictionary(n => n.Name, StringComparer.Ordinal);
+            _buildOrderIndex = ordered.Select((node, index) => (node, index)).ToDictionary(p => p.node, p => p.index);
             _dependencies = ordered.ToDictionary(n => n.Name, _ => new List<ImageNode>(), StringComparer.Ordinal);
             _dependents = ordered.ToDictionary(n => n.Name, _ => new List<ImageNode>(), StringComparer.Ordinal);
             foreach (var edge in edges.Select(e => (e.Dependent, e.Dependency)).Distinct())
@@ -82,11 +84,12 @@ namespace ImageTools.Graph
             return Nodes.Where(node => node.BaseReferences.Any(Matches)).ToList();
         }
 
-        public IReadOnlyList<ImageNode> InBuildOrder(IEnumerable<ImageNode> nodes)
-        {
-            var set = new HashSet<ImageNode>(nodes);
-            return Nodes.Where(set.Contains).ToList();
-        }
+        /// <summary>
+        /// The distinct <paramref name="nodes"/> of this graph in build order. Sorts only the nodes given (by their
+        /// place in <see cref="Nodes"/>), so a caller asking once per image does not walk the whole tree each time.
+        /// </summary>
+        public IReadOnlyList<ImageNode> InBuildOrder(IEnumerable<ImageNode> nodes) =>
+            nodes.Where(_buildOrderIndex.ContainsKey).Distinct().OrderBy(node => _buildOrderIndex[node]).ToList();
 
         public static ImageGraph Build(ImageTree tree)
         {

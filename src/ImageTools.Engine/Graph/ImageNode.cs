@@ -58,6 +58,10 @@ namespace ImageTools.Graph
         internal ImageReference ReferenceWithTag(string tag) => ImageReference.WithTag(tag);
         public string Directory => Definition.Directory;
         public string Dockerfile => Definition.DockerfilePath;
+        /// <summary>The build context: a directory, or a git context's URL as written without credentials (<c>https://host/repo.git#main:dir</c>).</summary>
+        public string Context => Definition.GitContext?.Url.Display ?? Definition.ContextPath;
+        /// <summary>The commit a git context's ref named when the tree was read (what is built and digested); null for a directory.</summary>
+        public string? ContextCommit => Definition.GitContext?.Commit;
         /// <summary>Build level: 0 for images with no parent in the tree, else one more than the deepest parent.</summary>
         public int Level { get; internal set; }
         /// <summary>Images of the tree this one needs built first (direct).</summary>

@@ -13,7 +13,8 @@ namespace ImageTools.Planning
 {
     /// <summary>
     /// One digest over everything that shapes an image: the context after .dockerignore (paths,
-    /// file types, exec bits, contents), the rendered Dockerfile, build args, target and platforms.
+    /// file types, exec bits, contents), the rendered Dockerfile, build args, target and platforms,
+    /// and a git context's commit.
     /// Stable across machines; line endings are not normalised because they change the image.
     /// </summary>
     internal sealed class BuildInputDigester
@@ -72,6 +73,15 @@ namespace ImageTools.Planning
             Field(image.Target ?? "");
             Field("platforms");
             Field(string.Join(",", image.Platforms.OrderBy(p => p, StringComparer.Ordinal)));
+            // A git context's commit and directory: a new commit on the ref is a new input even where the files
+            // hash the same (docker_build rebuilds on a new commit too). Not the URL: a mirror of the same commit
+            // is the same input. Only for git contexts, so other digests stay what they were under this scheme.
+            if (image.GitContext != null)
+            {
+                Field("git");
+                Field(image.GitContext.Commit);
+                Field(image.GitContext.Url.Directory ?? "");
+            }
             // Labels from image.yaml and imagetools.yaml go into the image; the latter is outside the context.
             // Only when there are any, so digests of images without labels stay what they were under this scheme.
             if (image.Labels.Count > 0)

@@ -47,7 +47,7 @@ namespace ImageTools.Planning
         {
             var selected = graph.InBuildOrder(selection);
             // Parents outside the selection still decide the cascade, so they are looked at too: one
-            // closure of the whole selection (AllDependenciesOf per image orders the whole tree each time).
+            // closure of the whole selection, not one per image.
             var selectedNames = new HashSet<string>(selected.Select(n => n.Name), StringComparer.Ordinal);
             var considered = graph.Select(selectedNames.Contains, includeDependencies: true);
             var published = new ConcurrentDictionary<string, PublishedImage?>(StringComparer.Ordinal);
@@ -125,7 +125,7 @@ namespace ImageTools.Planning
                     status.PublishedInputsDigest = stamped;
                     if (stamped != inputs || scheme != BuildInputDigester.Scheme)
                     {
-                        status.Add(RebuildReason.InputsChanged, $"Build inputs changed: published {Short(stamped)}, now {Short(inputs)}.");
+                        status.Add(RebuildReason.InputsChanged, $"Build inputs changed: published {Short(stamped)}, now {Short(inputs)}." + CommitMoved(node, image.Labels));
                         status.VersionBumpNeeded = node.Version != null;
                     }
                     foreach (var change in BaseChanges(node, image, published, externals, edgesByUse))
@@ -195,6 +195,18 @@ namespace ImageTools.Planning
 
         /// <summary>A base as seen by an image: the same reference can name other images on other platforms.</summary>
         private static string ExternalKey(string reference, ImageNode node) => reference + " " + node.Definition.Platform;
+
+        /// <summary>For a git context whose ref moved: which commit the published image was built from, and which the ref names now.</summary>
+        private static string CommitMoved(ImageNode node, IReadOnlyDictionary<string, string> labels)
+        {
+            var git = node.Definition.GitContext;
+            if (git == null) return "";
+            return labels.TryGetValue(ImageLabels.Revision, out var built) && !string.Equals(built, git.Commit, StringComparison.OrdinalIgnoreCase)
+                ? $" Its git context {git.Url.Display} was built from commit {Abbreviate(built)}; {git.ResolvedRef} is now {Abbreviate(git.Commit)}."
+                : "";
+        }
+
+        private static string Abbreviate(string commit) => commit.Length > 12 ? commit.Substring(0, 12) : commit;
 
         private static string Short(string? digest) =>
             digest == null ? "(none)" : digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.Length > 19 ? digest.Substring(0, 19) : digest;
