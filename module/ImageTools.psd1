@@ -10,7 +10,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('ImageTools.Format.ps1xml')
-    CmdletsToExport      = @('Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild')
+    CmdletsToExport      = @('Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild', 'Copy-Image')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -68,7 +68,7 @@ Describe 'build.ps1 -Task Package from a checkout path with a space and an apost
         Test-Path -LiteralPath (Join-Path $checkout 'out/ImageTools/dependencies/YamlDotNet.dll') | Should -BeTrue
         $probe = & $start[0] @(@($start | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command',
             "Import-Module -Name '$($manifest -replace "'", "''")'; (Get-Command -Module ImageTools).Count"))
-        $probe | Should -Be '8'  # the cmdlets ImageTools.psd1 exports
+        $probe | Should -Be '9'  # the cmdlets ImageTools.psd1 exports
     }
 }
 

@@ -5,7 +5,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
     $manifest = Get-LaidOutManifest
     $module = Import-LaidOutModule
-    $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild'
+    $cmdlets = 'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild', 'Copy-Image'
 }
 
 AfterAll {
@@ -23,7 +23,7 @@ Describe 'The ImageTools module' {
     }
 
     It 'has offline help with examples for <_>, and a description for every parameter' -ForEach @(
-        'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild') {
+        'Get-ImageGraph', 'Test-ImageNeedsRebuild', 'Invoke-ImageBuild', 'Publish-Image', 'Update-ImageChangelog', 'New-ImageBuildPlan', 'Get-ImageArchive', 'Remove-ImageBuild', 'Copy-Image') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeLike "$_*" -Because 'generated help replaces the bare syntax'
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2

@@ -145,43 +145,42 @@ namespace ImageTools.Publishing
             return (await MoveAllTagsAsync(work, staged, failed, cancellationToken).ConfigureAwait(false)).Concat(refused).ToList();
         }
 
-        /// <summary>Phase two for the run: every staged image's tags, in the order given, unless the run is atomic and something failed.</summary>
+        /// <summary>Phase two for the run: every staged image's tags, in the order given (<see cref="TagMoveOrder"/>), unless the run is atomic and something failed.</summary>
         private async Task<IReadOnlyList<PublishResult>> MoveAllTagsAsync(List<(ImageToPublish Image, PublishResult Result)> work, Staged?[] staged,
             string[] failed, CancellationToken cancellationToken)
         {
-            for (var i = 0; i < work.Count; i++)
-            {
-                var (image, result) = work[i];
-                if (staged[i] == null) continue;
-                if (_options.Atomic && failed.Length > 0)
+            // Past the hold-back check tags move, without a stop: a stop between two moves would leave the run half-tagged.
+            await TagMoveOrder.RunAsync(Enumerable.Range(0, work.Count).Where(i => staged[i] != null).ToList(), _options.Atomic, failed.Length > 0,
+                holdBack: i =>
                 {
+                    var result = work[i].Result;
                     result.Status = PublishStatus.HeldBack;
                     result.HeldBackBy = failed;
                     result.Tags = new string[0];
                     result.Error = $"Uploaded by digest, but no tag moved: {string.Join(", ", failed)} of the same run failed (atomic publish). " +
                         "Fix it and publish again, or pass -NonAtomic to publish what succeeded.";
-                    continue;
-                }
-                // Past this point tags move, without a stop: a stop between two moves would leave the run half-tagged.
-                try { await MoveVersionTagAsync(image, staged[i]!, result, CancellationToken.None).ConfigureAwait(false); }
-                catch (ImageToolsException e) { TagMoveFailed(result, e); }
-            }
-            // Floating tags once every version tag of the run is in place (atomic), else for each image whose version tag is.
-            var versionFailed = Enumerable.Range(0, work.Count).Where(i => staged[i] != null && work[i].Result.Status == PublishStatus.Failed)
-                .Select(i => work[i].Image.Node.Name).ToArray();
-            for (var i = 0; i < work.Count; i++)
-            {
-                var (image, result) = work[i];
-                if (staged[i] == null || result.Status == PublishStatus.HeldBack || result.Status == PublishStatus.Failed) continue;
-                if (_options.Atomic && versionFailed.Length > 0)
+                },
+                moveFirst: async i =>
                 {
-                    result.Error = $"Its version tag moved, but latest and the extra tags did not: the version tag of {string.Join(", ", versionFailed)} " +
-                        "of the same run could not be moved. Publish again to complete them.";
-                    continue;
-                }
-                try { await MoveFloatingTagsAsync(image, staged[i]!.Manifest, result, CancellationToken.None).ConfigureAwait(false); }
-                catch (ImageToolsException e) { TagMoveFailed(result, e); }
-            }
+                    try
+                    {
+                        await MoveVersionTagAsync(work[i].Image, staged[i]!, work[i].Result, CancellationToken.None).ConfigureAwait(false);
+                        return true;
+                    }
+                    catch (ImageToolsException e)
+                    {
+                        TagMoveFailed(work[i].Result, e);
+                        return false;
+                    }
+                },
+                othersHeldBack: (i, versionFailed) => work[i].Result.Error =
+                    $"Its version tag moved, but latest and the extra tags did not: the version tag of {string.Join(", ", versionFailed.Select(f => work[f].Image.Node.Name))} " +
+                    "of the same run could not be moved. Publish again to complete them.",
+                moveOthers: async i =>
+                {
+                    try { await MoveFloatingTagsAsync(work[i].Image, staged[i]!.Manifest, work[i].Result, CancellationToken.None).ConfigureAwait(false); }
+                    catch (ImageToolsException e) { TagMoveFailed(work[i].Result, e); }
+                }).ConfigureAwait(false);
             return work.Select(w => w.Result).ToList();
         }
 

@@ -236,6 +236,50 @@ namespace ImageTools.Registry
         }
 
         /// <summary>
+        /// A blob's bytes as a stream that reads the registry's answer as the caller reads it (a layer copied to
+        /// another registry is never held whole in memory), checked against <paramref name="digest"/> and
+        /// <paramref name="size"/> at its end (<see cref="VerifiedBlobStream"/>). The caller disposes it. Getting
+        /// the answer is retried like any request; a connection that breaks mid-body fails the read (Unreachable).
+        /// </summary>
+        public async Task<Stream> OpenBlobAsync(string repository, string digest, long? size = null, CancellationToken cancellationToken = default)
+        {
+            CheckRepository(repository);
+            CheckDigestArgument(digest);
+            var first = await OpenBlobFromAsync(repository, digest, 0, cancellationToken).ConfigureAwait(false);
+            var resuming = new ResumingStream(first, (offset, token) => OpenBlobFromAsync(repository, digest, offset, token),
+                (failure, attempt, token) => _transport.WaitBeforeRetryAsync($"GET {repository}/blobs/{digest} (resumed)", failure, attempt, token), _transport.MaxAttempts);
+            return new VerifiedBlobStream(resuming, digest, size, actual => _errors.DigestMismatch(repository, digest, digest, actual));
+        }
+
+        /// <summary>
+        /// The blob's body from <paramref name="offset"/> on: a 206 answer to the Range request as it is, or, from a
+        /// registry that ignores Range (200, the whole blob), the whole body with its first bytes skipped.
+        /// </summary>
+        private async Task<Stream> OpenBlobFromAsync(string repository, string digest, long offset, CancellationToken cancellationToken)
+        {
+            var uri = await _transport.ApiUriAsync($"{repository}/blobs/{digest}", cancellationToken).ConfigureAwait(false);
+            var response = await _transport.SendAsync(HttpMethod.Get, uri, Pull(repository), MaxSmallBody, cancellationToken, streamBody: true,
+                rangeFrom: offset > 0 ? offset : (long?)null).ConfigureAwait(false);
+            var partial = offset > 0 && response.Status == HttpStatusCode.PartialContent;
+            if ((response.Status != HttpStatusCode.OK && !partial) || response.Stream == null)
+            {
+                response.Stream?.Dispose();
+                throw _errors.Failure(response, $"send the blob {digest} of {repository}");
+            }
+            if (offset > 0 && !partial)
+            {
+                var skip = new byte[81920];
+                for (var left = offset; left > 0;)
+                {
+                    var n = await response.Stream.ReadAsync(skip, 0, (int)Math.Min(skip.Length, left), cancellationToken).ConfigureAwait(false);
+                    if (n == 0) break;
+                    left -= n;
+                }
+            }
+            return response.Stream;
+        }
+
+        /// <summary>
         /// Links a blob from another repository of this registry without uploading it. False when the
         /// registry would not mount it (it then offers an upload, which is cancelled): upload instead.
         /// </summary>

@@ -27,6 +27,13 @@ namespace ImageTools.Registry
         public string? ContentType { get; set; }
         /// <summary>For a chunk of an upload: its first and last byte offsets, <c>0-1023</c>.</summary>
         public string? ContentRange { get; set; }
+        /// <summary>
+        /// A successful answer's body is not read: it comes back open (<see cref="RegistryResponse.Stream"/>) for the
+        /// caller to read as it goes (a blob copied registry to registry, never held whole in memory).
+        /// </summary>
+        public bool StreamBody { get; set; }
+        /// <summary>Ask for the body from this byte on (<c>Range: bytes=N-</c>): a streamed blob resumed after a broken connection.</summary>
+        public long? RangeFrom { get; set; }
 
         public HttpRequestMessage ToMessage(string userAgent)
         {
@@ -34,6 +41,7 @@ namespace ImageTools.Registry
             message.Headers.TryAddWithoutValidation("User-Agent", userAgent);
             if (Authorization != null) message.Headers.Authorization = Authorization;
             foreach (var type in Accept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+            if (RangeFrom != null) message.Headers.Range = new RangeHeaderValue(RangeFrom, null);
             if (Content != null)
             {
                 message.Content = new ByteArrayContent(Content);
@@ -69,6 +77,8 @@ namespace ImageTools.Registry
         public HttpResponseHeaders Headers { get; }
         public HttpContentHeaders? ContentHeaders { get; }
         public byte[] Body { get; }
+        /// <summary>The open body of a successful streamed request (<see cref="RegistryRequest.StreamBody"/>); the caller disposes it.</summary>
+        public System.IO.Stream? Stream { get; internal set; }
 
         public string? ContentType => ContentHeaders?.ContentType?.MediaType;
 

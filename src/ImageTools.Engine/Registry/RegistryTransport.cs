@@ -71,7 +71,7 @@ namespace ImageTools.Registry
         /// </summary>
         public async Task<RegistryResponse> SendAsync(HttpMethod method, Uri uri, IReadOnlyList<string> scopes, long maxBytes,
             CancellationToken cancellationToken, IReadOnlyList<string>? accept = null, byte[]? content = null, string? contentType = null,
-            string? contentRange = null)
+            string? contentRange = null, bool streamBody = false, long? rangeFrom = null)
         {
             var effectiveScopes = scopes.ToList();
             // Authorization goes only to the registry itself, never to a host a Location header names.
@@ -84,6 +84,8 @@ namespace ImageTools.Registry
                     Content = content,
                     ContentType = contentType,
                     ContentRange = contentRange,
+                    StreamBody = streamBody,
+                    RangeFrom = rangeFrom,
                     Authorization = ours ? await Authenticator.AuthorizationAsync(effectiveScopes, cancellationToken).ConfigureAwait(false) : null,
                 };
                 var response = await SendWithRetriesAsync(request, cancellationToken).ConfigureAwait(false);
@@ -116,6 +118,16 @@ namespace ImageTools.Registry
             }
         }
 
+        /// <summary>The one retry policy's wait before attempt <paramref name="attempt"/> + 1, reported as a retry like any other (for a stream resumed mid-body).</summary>
+        public Task WaitBeforeRetryAsync(string what, TransientFailure failure, int attempt, CancellationToken cancellationToken)
+        {
+            var delay = _options.Retry.DelayAfter(attempt);
+            ReportRetry(what, failure, attempt, delay);
+            return Task.Delay(delay, cancellationToken);
+        }
+
+        public int MaxAttempts => _options.Retry.MaxAttempts;
+
         private void ReportRetry(string what, TransientFailure failure, int attempt, TimeSpan delay) =>
             _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Retry, _registry,
                 $"{what}: {failure.Message}; attempt {attempt} of {_options.Retry.MaxAttempts} failed, " +
@@ -130,7 +142,18 @@ namespace ImageTools.Registry
             {
                 using var message = request.ToMessage(_options.UserAgent);
                 _trust.ClearCertificateFailure();
-                using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                if (request.StreamBody && answer.IsSuccessStatusCode && answer.Content != null)
+                {
+                    // The body stays open for the caller; each read of it has the request timeout of its own (BodyStream).
+                    var opened = new RegistryResponse(answer.StatusCode, answer.ReasonPhrase ?? "", answer.RequestMessage?.RequestUri ?? request.Uri,
+                        answer.Headers, answer.Content.Headers, new byte[0]);
+                    opened.Stream = new BodyStream(answer, await answer.Content.ReadAsStreamAsync().ConfigureAwait(false), request, _options.RequestTimeout, _errors);
+                    _options.Progress?.Report(new RegistryEvent(RegistryEventKind.Request, _registry,
+                        $"{request.Method} {request.Uri} -> {(int)answer.StatusCode} ({clock.ElapsedMilliseconds} ms, body streamed)"));
+                    return opened;
+                }
+                using var answerLifetime = answer;
                 var body = await ReadBodyAsync(answer, request, timeout.Token).ConfigureAwait(false);
                 var response = new RegistryResponse(answer.StatusCode, answer.ReasonPhrase ?? "", answer.RequestMessage?.RequestUri ?? request.Uri,
                     answer.Headers, answer.Content?.Headers, body);

@@ -33,6 +33,9 @@ namespace ImageTools.Tests.Architecture
             new[] { "ImageTools.Building" },
             // A publish run takes a build's results and verifies up-to-date images as a build does.
             new[] { "ImageTools.Publishing" },
+            // Copy-Image: registry to registry, no engine; above Publishing because its tags move in Publish-Image's
+            // order (Publishing.TagMoveOrder), which it reuses rather than repeats.
+            new[] { "ImageTools.Promotion" },
         };
 
         /// <summary>Sibling edges that are part of the design, with the reason.</summary>

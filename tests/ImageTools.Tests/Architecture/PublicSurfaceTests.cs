@@ -31,6 +31,8 @@ namespace ImageTools.Tests.Architecture
                 "ImageTools.Planning.ParentImage",
                 "ImageTools.Planning.RebuildReason",
                 "ImageTools.Planning.RebuildStatus",
+                "ImageTools.Promotion.CopiedImage",
+                "ImageTools.Promotion.CopyStatus",
                 "ImageTools.Pruning.PrunedImage",
                 "ImageTools.Publishing.ArchivedImage",
                 "ImageTools.Publishing.PublishResult",
@@ -45,6 +47,7 @@ namespace ImageTools.Tests.Architecture
         public void The_cmdlet_assembly_exports_the_cmdlets_their_base_and_what_PowerShell_instantiates() =>
             Assert.Equal(new[]
             {
+                "ImageTools.Commands.CopyImageCommand",
                 "ImageTools.Commands.GetImageArchiveCommand",
                 "ImageTools.Commands.GetImageGraphCommand",
                 "ImageTools.Commands.ImageNameCompleter",

@@ -14,7 +14,7 @@ namespace ImageTools.Tests.Commands
         [Fact]
         public void Every_cmdlet_stops_and_translates_errors_through_the_one_base_class()
         {
-            Assert.Equal(8, Cmdlets.Length);
+            Assert.Equal(9, Cmdlets.Length);   // Copy-Image is the ninth
             Assert.All(Cmdlets, t => Assert.Equal(typeof(ImageToolsCmdlet), t.BaseType));
             // None keeps a stop of its own: one token, cancelled in one place.
             Assert.All(Cmdlets, t => Assert.Equal(typeof(ImageToolsCmdlet),

@@ -16,7 +16,7 @@ namespace ImageTools.Tests.Commands
         [Fact]
         public void Every_cmdlet_has_a_synopsis_a_description_and_examples()
         {
-            Assert.Equal(8, Cmdlets.Count);
+            Assert.Equal(9, Cmdlets.Count);   // Copy-Image is the ninth
             Assert.All(Cmdlets, c =>
             {
                 Assert.False(string.IsNullOrWhiteSpace(c.Synopsis), c.Name);

@@ -24,6 +24,12 @@ namespace ImageTools.Tests.Fakes
         public const string Address = "127.0.0.1:5999";
         private const string ManifestType = "application/vnd.docker.distribution.manifest.v2+json";
         private readonly ConcurrentDictionary<string, byte[]> _manifests = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        // The media type each manifest was stored with (by digest), sent back as its Content-Type; Docker's v2 manifest when not told.
+        private readonly ConcurrentDictionary<string, string> _manifestTypes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly string _address;
+
+        /// <param name="address">The host:port clients name it by; a second instance with another address stands for a second registry.</param>
+        public InMemoryRegistry(string address = Address) => _address = address;
         private readonly ConcurrentQueue<string> _requests = new ConcurrentQueue<string>();
         private readonly ConcurrentDictionary<string, byte[]> _blobs = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, List<byte>> _uploads = new ConcurrentDictionary<string, List<byte>>(StringComparer.Ordinal);
@@ -60,7 +66,10 @@ namespace ImageTools.Tests.Fakes
         public IReadOnlyList<string> Requests => _requests.ToList();
 
         public RegistryClient Client() =>
-            new RegistryClient(Address, new RegistryClientOptions { Retry = RetryPolicy.None, WrapHandler = _ => this });
+            new RegistryClient(_address, new RegistryClientOptions { Retry = RetryPolicy.None, WrapHandler = _ => this });
+
+        /// <summary>"repository:tag" or "repository@digest" → the digest stored there, or null.</summary>
+        public string? DigestAt(string key) => _manifests.TryGetValue(key, out var bytes) ? DigestOf(bytes) : null;
 
         /// <summary>The config digest (image id) the tag holds, or null.</summary>
         public string? ImageAt(string repository, string tag)
@@ -93,6 +102,7 @@ namespace ImageTools.Tests.Fakes
                 var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 _manifests[key] = bytes;
                 _manifests[$"{repository}@{DigestOf(bytes)}"] = bytes;
+                if (request.Content!.Headers.ContentType?.MediaType is string stored) _manifestTypes[DigestOf(bytes)] = stored;
                 var created = Answer(HttpStatusCode.Created, "", "text/plain");
                 created.Headers.Add("Docker-Content-Digest", DigestOf(bytes));
                 return created;
@@ -100,7 +110,8 @@ namespace ImageTools.Tests.Fakes
             if (!_manifests.TryGetValue(key, out var manifest))
                 return Answer(HttpStatusCode.NotFound, "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}", "application/json");
             var found = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(request.Method == HttpMethod.Head ? Array.Empty<byte>() : manifest) };
-            found.Content.Headers.TryAddWithoutValidation("Content-Type", ManifestType);
+            found.Content.Headers.ContentLength = manifest.Length;   // as a registry says it, for HEAD too
+            found.Content.Headers.TryAddWithoutValidation("Content-Type", _manifestTypes.TryGetValue(DigestOf(manifest), out var type) ? type : ManifestType);
             found.Headers.Add("Docker-Content-Digest", DigestOf(manifest));
             found.Headers.Add("Docker-Distribution-API-Version", "registry/2.0");
             return found;
@@ -123,7 +134,7 @@ namespace ImageTools.Tests.Fakes
                     _blobs[$"{repository}@{mount}"] = mounted;
                     _mounts.Enqueue($"{repository}@{mount} from {from}");
                     var created = Answer(HttpStatusCode.Created, "", "text/plain");
-                    created.Headers.Location = new Uri($"http://{Address}/v2/{repository}/blobs/{mount}");
+                    created.Headers.Location = new Uri($"http://{_address}/v2/{repository}/blobs/{mount}");
                     created.Headers.Add("Docker-Content-Digest", mount);
                     return created;
                 }
@@ -148,7 +159,7 @@ namespace ImageTools.Tests.Fakes
                     return Answer(HttpStatusCode.Created, "", "text/plain");
                 }
                 var accepted = Answer(HttpStatusCode.Accepted, "", "text/plain");
-                accepted.Headers.Location = new Uri($"http://{Address}/v2/{repository}/blobs/uploads/{id}");
+                accepted.Headers.Location = new Uri($"http://{_address}/v2/{repository}/blobs/uploads/{id}");
                 return accepted;
             }
             if (!_blobs.TryGetValue($"{repository}@{rest}", out var blob))
