@@ -133,6 +133,7 @@ namespace ImageTools.Publishing
             try
             {
                 using var held = await LockAsync(tar + ".lock", reference, name, cancellationToken).ConfigureAwait(false);
+                RemoveLeftovers(fileName);
                 var existing = ArchiveEntry.FromRecord(record);
                 if (!force && expectedId != null && existing != null && existing.Digest == expectedId && Holds(existing))
                 {
@@ -198,6 +199,21 @@ namespace ImageTools.Publishing
                 result.ErrorId = "ArchiveWriteFailed";
             }
             return result;
+        }
+
+        /// <summary>
+        /// What a run killed while writing this image left (SIGKILL runs no finally block): its partial tar and
+        /// temporary record files. Only the holder of the image's lock writes them, so under the lock they are
+        /// nobody's; on Unix a writer still holding one open keeps writing to an unlinked file.
+        /// </summary>
+        private void RemoveLeftovers(string fileName)
+        {
+            var patterns = new[] { fileName + ".partial-*", fileName + ".tmp-*", fileName + ArchiveEntry.RecordExtension + ".tmp-*" };
+            foreach (var leftover in patterns.SelectMany(p => Directory.EnumerateFiles(_directory, p)))
+            {
+                try { File.Delete(leftover); }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+            }
         }
 
         private bool IsWhole(ArchiveEntry entry)
