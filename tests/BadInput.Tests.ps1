@@ -47,6 +47,11 @@ BeforeDiscovery {
         @{ Row = '46'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0-) unstable; urgency=medium`n`n  * x`n`n$trailer`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:1*' }
         @{ Row = '48'; Files = @{ 'img/Dockerfile' = $good; 'img/control' = "Depends foo`n" }; ErrorId = 'InvalidControlFile'; Like = '*control:1*' }
         @{ Row = '49'; Files = @{ 'img/Dockerfile' = $good; 'img/control' = "Depends: Foo Bar`n" }; ErrorId = 'InvalidControlFile'; Like = '*control:1*' }
+        @{ Row = '32'; Files = @{ 'img/Dockerfile.template' = "FROM busybox:1.36`nRUN echo {{ 'x' | image_tag('y') }}`n" }; ErrorId = 'TemplateSyntaxError'; Like = '*Dockerfile.template:2*argument*' }
+        @{ Row = '33'; Files = @{ 'img/Dockerfile.template' = "FROM busybox:1.36`nRUN echo {{ 'debian' | upstream_version }}`n" }; ErrorId = 'TemplateFilterError'; Like = '*Dockerfile.template:2*image:tag*' }
+        @{ Row = '40'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0_1) unstable; urgency=medium`n`n  * x`n`n$trailer`n" }; ErrorId = 'Invalid*'; Like = "*changelog:1*'_'*" }
+        @{ Row = '41'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0) unstable; urgency=medium, urgency=low`n`n  * x`n`n$trailer`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:1*twice*' }
+        @{ Row = '44'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0) unstable; urgency=medium`r`n`r`n* x`r`n`r`n$trailer`r`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:3*' }
         @{ Row = '51'; Files = @{ 'img/Dockerfile' = $good; 'img/control' = "Source: img`n`nPackage: img`nDepends: ghost`n" }; ErrorId = 'UnknownDependency'; Like = "*dependency on 'ghost'*" }
     )
 }
@@ -77,5 +82,63 @@ Describe 'Bad input in the tree: Get-ImageGraph names the file, the line and wha
         $matching = @($errors | Where-Object { "$($_.FullyQualifiedErrorId)" -like "$ErrorId,*" -and "$($_.Exception.Message)" -like $Like })
         if ($Also) { @($errors | Where-Object { "$($_.FullyQualifiedErrorId)" -like "$Also,*" }) | Should -Not -BeNullOrEmpty -Because 'every problem is reported in the same run' }
         $matching | Should -Not -BeNullOrEmpty -Because "one error is $ErrorId with '$Like'; the run gave: $(($errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" }) -join ' | ')"
+    }
+}
+
+Describe 'Input that is accepted, warned about or offered anyway' {
+    BeforeAll {
+        $trailer = ' -- Ops <ops@example.org>  Mon, 01 Jan 2024 00:00:00 +0000'
+        function New-Tree([hashtable] $Files) {
+            $root = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            foreach ($file in $Files.Keys) {
+                $written = Join-Path $root $file
+                New-Item -ItemType Directory -Force (Split-Path $written) | Out-Null
+                Set-Content -NoNewline -LiteralPath $written -Value $Files[$file]
+            }
+            $root
+        }
+    }
+
+    It 'row 10: offers image names for -Name even when an image.yaml is broken, the broken one under its directory name' {
+        $root = New-Tree @{ 'good/Dockerfile' = "FROM busybox:1.36`n"; 'broken/Dockerfile' = "FROM busybox:1.36`n"; 'broken/image.yaml' = "name: [unclosed`n" }
+        $line = "Get-ImageGraph -Path '$root' -Name "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Sort-Object | Should -Be @('broken', 'good')
+    }
+
+    It 'row 45: accepts what dpkg only warns about in a changelog (an upper-case name, one space before the date, tab-indented changes)' {
+        $root = New-Tree @{ 'img/Dockerfile' = "FROM busybox:1.36`n"; 'img/image.yaml' = "name: img`n"; 'img/changelog' = "Img (1.0) unstable; urgency=medium`n`n`t* x`n`n -- Ops <ops@example.org> Mon, 01 Jan 2024 00:00:00 +0000`n" }
+        $node = Get-ImageGraph $root -ErrorAction Stop
+        $node.Version | Should -Be '1.0'
+    }
+
+    It 'row 50: accepts an empty Depends and doubled commas in control' {
+        $root = New-Tree @{ 'a/Dockerfile' = "FROM busybox:1.36`n"; 'b/Dockerfile' = "FROM busybox:1.36`n"; 'b/control' = "Source: b`n`nPackage: b`nDepends: a,, `nBuild-Depends:`n" }
+        $nodes = Get-ImageGraph $root -ErrorAction Stop
+        ($nodes | Where-Object Name -eq 'b').Dependencies | Should -Be @('a')
+    }
+
+    It 'row 53: warns, naming the Dockerfile line and the tree''s version, when a Dockerfile pins another version of a sibling' {
+        $root = New-Tree @{ 'base/Dockerfile' = "FROM busybox:1.36`n"; 'base/image.yaml' = "version: '2.0'`n"; 'app/Dockerfile' = "FROM base:1.0`n" }
+        $nodes = Get-ImageGraph $root -WarningVariable warnings -WarningAction SilentlyContinue
+        "$warnings" | Should -BeLike '*Dockerfile:1*base:2.0*'
+        ($nodes | Where-Object Name -eq 'app').Dependencies | Should -BeNullOrEmpty -Because 'a pinned other version is an external base, not an edge'
+    }
+
+    It 'row 73: the rebuild check names a registry that nothing listens at, and what to check' {
+        $closed = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $closed.Start(); $port = $closed.LocalEndpoint.Port; $closed.Stop()
+        $root = New-Tree @{ 'img/Dockerfile' = "FROM busybox:1.36`n"; 'imagetools.yaml' = "registry: 127.0.0.1:$port`n" }
+        $thrown = { Test-ImageNeedsRebuild -Path $root -ErrorAction Stop } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -Be 'RegistryUnreachable,ImageTools.Commands.TestImageNeedsRebuildCommand'
+        $thrown.Exception.Message | Should -BeLike "*Cannot reach the registry at 127.0.0.1:$port*is it running?*"
+    }
+
+    It 'row 77: the rebuild check names a registry host that does not resolve (the reserved .invalid), at once' {
+        $root = New-Tree @{ 'img/Dockerfile' = "FROM busybox:1.36`n"; 'imagetools.yaml' = "registry: registry.imagetools.invalid`n" }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $thrown = { Test-ImageNeedsRebuild -Path $root -ErrorAction Stop } | Should -Throw -PassThru
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 3 -Because 'an unknown host is not retried'
+        $thrown.FullyQualifiedErrorId | Should -Be 'RegistryUnreachable,ImageTools.Commands.TestImageNeedsRebuildCommand'
+        $thrown.Exception.Message | Should -BeLike '*registry.imagetools.invalid is not known*DNS*'
     }
 }
