@@ -467,3 +467,51 @@ Describe 'Registry timeouts: -TimeoutSec, else registry_timeout, else 60 s' -Ski
         Get-TestImageTags "$id-child" | Should -BeNullOrEmpty
     }
 }
+
+Describe 'A changelog update killed with SIGKILL' {
+    It 'leaves every changelog whole, as it was or with the new entry on top; the rerun removes the staged files and writes each entry once' {
+        $id = New-TestId 'fl'
+        $tree = Join-Path $TestDrive $id
+        $trailer = ' -- Ops <ops@example.org>  Mon, 01 Jan 2024 00:00:00 +0000'
+        $old = @{}
+        # A base and 150 dependents: the cascade stages 151 files, then renames them, long enough to land a kill in.
+        foreach ($i in 0..150) {
+            $name = if ($i -eq 0) { "$id-base" } else { "$id-app$i" }
+            $text = "$name (1.0) unstable; urgency=medium`n`n  * Initial release.`n`n$trailer`n"
+            New-TestImage $tree $name $(if ($i -eq 0) { "FROM busybox:1.36`n" } else { "FROM $id-base`n" }) -Files @{ 'changelog' = $text }
+            $old[(Join-Path $tree "$name/changelog")] = $text
+        }
+        $child = Start-Child "Update-ImageChangelog -Path $(ConvertTo-Literal $tree) -Name '$id-base' -Reason 'Rebuild for CVE-2026-0001' -Author 'Ops' -Email 'ops@example.org' -Confirm:`$false`n"
+        $deadline = [datetime]::UtcNow.AddSeconds(120)
+        $writing = $false
+        while (-not $writing -and -not $child.Process.HasExited -and [datetime]::UtcNow -lt $deadline) {
+            $writing = @([IO.Directory]::EnumerateFiles($tree, 'changelog.tmp-*', [IO.SearchOption]::AllDirectories)).Count -gt 0
+            if ($writing) { $child.Process.Kill() } else { Start-Sleep -Milliseconds 2 }
+        }
+        $writing | Should -BeTrue -Because 'the kill lands while the changelogs are being written'
+        Stop-Hard $child
+
+        $updated = 0
+        foreach ($path in $old.Keys) {
+            $text = [IO.File]::ReadAllText($path)
+            if ($text -ne $old[$path]) {
+                $text.EndsWith("`n`n" + $old[$path]) | Should -BeTrue -Because "$path is the old changelog with one new entry on top, or the old one"
+                $updated++
+            }
+        }
+        $nodes = Get-ImageGraph $tree -ErrorAction Stop
+        @($nodes).Count | Should -Be 151 -Because 'every changelog still parses'
+        $updated | Should -BeIn @(0, 151) -Because 'the kill landed while the new contents were staged (all renames follow the staging), or after'
+
+        # The rerun (under the tree's lock) removes the staged files the killed run left, and writes the cascade.
+        if ($updated -eq 0) {
+            Update-ImageChangelog -Path $tree -Name "$id-base" -Reason 'Rebuild for CVE-2026-0001' -Author 'Ops' -Email 'ops@example.org' -Confirm:$false
+        }
+        @([IO.Directory]::EnumerateFiles($tree, 'changelog.tmp-*', [IO.SearchOption]::AllDirectories)) | Should -BeNullOrEmpty -Because 'no staged file is left behind'
+        foreach ($path in $old.Keys) {
+            $text = [IO.File]::ReadAllText($path)
+            $text.EndsWith("`n`n" + $old[$path]) | Should -BeTrue
+            ([regex]::Matches($text, 'CVE-2026-0001')).Count | Should -Be 1 -Because "$path has the new entry once"
+        }
+    }
+}
