@@ -137,7 +137,8 @@ Describe 'An engine that dies in the middle of a build' -Skip:($noDocker -or $no
         Get-Process -ErrorAction SilentlyContinue | Where-Object { "$($_.CommandLine)" -like "*$state/*" } | ForEach-Object { kill -TERM $_.Id 2>$null }
         # A dockerd that was killed leaves its data root mounted on itself.
         if ((Get-Content /proc/mounts) -match [regex]::Escape("$state/data ")) { umount "$state/data" 2>$null }
-        Remove-Item -Recurse -Force $state -ErrorAction SilentlyContinue
+        # rm, not Remove-Item: the vfs layers hold entries Remove-Item gives up on.
+        $null = Wait-Until { rm -rf $state 2>$null; -not (Test-Path $state) } -TimeoutSec 30 -IntervalMs 1000
     }
 
     It 'fails the image being built with EngineUnavailable naming the engine and its socket, tags nothing, and a rerun after the restart builds only what was not built' {
