@@ -219,11 +219,22 @@ namespace ImageTools.Docker.Cli
         private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>
             ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment);
 
-        private Task Check(ProcessOutcome outcome, string what)
+        private async Task Check(ProcessOutcome outcome, string what)
         {
-            if (outcome.ExitCode == 0) return Task.CompletedTask;
-            if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect|connection refused", RegexOptions.IgnoreCase))
+            if (outcome.ExitCode == 0) return;
+            if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect", RegexOptions.IgnoreCase))
                 throw EngineUnavailable(outcome);
+            // "connection refused" is also what a push or pull says of a registry that is down (issue 18: a dead
+            // registry reported as a dead engine): the engine is blamed only if it does not answer itself.
+            if (Regex.IsMatch(outcome.StandardError, "connection refused", RegexOptions.IgnoreCase))
+            {
+                if (!await EngineAnswersAsync(CancellationToken.None).ConfigureAwait(false)) throw EngineUnavailable(outcome);
+                var address = Regex.Match(outcome.StandardError, @"dial tcp ([^:\s]+:\d+|\[[^\]]+\]:\d+)");
+                throw new ImageToolsException("RegistryUnreachable", FaultKind.ResourceUnavailable,
+                    $"docker could not {what}: the Docker engine{HostHint()} answers, but " +
+                    (address.Success ? $"the registry at {address.Groups[1].Value} refused the connection" : "a registry refused the connection") +
+                    $" ({FirstLine(outcome.StandardError)}). Is the registry running? is the address right?");
+            }
             throw new ImageToolsException("EngineCommandFailed", FaultKind.InvalidOperation, $"docker could not {what}: {FirstLine(outcome.StandardError)}");
         }
 
