@@ -78,6 +78,15 @@ namespace ImageTools.Commands
         [ArgumentCompleter(typeof(ImageNameCompleter))]
         public string[]? Name { get; set; }
 
+        /// <summary>
+        /// Seconds one attempt of one registry request of the build may take (looking up parents in the tree's registry),
+        /// answer included, before it counts as failed (and is tried again). Without it: the tree's registry_timeout
+        /// (imagetools.yaml), else 60.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
+
         /// <summary>How many images build at once; default: the tree's parallelism, else four per processor (at most 16).</summary>
         [Parameter]
         [ValidateRange(1, 64)]
@@ -194,7 +203,7 @@ namespace ImageTools.Commands
                 PowerShell = PowerShellHost.StartCommand(this),
             };
             // Parents the check did not report (images from Get-ImageGraph or -Path) are looked up in the registry at build time.
-            var parentOptions = RegistryOptions.For(graph.Tree.Config, null);
+            var parentOptions = RegistryOptions.For(graph.Tree.Config, null, timeoutSec: RegistryOptions.TimeoutGiven(this, TimeoutSec));
             parentOptions.Progress = new Registry.RegistryEventLines(_registryLines);
             using var parentSource = graph.Tree.Config.Registry == null ? null : new Planning.RegistryImageSource(parentOptions);
             options.ParentSource = parentSource;

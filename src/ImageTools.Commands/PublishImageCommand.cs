@@ -126,7 +126,7 @@ namespace ImageTools.Commands
         [ValidateRange(0, 300)]
         public double RetryIntervalSec { get; set; } = 0.5;
 
-        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again); 60 by default.</summary>
+        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again). Without it: the tree's registry_timeout (imagetools.yaml), else 60.</summary>
         [Parameter]
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
@@ -294,7 +294,7 @@ namespace ImageTools.Commands
             ThrottleLimit = ThrottleLimit,
             MaximumRetryCount = MaximumRetryCount,
             RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
-            RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
+            RequestTimeout = RegistryOptions.TimeoutGiven(this, TimeoutSec) is int seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null,
             Progress = new QueueProgress(_events),
         };
 

@@ -7,15 +7,20 @@ namespace ImageTools.Commands
     /// <summary>A cmdlet's -Credential as the registry client's credential source; the options themselves come from <see cref="Planning.TreeRegistryOptions"/>.</summary>
     internal static class RegistryOptions
     {
-        /// <summary>What -TimeoutSec defaults to: how long one attempt of one registry request may take, body included.</summary>
-        public const int DefaultTimeoutSec = 60;
+        /// <summary>What -TimeoutSec shows as its default: how long one attempt of one registry request may take, body included.</summary>
+        public const int DefaultTimeoutSec = Planning.TreeRegistryOptions.DefaultTimeoutSec;
 
-        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null, int timeoutSec = DefaultTimeoutSec)
-        {
-            var options = Planning.TreeRegistryOptions.For(config, CredentialsFor(config, credential), retry);
-            options.RequestTimeout = System.TimeSpan.FromSeconds(timeoutSec);
-            return options;
-        }
+        /// <summary>The registry client options of a cmdlet's run: the tree's settings, -Credential, the retry policy and the timeout.</summary>
+        /// <param name="config">The tree's imagetools.yaml.</param>
+        /// <param name="credential">-Credential, or null.</param>
+        /// <param name="retry">Null: the default policy.</param>
+        /// <param name="timeoutSec">-TimeoutSec when the user gave it (see <see cref="TimeoutGiven"/>); null: the tree's registry_timeout, else the default.</param>
+        public static RegistryClientOptions For(TreeConfig config, PSCredential? credential, RetryPolicy? retry = null, int? timeoutSec = null) =>
+            Planning.TreeRegistryOptions.For(config, CredentialsFor(config, credential), retry, timeoutSec);
+
+        /// <summary>-TimeoutSec if the user gave it, else null: precedence is parameter, then registry_timeout, then 60 s.</summary>
+        public static int? TimeoutGiven(PSCmdlet cmdlet, int timeoutSec) =>
+            cmdlet.MyInvocation.BoundParameters.ContainsKey("TimeoutSec") ? timeoutSec : (int?)null;
 
         /// <summary>
         /// The one credential path of the registry client and the engine's pulls: -Credential; else the tree

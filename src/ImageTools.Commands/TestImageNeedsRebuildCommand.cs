@@ -89,7 +89,7 @@ namespace ImageTools.Commands
         /// <summary>What the registry client did that the user should hear of, written after the check.</summary>
         private readonly LaterLines _registryLines = new LaterLines();
 
-        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again); 60 by default.</summary>
+        /// <summary>Seconds one attempt of one registry request may take, answer included, before it counts as failed (and is tried again). Without it: the tree's registry_timeout (imagetools.yaml), else 60.</summary>
         [Parameter]
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = RegistryOptions.DefaultTimeoutSec;
@@ -172,7 +172,7 @@ namespace ImageTools.Commands
         {
             var config = graph.Tree.Config;
             if (config.Registry == null || Local) return new LocalEngineImageSource(Docker.Api.DockerEngineFactory.Create());
-            var options = RegistryOptions.For(config, Credential, timeoutSec: TimeoutSec);
+            var options = RegistryOptions.For(config, Credential, timeoutSec: RegistryOptions.TimeoutGiven(this, TimeoutSec));
             options.Progress = new Registry.RegistryEventLines(_registryLines);
             return new RegistryImageSource(options);
         }

@@ -110,6 +110,7 @@ namespace ImageTools.Commands
                     var names = selected.Select(n => n.Name).ToList();
                     graph = ImageGraph.Build(Definitions.TreeScanner.Scan(graph.Tree.Root, StopToken));
                     selected = names.Select(n => graph[n]).ToList();
+                    ChangelogUpdater.RemoveLeftovers(graph);
                 }
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)

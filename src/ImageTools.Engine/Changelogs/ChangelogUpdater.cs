@@ -195,6 +195,27 @@ namespace ImageTools.Changelogs
             }
         }
 
+        /// <summary>
+        /// Removes the staged changelog files (<c>changelog.tmp-*</c>) a killed run left in the tree's image
+        /// directories: SIGKILL runs no clean-up, and only the holder of the tree's changelog lock
+        /// (<see cref="ChangelogLock"/>) writes them, so under the lock they are nobody's. A file that cannot
+        /// be removed is left; it is never read.
+        /// </summary>
+        public static void RemoveLeftovers(ImageGraph graph)
+        {
+            foreach (var node in graph.Nodes)
+            {
+                var changelog = node.Definition.ChangelogPath ?? Path.Combine(node.Definition.Directory, "changelog");
+                var directory = Path.GetDirectoryName(changelog);
+                if (directory == null || !Directory.Exists(directory)) continue;
+                foreach (var leftover in Directory.EnumerateFiles(directory, Path.GetFileName(changelog) + ".tmp-*"))
+                {
+                    try { File.Delete(leftover); }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+                }
+            }
+        }
+
         private static ImageToolsException WriteFailed(Exception e, string path) =>
             new ImageToolsException("ChangelogWriteFailed", FaultKind.ResourceUnavailable,
                 $"Could not write the changelog ({e.Message}); no changelog was changed. Check free disk space and permissions, then run again.",

@@ -48,6 +48,11 @@ namespace ImageTools.Definitions
         public string? VerifyCommand { get; private set; }
         public IReadOnlyList<string>? VerifyArgs { get; private set; }
         public int? Parallelism { get; private set; }
+        /// <summary>
+        /// <c>registry_timeout</c>: seconds one attempt of one registry request may take (1–3600); null: the
+        /// default (60). A cmdlet's -TimeoutSec, when given, wins over it.
+        /// </summary>
+        public int? RegistryTimeout { get; private set; }
         public string UpdateId { get; private set; } = "s";
         public string Distribution { get; private set; } = "wikimedia";
         public string? FallbackAuthor { get; private set; }
@@ -126,6 +131,7 @@ namespace ImageTools.Definitions
                 VerifyCommand = NullIfEmpty(yaml.String("verify_command")),
                 VerifyArgs = yaml.Node("verify_args") == null ? null : yaml.StringList("verify_args"),
                 Parallelism = yaml.Integer("parallelism"),
+                RegistryTimeout = yaml.Integer("registry_timeout"),
                 // docker-pkg takes an empty or null update_id as no identifier (1.0-3 → 1.0-4); only a missing key means "s".
                 UpdateId = yaml.LineOf("update_id") > 0 ? (yaml.String("update_id") ?? "").Trim() : "s",
                 Distribution = NullIfEmpty(yaml.String("distribution")) ?? "wikimedia",
@@ -139,6 +145,9 @@ namespace ImageTools.Definitions
             };
             if (config.Parallelism is int p && p < 1)
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("parallelism")!, "'parallelism' must be 1 or more.");
+            if (config.RegistryTimeout is int t && (t < 1 || t > 3600))
+                throw YamlFile.Invalid(yaml.Path, yaml.Node("registry_timeout")!,
+                    "'registry_timeout' must be a number of seconds from 1 to 3600 (how long one attempt of one registry request may take).");
             if (config.Registry != null &&
                 !References.ImageReference.IsValidRegistry(config.Registry))
                 throw YamlFile.Invalid(yaml.Path, yaml.Node("registry")!,

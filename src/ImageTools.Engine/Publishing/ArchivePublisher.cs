@@ -133,6 +133,7 @@ namespace ImageTools.Publishing
             try
             {
                 using var held = await LockAsync(tar + ".lock", reference, name, cancellationToken).ConfigureAwait(false);
+                RemoveLeftovers(fileName);
                 var existing = ArchiveEntry.FromRecord(record);
                 if (!force && expectedId != null && existing != null && existing.Digest == expectedId && Holds(existing))
                 {
@@ -177,7 +178,6 @@ namespace ImageTools.Publishing
                 if (existing != null && IsOwnTar(existing)) await HandOverAsync(existing, tar, cancellationToken).ConfigureAwait(false);
                 // Drop the old record first: a crash after the new tar lands must not leave a record vouching for it.
                 if (File.Exists(record)) File.Delete(record);
-                RemoveStalePartials(tar);
                 var partial = tar + ".partial-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 try
                 {
@@ -232,12 +232,19 @@ namespace ImageTools.Publishing
                         dependent.ImageCreated).ToRecord());
         }
 
-        /// <summary>Partial tars of <paramref name="tar"/> that a killed run left behind; the caller holds its lock, so no run is writing them.</summary>
-        private static void RemoveStalePartials(string tar)
+        /// <summary>
+        /// What a run killed while writing this image left (SIGKILL runs no finally block): its partial tar and
+        /// temporary record files. Only the holder of the image's lock writes them, so under the lock they are
+        /// nobody's; on Unix a writer still holding one open keeps writing to an unlinked file.
+        /// </summary>
+        private void RemoveLeftovers(string fileName)
         {
-            var directory = Path.GetDirectoryName(tar)!;
-            foreach (var stale in Directory.GetFiles(directory, Path.GetFileName(tar) + ".partial-*"))
-                try { File.Delete(stale); } catch (IOException) { }
+            var patterns = new[] { fileName + ".partial-*", fileName + ".tmp-*", fileName + ArchiveEntry.RecordExtension + ".tmp-*" };
+            foreach (var leftover in patterns.SelectMany(p => Directory.EnumerateFiles(_directory, p)))
+            {
+                try { File.Delete(leftover); }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+            }
         }
 
         private bool IsWhole(ArchiveEntry entry)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using ImageTools.Definitions;
 using Xunit;
@@ -76,12 +77,30 @@ namespace ImageTools.Tests.Definitions
         [InlineData("parallelism: many\n", "whole number")]
         [InlineData("namespace: Team\n", "namespace")]
         [InlineData("registry: 'not a host'\n", "registry")]
+        [InlineData("registry_timeout: 0\n", "'registry_timeout' must be a number of seconds from 1 to 3600")]
+        [InlineData("registry_timeout: 3601\n", "registry_timeout")]
+        [InlineData("registry_timeout: soon\n", "whole number")]
         public void Bad_values_are_rejected_with_the_key_named(string yaml, string expected)
         {
             var error = Assert.Throws<ImageToolsException>(() => TreeConfig.Parse(yaml, "/t/imagetools.yaml"));
 
             Assert.Contains(expected, error.Message);
             Assert.Equal(1, error.Line);
+            Assert.Equal("InvalidSetting", error.ErrorId);
+        }
+
+        [Theory]
+        [InlineData("registry_timeout: 5\n", null, 5)]        // the key when no -TimeoutSec is given
+        [InlineData("registry_timeout: 5\n", 9, 9)]           // -TimeoutSec wins over the key
+        [InlineData("registry: a.example\n", null, 60)]       // neither: the default
+        [InlineData("registry: a.example\n", 2, 2)]
+        public void The_registry_timeout_is_the_parameter_else_the_key_else_60_seconds(string yaml, int? parameter, int expected)
+        {
+            var config = TreeConfig.Parse(yaml, "/t/imagetools.yaml");
+
+            var options = ImageTools.Planning.TreeRegistryOptions.For(config, credentials: null, timeoutSec: parameter);
+
+            Assert.Equal(TimeSpan.FromSeconds(expected), options.RequestTimeout);
         }
     }
 

@@ -77,6 +77,8 @@ namespace ImageTools.Tests.Integration
             var again = publisher.PublishAsync(new[] { changed }, CancellationToken.None).GetAwaiter().GetResult().Single();
 
             Assert.Equal(PublishStatus.Archived, resumed.Status);
+            Assert.False(File.Exists(Path.Combine(archive, ArchiveEntry.FileNameFor(name, "1.0") + ".partial-dead")),
+                "the partial file a killed run left is removed by the next run that holds the image's lock");
             Assert.Equal(PublishStatus.Archived, again.Status);
             Assert.Equal(changed.ImageId, ArchivePublisher.List(archive).Single().Digest);
             Assert.True(new FileInfo(again.Path!).Length > 1_000_000);

@@ -116,6 +116,14 @@ namespace ImageTools.Docker.Cli
                     }).ConfigureAwait(false);
                 // A build counts only when the CLI exits 0 and wrote the image id (--iidfile): a failed step makes
                 // both builders exit non-zero, and without the id file there is no image to verify or tag.
+                // An engine that died mid-build makes the CLI fail like a build step would (often with only the
+                // step's last line): ask the engine whether it still answers before blaming the Dockerfile.
+                if (outcome.ExitCode != 0 && !cancellationToken.IsCancellationRequested && !await EngineAnswersAsync(cancellationToken).ConfigureAwait(false))
+                    throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                        $"The Docker engine{HostHint()} stopped answering while it built '{request.ImageName}' (docker build exit code {outcome.ExitCode}: " +
+                        $"{LastError(outcome)}); nothing of it was tagged. Start the engine again, or point DOCKER_HOST/DOCKER_CONTEXT at one that runs, " +
+                        "and run again: images already built are not built again." + (request.LogPath != null ? $" (full log: {request.LogPath})" : ""),
+                        imageName: request.ImageName);
                 if (outcome.ExitCode != 0 || !File.Exists(idFile))
                     throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation,
                         $"docker build of '{request.ImageName}' failed (exit code {outcome.ExitCode}): {LastError(outcome)}" +
@@ -194,14 +202,39 @@ namespace ImageTools.Docker.Cli
                 .Distinct(StringComparer.Ordinal).ToList();
         }
 
+        /// <summary>Whether the engine answers a version probe within 10 s (the daemon, not only the CLI).</summary>
+        private async Task<bool> EngineAnswersAsync(CancellationToken cancellationToken)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                var probe = await Docker(deadline.Token, "version", "--format", "{{.Server.Version}}").ConfigureAwait(false);
+                return probe.ExitCode == 0 && probe.StandardOutput.Trim().Length > 0;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
+            catch (ImageToolsException) { return false; }
+        }
+
         private Task<ProcessOutcome> Docker(CancellationToken cancellationToken, params string[] arguments) =>
             ProcessRunner.RunAsync(_docker, arguments, cancellationToken, environment: _environment);
 
-        private Task Check(ProcessOutcome outcome, string what)
+        private async Task Check(ProcessOutcome outcome, string what)
         {
-            if (outcome.ExitCode == 0) return Task.CompletedTask;
-            if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect|connection refused", RegexOptions.IgnoreCase))
+            if (outcome.ExitCode == 0) return;
+            if (Regex.IsMatch(outcome.StandardError, "Cannot connect to the Docker daemon|error during connect", RegexOptions.IgnoreCase))
                 throw EngineUnavailable(outcome);
+            // "connection refused" is also what a push or pull says of a registry that is down (issue 18: a dead
+            // registry reported as a dead engine): the engine is blamed only if it does not answer itself.
+            if (Regex.IsMatch(outcome.StandardError, "connection refused", RegexOptions.IgnoreCase))
+            {
+                if (!await EngineAnswersAsync(CancellationToken.None).ConfigureAwait(false)) throw EngineUnavailable(outcome);
+                var address = Regex.Match(outcome.StandardError, @"dial tcp ([^:\s]+:\d+|\[[^\]]+\]:\d+)");
+                throw new ImageToolsException("RegistryUnreachable", FaultKind.ResourceUnavailable,
+                    $"docker could not {what}: the Docker engine{HostHint()} answers, but " +
+                    (address.Success ? $"the registry at {address.Groups[1].Value} refused the connection" : "a registry refused the connection") +
+                    $" ({FirstLine(outcome.StandardError)}). Is the registry running? is the address right?");
+            }
             throw new ImageToolsException("EngineCommandFailed", FaultKind.InvalidOperation, $"docker could not {what}: {FirstLine(outcome.StandardError)}");
         }
 
