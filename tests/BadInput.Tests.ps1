@@ -38,7 +38,7 @@ BeforeDiscovery {
         @{ Row = '31'; Files = @{ 'img/Dockerfile.template' = "FROM {{ 'ghost' | image_tag }}`n" }; ErrorId = 'TemplateUnknownImage'; Like = "*no image named 'ghost'*" }
         @{ Row = '34'; Files = @{ 'img/Dockerfile.template' = "FROM busybox:1.36`n{% if registry %}`nRUN true`n" }; ErrorId = 'TemplateSyntaxError'; Like = '*Dockerfile.template:2*never closed*' }
         @{ Row = '35'; Files = @{ 'img/Dockerfile.template' = "FROM {{ registry `n" }; ErrorId = 'TemplateSyntaxError'; Like = '*Dockerfile.template:1*never closed*' }
-        @{ Row = '36'; Files = @{ 'img/Dockerfile.template' = "{% include 'x' %}`nFROM busybox:1.36`n" }; ErrorId = 'TemplateUnsupportedSyntax'; Like = '*Dockerfile.template:1*' }
+        @{ Row = '36'; Files = @{ 'img/Dockerfile.template' = "{% extends 'x' %}`nFROM busybox:1.36`n" }; ErrorId = 'TemplateUnsupportedSyntax'; Like = '*Dockerfile.template:1*' }
         @{ Row = '37'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "# only a comment`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:*' }
         @{ Row = '38'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img 1.0 unstable`n`n  * x`n`n$trailer`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:1*entry header*' }
         @{ Row = '39'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0) unstable; urgency=medium`n`n  * x`n" }; ErrorId = 'InvalidChangelog'; Like = '*no trailer*' }
@@ -52,6 +52,9 @@ BeforeDiscovery {
         @{ Row = '40'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0_1) unstable; urgency=medium`n`n  * x`n`n$trailer`n" }; ErrorId = 'Invalid*'; Like = "*changelog:1*'_'*" }
         @{ Row = '41'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0) unstable; urgency=medium, urgency=low`n`n  * x`n`n$trailer`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:1*twice*' }
         @{ Row = '44'; Files = @{ 'img/Dockerfile' = $good; 'img/changelog' = "img (1.0) unstable; urgency=medium`r`n`r`n* x`r`n`r`n$trailer`r`n" }; ErrorId = 'InvalidChangelog'; Like = '*changelog:3*' }
+        @{ Row = '136'; Files = @{ 'img/image.yaml' = "context: file:///nonexistent/imagetools-bad-input.git#main`n" }; ErrorId = 'GitContextUnreachable'; Like = '*image.yaml:1*' }
+        @{ Row = '138'; Files = @{ 'img/image.yaml' = "context: file:///nonexistent/imagetools-bad-input.git#bad..ref`n" }; ErrorId = 'GitContextInvalid'; Like = '*image.yaml:1*' }
+        @{ Row = '141'; Files = @{ 'builder.yaml' = "builder:`n  images:`n    - name: app`n      from: busybox:1.36`n      path: nowhere`n" }; Path = 'builder.yaml'; ErrorId = 'BuilderFileInvalid'; Like = '*builder.yaml:5*' }
         @{ Row = '51'; Files = @{ 'img/Dockerfile' = $good; 'img/control' = "Source: img`n`nPackage: img`nDepends: ghost`n" }; ErrorId = 'UnknownDependency'; Like = "*dependency on 'ghost'*" }
     )
 }
@@ -122,6 +125,25 @@ Describe 'Input that is accepted, warned about or offered anyway' {
         $nodes = Get-ImageGraph $root -WarningVariable warnings -WarningAction SilentlyContinue
         "$warnings" | Should -BeLike '*Dockerfile:1*base:2.0*'
         ($nodes | Where-Object Name -eq 'app').Dependencies | Should -BeNullOrEmpty -Because 'a pinned other version is an external base, not an edge'
+    }
+
+    It 'row 142: warns at the from line of a builder.yaml when the Dockerfile builds on something else, and reads the graph' {
+        $root = New-Tree @{ 'builder.yaml' = "builder:`n  images:`n    - name: app`n      from: debian:bookworm`n"; 'app/Dockerfile' = "FROM busybox:1.36`n" }
+        $nodes = Get-ImageGraph (Join-Path $root 'builder.yaml') -WarningVariable warnings -WarningAction SilentlyContinue
+        "$warnings" | Should -BeLike '*builder.yaml:4*busybox:1.36*'
+        $nodes.Name | Should -Be 'app'
+    }
+
+    It 'row 61: a build names an engine socket that is gone, before anything is built' {
+        $root = New-Tree @{ 'img/Dockerfile' = "FROM busybox:1.36`n" }
+        $saved = $env:DOCKER_HOST
+        try {
+            $env:DOCKER_HOST = 'unix:///nonexistent/imagetools-bad-input.sock'
+            $thrown = { Get-ImageGraph $root | Invoke-ImageBuild -ErrorAction Stop } | Should -Throw -PassThru
+        }
+        finally { $env:DOCKER_HOST = $saved }
+        $thrown.FullyQualifiedErrorId | Should -BeLike 'EngineUnavailable,*'
+        $thrown.Exception.Message | Should -BeLike '*unix:///nonexistent/imagetools-bad-input.sock*'
     }
 
     It 'row 73: the rebuild check names a registry that nothing listens at, and what to check' {
