@@ -146,6 +146,15 @@ Describe 'Input that is accepted, warned about or offered anyway' {
         $thrown.Exception.Message | Should -BeLike '*unix:///nonexistent/imagetools-bad-input.sock*'
     }
 
+    It 'row 164: a changelog update names the journal of an interrupted update that it cannot read, and changes nothing' {
+        $changelog = "img (1.0) unstable; urgency=medium`n`n  * x`n`n$trailer`n"
+        $root = New-Tree @{ 'img/Dockerfile' = "FROM busybox:1.36`n"; 'img/changelog' = $changelog; '.imagetools-changelog.journal' = '[{"staged": ' }
+        $thrown = { Update-ImageChangelog -Path $root -Name img -Reason 'x' -Author 'Ops' -Email 'ops@example.org' -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -BeLike 'ChangelogJournalInvalid,*'
+        $thrown.Exception.Message | Should -BeLike '*.imagetools-changelog.journal*delete it*'
+        [IO.File]::ReadAllText((Join-Path $root 'img/changelog')) | Should -Be $changelog
+    }
+
     It 'row 73: the rebuild check names a registry that nothing listens at, and what to check' {
         $closed = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $closed.Start(); $port = $closed.LocalEndpoint.Port; $closed.Stop()

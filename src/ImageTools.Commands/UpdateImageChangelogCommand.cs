@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using ImageTools.Changelogs;
 using ImageTools.Graph;
+using ImageTools.Json;
 
 namespace ImageTools.Commands
 {
@@ -92,6 +93,13 @@ namespace ImageTools.Commands
             finally { treeLock?.Dispose(); }
         }
 
+        /// <summary>What makes a rerun the same update: the names asked for and every parameter that shapes the entries.</summary>
+        private string RequestKey => JsonValue.Array(
+            (Name ?? Array.Empty<string>()).Concat(_nodes.Select(n => n.Name)).OrderBy(n => n, StringComparer.Ordinal).Select(JsonValue.String).Concat(new[]
+            {
+                JsonValue.String(Reason ?? ""), JsonValue.String(Version ?? ""), JsonValue.String(Distribution ?? ""), JsonValue.String(Urgency ?? ""),
+            })).ToJson();
+
         /// <summary>
         /// Reads the tree, plans and writes under the tree's changelog lock (taken by <paramref name="treeLock"/>), so that a
         /// concurrent run plans on what this one wrote instead of writing over it.
@@ -99,6 +107,7 @@ namespace ImageTools.Commands
         private void Update(ref ChangelogLock? treeLock)
         {
             ChangelogUpdatePlan plan;
+            string treeRoot;
             try
             {
                 var (graph, selected) = ParameterSetName == ByNodeSet ? TreeSelection.FromNodes(_nodes) : TreeSelection.FromPath(this, Path, Name, StopToken);
@@ -106,12 +115,23 @@ namespace ImageTools.Commands
                 if (!MyInvocation.BoundParameters.ContainsKey("WhatIf"))
                 {
                     treeLock = ChangelogLock.Acquire(graph.Tree.Root, ChangelogLock.DefaultWait, StopToken);
+                    // A run killed between its renames left a journal: finish its cascade before this one is planned on top.
+                    var (completed, interruptedRequest) = ChangelogUpdater.RecoverInterrupted(graph.Tree.Root);
+                    foreach (var path in completed)
+                        WriteWarning($"{path}: completed the changelog update an interrupted run had begun.");
+                    if (interruptedRequest == RequestKey)
+                    {
+                        // The plain rerun of the killed command: its entries are all written now, and a second cascade would add them twice.
+                        WriteWarning("This update was interrupted earlier and is now complete; no further entry was written.");
+                        return;
+                    }
                     // Read again under the lock: another run may have written since (nodes from the pipeline were read earlier still).
                     var names = selected.Select(n => n.Name).ToList();
                     graph = ImageGraph.Build(Definitions.TreeScanner.Scan(graph.Tree.Root, StopToken));
                     selected = names.Select(n => graph[n]).ToList();
                     ChangelogUpdater.RemoveLeftovers(graph);
                 }
+                treeRoot = graph.Tree.Root;
                 var author = ChangelogAuthor.Resolve(Author, Email, graph.Tree.Config);
                 plan = ChangelogUpdater.Plan(graph, new ChangelogUpdateRequest(selected.Select(n => n.Name).ToList(), Reason, author)
                 {
@@ -140,7 +160,7 @@ namespace ImageTools.Commands
                     WriteWarning($"{plan.Updates.Count - approved.Count} of {plan.Updates.Count} changelogs were declined; none was changed, so the cascade stays whole.");
                 return;
             }
-            try { ChangelogUpdater.Apply(plan.Updates); }
+            try { ChangelogUpdater.Apply(plan.Updates, journalPath: ChangelogUpdater.JournalPathFor(treeRoot), requestKey: RequestKey); }
             catch (ImageToolsException e)
             {
                 ThrowTerminatingError(ErrorRecords.From(e));

@@ -5,6 +5,7 @@ using System.Linq;
 using ImageTools.Definitions;
 using ImageTools.Formats.Changelogs;
 using ImageTools.Graph;
+using ImageTools.Json;
 using ImageTools.References;
 
 namespace ImageTools.Changelogs
@@ -152,9 +153,13 @@ namespace ImageTools.Changelogs
         /// <summary>
         /// Writes every changelog of <paramref name="updates"/>: all new contents go to temp files
         /// first, then each is renamed over its target; if a rename fails, the ones already
-        /// replaced are restored, so the tree is left as it was or fully updated.
+        /// replaced are restored, so the tree is left as it was or fully updated. With a
+        /// <paramref name="journalPath"/>, the list of staged files is written there before the first
+        /// rename and removed after the last, so that a run killed between renames (no catch block runs)
+        /// is completed by the next one (<see cref="RecoverInterrupted"/>) instead of leaving the cascade half-applied.
         /// </summary>
-        public static void Apply(IReadOnlyList<ChangelogUpdate> updates, IChangelogFileSystem? fileSystem = null)
+        public static void Apply(IReadOnlyList<ChangelogUpdate> updates, IChangelogFileSystem? fileSystem = null, string? journalPath = null,
+            string? requestKey = null)
         {
             fileSystem ??= ChangelogFileSystem.Instance;
             var staged = new List<(ChangelogUpdate Update, string Temp)>();
@@ -171,6 +176,16 @@ namespace ImageTools.Changelogs
             {
                 foreach (var (_, temp) in staged) fileSystem.DeleteIfExists(temp);
                 throw WriteFailed(e, staged.Last().Update.Path);
+            }
+
+            if (journalPath != null)
+            {
+                try { WriteJournal(fileSystem, journalPath, requestKey ?? "", staged.Select(s => (s.Temp, s.Update.Path))); }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    foreach (var (_, temp) in staged) fileSystem.DeleteIfExists(temp);
+                    throw WriteFailed(e, journalPath);
+                }
             }
 
             var replaced = new List<(ChangelogUpdate Update, string? Original)>();
@@ -191,8 +206,70 @@ namespace ImageTools.Changelogs
                     else fileSystem.WriteAllText(update.Path, original);
                 }
                 foreach (var (_, temp) in staged) fileSystem.DeleteIfExists(temp);
+                if (journalPath != null) fileSystem.DeleteIfExists(journalPath);
                 throw WriteFailed(e, staged[replaced.Count].Update.Path);
             }
+            if (journalPath != null) fileSystem.DeleteIfExists(journalPath);
+        }
+
+        /// <summary>The journal of the tree's changelog writes, beside its lock: staged file and target, one pair per changelog.</summary>
+        public static string JournalPathFor(string treeRoot) => Path.Combine(treeRoot, ".imagetools-changelog.journal");
+
+        private static void WriteJournal(IChangelogFileSystem fileSystem, string journalPath, string requestKey, IEnumerable<(string Temp, string Target)> pairs)
+        {
+            var journal = JsonValue.Object(
+                ("request", JsonValue.String(requestKey)),
+                ("files", JsonValue.Array(pairs.Select(p => JsonValue.Object(("staged", JsonValue.String(p.Temp)), ("target", JsonValue.String(p.Target)))))));
+            // Whole or absent: the journal itself lands by a rename, after every staged file is on disk.
+            var temp = AtomicFile.TempPathFor(journalPath);
+            fileSystem.WriteAllText(temp, journal.ToIndentedJson());
+            fileSystem.Replace(temp, journalPath);
+        }
+
+        /// <summary>
+        /// Completes the changelog writes of a run killed between its renames: every staged file the journal
+        /// lists that is still there is renamed over its target (the ones already renamed are gone), then the
+        /// journal is removed. Call it under the tree's changelog lock, before the tree is read. Returns the
+        /// changelogs it completed and the interrupted run's request key (null without a journal), so that a
+        /// plain rerun of the same command can tell that its work is now done. A journal that cannot be read is
+        /// an error naming it: it is never guessed at.
+        /// </summary>
+        public static (IReadOnlyList<string> Completed, string? RequestKey) RecoverInterrupted(string treeRoot, IChangelogFileSystem? fileSystem = null)
+        {
+            fileSystem ??= ChangelogFileSystem.Instance;
+            var journalPath = JournalPathFor(treeRoot);
+            if (!File.Exists(journalPath)) return (Array.Empty<string>(), null);
+            var completed = new List<string>();
+            string requestKey;
+            try
+            {
+                var journal = JsonValue.Parse(fileSystem.ReadAllText(journalPath));
+                requestKey = journal["request"]?.AsString ?? throw new FormatException("no 'request'");
+                var files = journal["files"] ?? throw new FormatException("no 'files'");
+                foreach (var pair in files.Items)
+                {
+                    var staged = pair["staged"]?.AsString;
+                    var target = pair["target"]?.AsString;
+                    if (staged == null || target == null) throw new FormatException("an entry without 'staged' and 'target'");
+                    if (!File.Exists(staged)) continue;
+                    fileSystem.Replace(staged, target);
+                    completed.Add(target);
+                }
+            }
+            catch (Exception e) when (e is FormatException || e is ImageToolsException || e is InvalidOperationException)
+            {
+                throw new ImageToolsException("ChangelogJournalInvalid", FaultKind.InvalidData,
+                    $"The journal of an interrupted changelog update cannot be read ({e.Message}). Check the changelogs it names, then delete it and run again.",
+                    journalPath, inner: e);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ImageToolsException("ChangelogWriteFailed", FaultKind.ResourceUnavailable,
+                    $"Could not complete the interrupted changelog update this journal lists ({e.Message}). Check free disk space and permissions, then run again.",
+                    journalPath, inner: e);
+            }
+            fileSystem.DeleteIfExists(journalPath);
+            return (completed, requestKey);
         }
 
         /// <summary>

@@ -252,21 +252,85 @@ namespace ImageTools.Tests.Changelogs
             Assert.Equal(before, Snapshot(tree));
         }
 
+        [Fact]
+        public void A_run_killed_between_its_renames_is_completed_by_the_next_one_from_the_journal()
+        {
+            using var tree = Diamond();
+            var updates = Plan(tree, new[] { "base" }).Updates;
+            var journal = ChangelogUpdater.JournalPathFor(tree.Root);
+
+            // Replace 1 lands the journal; the kill comes at the third, after one changelog was renamed. No catch
+            // block of Apply runs for it, as none runs for SIGKILL.
+            Assert.Throws<ProcessKilled>(() => ChangelogUpdater.Apply(updates, new FailingFileSystem(killReplaceNumber: 3), journal, requestKey: "base/CVE"));
+            Assert.True(File.Exists(journal));
+            Assert.Single(updates, u => File.ReadAllText(u.Path).StartsWith($"{u.Name} ({u.NewVersion})", StringComparison.Ordinal));
+
+            var (completed, requestKey) = ChangelogUpdater.RecoverInterrupted(tree.Root);
+
+            Assert.Equal(3, completed.Count);
+            Assert.Equal("base/CVE", requestKey);
+            Assert.False(File.Exists(journal));
+            foreach (var update in updates)
+            {
+                Assert.Equal(update.NewText, File.ReadAllText(update.Path));
+            }
+            Assert.Empty(Directory.GetFiles(tree.Root, "*.tmp-*", SearchOption.AllDirectories));
+            // Nothing is applied twice: a second recovery finds no journal.
+            Assert.Null(ChangelogUpdater.RecoverInterrupted(tree.Root).RequestKey);
+        }
+
+        [Fact]
+        public void A_run_killed_while_staging_leaves_no_journal_and_its_leftovers_are_removed()
+        {
+            using var tree = Diamond();
+            var before = Snapshot(tree);
+            var updates = Plan(tree, new[] { "base" }).Updates;
+
+            Assert.Throws<ProcessKilled>(() => ChangelogUpdater.Apply(updates, new FailingFileSystem(killWriteNumber: 3), ChangelogUpdater.JournalPathFor(tree.Root)));
+
+            Assert.Empty(ChangelogUpdater.RecoverInterrupted(tree.Root).Completed);
+            ChangelogUpdater.RemoveLeftovers(ImageGraph.Build(TreeScanner.Scan(tree.Root)));
+            Assert.Equal(before, Snapshot(tree));
+        }
+
+        [Fact]
+        public void A_journal_that_cannot_be_read_is_an_error_naming_it_and_changes_nothing()
+        {
+            using var tree = Diamond();
+            var journal = ChangelogUpdater.JournalPathFor(tree.Root);
+            File.WriteAllText(journal, "[{\"staged\": ");
+            var before = Snapshot(tree);
+
+            var error = Assert.Throws<ImageToolsException>(() => ChangelogUpdater.RecoverInterrupted(tree.Root));
+
+            Assert.Equal("ChangelogJournalInvalid", error.ErrorId);
+            Assert.Contains(journal, error.Message);
+            Assert.Equal(before, Snapshot(tree));
+        }
+
         /// <summary>Every file of the tree with its content, temp files included, so a leftover shows.</summary>
         private static Dictionary<string, string> Snapshot(TestTree tree) =>
             Directory.GetFiles(tree.Root, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
+
+        /// <summary>Stands for SIGKILL: an exception no catch block of the code under test handles.</summary>
+        private sealed class ProcessKilled : Exception { }
 
         private sealed class FailingFileSystem : IChangelogFileSystem
         {
             private readonly int _failWriteNumber;
             private readonly int _failReplaceNumber;
+            private readonly int _killWriteNumber;
+            private readonly int _killReplaceNumber;
             private int _writes;
             private int _replaces;
 
-            public FailingFileSystem(int failWriteNumber = int.MaxValue, int failReplaceNumber = int.MaxValue)
+            public FailingFileSystem(int failWriteNumber = int.MaxValue, int failReplaceNumber = int.MaxValue,
+                int killWriteNumber = int.MaxValue, int killReplaceNumber = int.MaxValue)
             {
                 _failWriteNumber = failWriteNumber;
                 _failReplaceNumber = failReplaceNumber;
+                _killWriteNumber = killWriteNumber;
+                _killReplaceNumber = killReplaceNumber;
             }
 
             public string ReadAllText(string path) => File.ReadAllText(path);
@@ -274,12 +338,14 @@ namespace ImageTools.Tests.Changelogs
             public void WriteAllText(string path, string text)
             {
                 if (++_writes == _failWriteNumber) throw new IOException("No space left on device");
+                if (_writes == _killWriteNumber) throw new ProcessKilled();
                 File.WriteAllText(path, text);
             }
 
             public void Replace(string source, string destination)
             {
                 if (++_replaces == _failReplaceNumber) throw new IOException("No space left on device");
+                if (_replaces == _killReplaceNumber) throw new ProcessKilled();
                 File.Move(source, destination, overwrite: true);
             }
 
