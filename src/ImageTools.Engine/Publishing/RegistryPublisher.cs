@@ -145,10 +145,18 @@ namespace ImageTools.Publishing
             return (await MoveAllTagsAsync(work, staged, failed, cancellationToken).ConfigureAwait(false)).Concat(refused).ToList();
         }
 
-        /// <summary>Phase two for the run: every staged image's tags, in the order given, unless the run is atomic and something failed.</summary>
+        /// <summary>
+        /// Phase two for the run: every staged image's tags, unless the run is atomic and something failed. Version
+        /// tags first, then (atomic: once every version tag moved) latest and the extra tags. Images move in
+        /// parallel, up to <see cref="RegistryPublishOptions.ThrottleLimit"/> at once, but never before their parents:
+        /// an image's tag moves start only when the same kind of move of every parent in the run is over (the
+        /// order given is dependency order), so a child's version tag never names an image whose parent's version
+        /// tag is still old. Each image's own tags move one after the other, version tag first.
+        /// </summary>
         private async Task<IReadOnlyList<PublishResult>> MoveAllTagsAsync(List<(ImageToPublish Image, PublishResult Result)> work, Staged?[] staged,
             string[] failed, CancellationToken cancellationToken)
         {
+            var moving = new List<int>();
             for (var i = 0; i < work.Count; i++)
             {
                 var (image, result) = work[i];
@@ -162,27 +170,68 @@ namespace ImageTools.Publishing
                         "Fix it and publish again, or pass -NonAtomic to publish what succeeded.";
                     continue;
                 }
-                // Past this point tags move, without a stop: a stop between two moves would leave the run half-tagged.
-                try { await MoveVersionTagAsync(image, staged[i]!, result, CancellationToken.None).ConfigureAwait(false); }
-                catch (ImageToolsException e) { TagMoveFailed(result, e); }
+                moving.Add(i);
             }
-            // Floating tags once every version tag of the run is in place (atomic), else for each image whose version tag is.
-            var versionFailed = Enumerable.Range(0, work.Count).Where(i => staged[i] != null && work[i].Result.Status == PublishStatus.Failed)
-                .Select(i => work[i].Image.Node.Name).ToArray();
-            for (var i = 0; i < work.Count; i++)
+            // Past this point tags move, without a stop: a stop between two moves would leave the run half-tagged.
+            await InDependencyOrderAsync(work, moving, async i =>
             {
-                var (image, result) = work[i];
-                if (staged[i] == null || result.Status == PublishStatus.HeldBack || result.Status == PublishStatus.Failed) continue;
+                try { await MoveVersionTagAsync(work[i].Image, staged[i]!, work[i].Result, CancellationToken.None).ConfigureAwait(false); }
+                catch (ImageToolsException e) { TagMoveFailed(work[i].Result, e); }
+            }).ConfigureAwait(false);
+            // Floating tags once every version tag of the run is in place (atomic), else for each image whose version tag is.
+            var versionFailed = moving.Where(i => work[i].Result.Status == PublishStatus.Failed).Select(i => work[i].Image.Node.Name).ToArray();
+            var floating = new List<int>();
+            foreach (var i in moving)
+            {
+                var result = work[i].Result;
+                if (result.Status == PublishStatus.Failed) continue;
                 if (_options.Atomic && versionFailed.Length > 0)
                 {
                     result.Error = $"Its version tag moved, but latest and the extra tags did not: the version tag of {string.Join(", ", versionFailed)} " +
                         "of the same run could not be moved. Publish again to complete them.";
                     continue;
                 }
-                try { await MoveFloatingTagsAsync(image, staged[i]!.Manifest, result, CancellationToken.None).ConfigureAwait(false); }
-                catch (ImageToolsException e) { TagMoveFailed(result, e); }
+                floating.Add(i);
             }
+            await InDependencyOrderAsync(work, floating, async i =>
+            {
+                try { await MoveFloatingTagsAsync(work[i].Image, staged[i]!.Manifest, work[i].Result, CancellationToken.None).ConfigureAwait(false); }
+                catch (ImageToolsException e) { TagMoveFailed(work[i].Result, e); }
+            }).ConfigureAwait(false);
             return work.Select(w => w.Result).ToList();
+        }
+
+        /// <summary>
+        /// Runs <paramref name="move"/> for each of <paramref name="indices"/> (positions in <paramref name="work"/>, which
+        /// is in dependency order), up to the throttle at once, each only after the moves of the images it builds on
+        /// (its node's dependencies among the earlier entries, whatever their repository) are over. Never throws: the
+        /// moves record their own failures.
+        /// </summary>
+        private async Task InDependencyOrderAsync(List<(ImageToPublish Image, PublishResult Result)> work, IReadOnlyList<int> indices, Func<int, Task> move)
+        {
+            if (indices.Count == 0) return;
+            using var throttle = new SemaphoreSlim(Math.Max(1, _options.ThrottleLimit));
+            var done = new Dictionary<string, List<Task>>(StringComparer.Ordinal);
+            var tasks = new List<Task>(indices.Count);
+            foreach (var i in indices)
+            {
+                var node = work[i].Image.Node;
+                var parents = node.Dependencies.Where(done.ContainsKey).SelectMany(d => done[d]).ToArray();
+                var task = MoveAfterAsync(parents, throttle, () => move(i));
+                if (!done.TryGetValue(node.Name, out var same)) done[node.Name] = same = new List<Task>();
+                same.Add(task);
+                tasks.Add(task);
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+
+        private static async Task MoveAfterAsync(Task[] parents, SemaphoreSlim throttle, Func<Task> move)
+        {
+            // The throttle is taken only once the parents are done, so a waiting child never holds a slot its parent needs.
+            if (parents.Length > 0) await Task.WhenAll(parents).ConfigureAwait(false);
+            await throttle.WaitAsync().ConfigureAwait(false);
+            try { await move().ConfigureAwait(false); }
+            finally { throttle.Release(); }
         }
 
         private static void TagMoveFailed(PublishResult result, ImageToolsException e)

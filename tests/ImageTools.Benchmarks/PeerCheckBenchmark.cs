@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using ImageTools.Definitions;
+using ImageTools.Graph;
+using ImageTools.Planning;
+using ImageTools.Registry;
+
+namespace ImageTools.Benchmarks
+{
+    /// <summary>
+    /// Where a no-op rebuild check's time goes on a peer tree (peer.sh's TLS + Basic auth registry): the
+    /// engine path of Get-ImageGraph | Test-ImageNeedsRebuild, with the tree's own registry options (CA
+    /// bundle, the config's credentials, config cache) as the cmdlet builds them, run several times in one
+    /// process. Per run: wall time split into scan+graph and plan, HTTP requests by method and status, and
+    /// the TLS connections opened (System.Net's own events: a connection the pool reuses is not counted).
+    /// </summary>
+    internal static class PeerCheckBenchmark
+    {
+        public static int Run(string root, int runs, int throttle)
+        {
+            using var net = new NetEvents();
+            var cache = Path.Combine(Path.GetTempPath(), "imagetools-peer-check-cache");
+            for (var run = 0; run < runs; run++)
+            {
+                var requests = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+                net.Reset();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var watch = Stopwatch.StartNew();
+                var graph = ImageGraph.Build(TreeScanner.Scan(root));
+                var scanned = watch.Elapsed;
+                var config = graph.Tree.Config;
+                var options = TreeRegistryOptions.For(config, TreeCredentialSource.For(config.Registry!, config.UserName, config.Password,
+                    config.FilePath ?? "config.yaml", Environment.GetEnvironmentVariable, new DockerConfigCredentialSource()));
+                options.ConfigCacheDirectory = Path.Combine(cache, "configs");
+                options.WrapHandler = inner => new Counting(inner, requests);
+                using var source = new RegistryImageSource(options);
+                var planner = new RebuildPlanner(source, new BuildInputDigester(new FileHashCache(Path.Combine(cache, "file-hashes"))),
+                    new RebuildOptions { ThrottleLimit = throttle });
+                var plan = planner.PlanAsync(graph, graph.Nodes, CancellationToken.None).GetAwaiter().GetResult();
+                watch.Stop();
+                cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                var stale = plan.Count(s => s.NeedsRebuild);
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                    "run {0}: {1:F0} ms (scan+graph {2:F0} ms, plan {3:F0} ms), process CPU {10:F0} ms, {4} images, {5} stale; requests {6} ({7}); TLS connections opened {8}, handshakes {9}",
+                    run + 1, watch.Elapsed.TotalMilliseconds, scanned.TotalMilliseconds, (watch.Elapsed - scanned).TotalMilliseconds, graph.Nodes.Count, stale,
+                    requests.Values.Sum(), string.Join(", ", requests.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")), net.Connections, net.Handshakes, cpu.TotalMilliseconds));
+                if (stale > 0) return 1;
+            }
+            return 0;
+        }
+
+        private sealed class Counting : DelegatingHandler
+        {
+            private readonly ConcurrentDictionary<string, int> _counts;
+            public Counting(HttpMessageHandler inner, ConcurrentDictionary<string, int> counts) : base(inner) => _counts = counts;
+
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var answer = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                var path = request.RequestUri!.AbsolutePath;
+                var kind = path == "/v2/" ? "ping" : path.Contains("/manifests/") ? "manifest" : path.Contains("/blobs/") ? "blob" : "other";
+                _counts.AddOrUpdate($"{request.Method} {kind} {(int)answer.StatusCode}", 1, (_, n) => n + 1);
+                return answer;
+            }
+        }
+
+        /// <summary>Counts System.Net.Http's ConnectionEstablished and System.Net.Security's HandshakeStart events.</summary>
+        private sealed class NetEvents : EventListener
+        {
+            private int _connections, _handshakes;
+            public int Connections => _connections;
+            public int Handshakes => _handshakes;
+            public void Reset() { _connections = 0; _handshakes = 0; }
+
+            protected override void OnEventSourceCreated(EventSource source)
+            {
+                if (source.Name == "System.Net.Http" || source.Name == "System.Net.Security")
+                    EnableEvents(source, EventLevel.Informational, EventKeywords.All);
+            }
+
+            protected override void OnEventWritten(EventWrittenEventArgs e)
+            {
+                if (e.EventName == "ConnectionEstablished") Interlocked.Increment(ref _connections);
+                else if (e.EventName == "HandshakeStart") Interlocked.Increment(ref _handshakes);
+            }
+        }
+    }
+}
