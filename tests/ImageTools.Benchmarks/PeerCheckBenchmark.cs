@@ -24,7 +24,8 @@ namespace ImageTools.Benchmarks
     /// </summary>
     internal static class PeerCheckBenchmark
     {
-        public static int Run(string root, int runs, int throttle)
+        /// <param name="http2">"alternate": odd runs HTTP/1.1, even runs ask for HTTP/2 (ALPN; the client's default is 1.1).</param>
+        public static int Run(string root, int runs, int throttle, bool http2Alternate = false)
         {
             using var net = new NetEvents();
             var cache = Path.Combine(Path.GetTempPath(), "imagetools-peer-check-cache");
@@ -40,7 +41,8 @@ namespace ImageTools.Benchmarks
                 var options = TreeRegistryOptions.For(config, TreeCredentialSource.For(config.Registry!, config.UserName, config.Password,
                     config.FilePath ?? "config.yaml", Environment.GetEnvironmentVariable, new DockerConfigCredentialSource()));
                 options.ConfigCacheDirectory = Path.Combine(cache, "configs");
-                options.WrapHandler = inner => new Counting(inner, requests);
+                var http2 = http2Alternate && run % 2 == 1;
+                options.WrapHandler = inner => new Counting(inner, requests, http2);
                 using var source = new RegistryImageSource(options);
                 var planner = new RebuildPlanner(source, new BuildInputDigester(new FileHashCache(Path.Combine(cache, "file-hashes"))),
                     new RebuildOptions { ThrottleLimit = throttle });
@@ -49,9 +51,9 @@ namespace ImageTools.Benchmarks
                 cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 var stale = plan.Count(s => s.NeedsRebuild);
                 Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "run {0}: {1:F0} ms (scan+graph {2:F0} ms, plan {3:F0} ms), process CPU {10:F0} ms, {4} images, {5} stale; requests {6} ({7}); TLS connections opened {8}, handshakes {9}",
+                    "run {0}{11}: {1:F0} ms (scan+graph {2:F0} ms, plan {3:F0} ms), process CPU {10:F0} ms, {4} images, {5} stale; requests {6} ({7}); TLS connections opened {8}, handshakes {9}",
                     run + 1, watch.Elapsed.TotalMilliseconds, scanned.TotalMilliseconds, (watch.Elapsed - scanned).TotalMilliseconds, graph.Nodes.Count, stale,
-                    requests.Values.Sum(), string.Join(", ", requests.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")), net.Connections, net.Handshakes, cpu.TotalMilliseconds));
+                    requests.Values.Sum(), string.Join(", ", requests.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")), net.Connections, net.Handshakes, cpu.TotalMilliseconds, http2 ? " (HTTP/2 asked)" : ""));
                 if (stale > 0) return 1;
             }
             return 0;
@@ -60,14 +62,20 @@ namespace ImageTools.Benchmarks
         private sealed class Counting : DelegatingHandler
         {
             private readonly ConcurrentDictionary<string, int> _counts;
-            public Counting(HttpMessageHandler inner, ConcurrentDictionary<string, int> counts) : base(inner) => _counts = counts;
+            private readonly bool _http2;
+            public Counting(HttpMessageHandler inner, ConcurrentDictionary<string, int> counts, bool http2) : base(inner)
+            {
+                _counts = counts;
+                _http2 = http2;
+            }
 
             protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             {
+                if (_http2) request.Version = System.Net.HttpVersion.Version20;
                 var answer = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 var path = request.RequestUri!.AbsolutePath;
                 var kind = path == "/v2/" ? "ping" : path.Contains("/manifests/") ? "manifest" : path.Contains("/blobs/") ? "blob" : "other";
-                _counts.AddOrUpdate($"{request.Method} {kind} {(int)answer.StatusCode}", 1, (_, n) => n + 1);
+                _counts.AddOrUpdate($"{request.Method} {kind} {(int)answer.StatusCode} HTTP/{answer.Version}", 1, (_, n) => n + 1);
                 return answer;
             }
         }
