@@ -25,9 +25,12 @@ namespace ImageTools.Benchmarks
     internal static class PeerCheckBenchmark
     {
         /// <param name="http2">"alternate": odd runs HTTP/1.1, even runs ask for HTTP/2 (ALPN; the client's default is 1.1).</param>
-        public static int Run(string root, int runs, int throttle, bool http2Alternate = false)
+        /// <param name="replay">After the first run, answer every request from the first run's answers, in memory:
+        /// what is left is the client's own cost (scan, digests, JSON, the client's code) without network and TLS.</param>
+        public static int Run(string root, int runs, int throttle, bool http2Alternate = false, bool replay = false)
         {
             using var net = new NetEvents();
+            var recorded = new ConcurrentDictionary<string, (System.Net.HttpStatusCode Status, byte[] Body, string? Type, string? Digest)>(StringComparer.Ordinal);
             var cache = Path.Combine(Path.GetTempPath(), "imagetools-peer-check-cache");
             for (var run = 0; run < runs; run++)
             {
@@ -42,7 +45,8 @@ namespace ImageTools.Benchmarks
                     config.FilePath ?? "config.yaml", Environment.GetEnvironmentVariable, new DockerConfigCredentialSource()));
                 options.ConfigCacheDirectory = Path.Combine(cache, "configs");
                 var http2 = http2Alternate && run % 2 == 1;
-                options.WrapHandler = inner => new Counting(inner, requests, http2);
+                var replaying = replay && run > 0;
+                options.WrapHandler = inner => new Counting(replaying ? new Replay(recorded) : inner, requests, http2, replay && run == 0 ? recorded : null);
                 using var source = new RegistryImageSource(options);
                 var planner = new RebuildPlanner(source, new BuildInputDigester(new FileHashCache(Path.Combine(cache, "file-hashes"))),
                     new RebuildOptions { ThrottleLimit = throttle });
@@ -51,9 +55,9 @@ namespace ImageTools.Benchmarks
                 cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 var stale = plan.Count(s => s.NeedsRebuild);
                 Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "run {0}{11}: {1:F0} ms (scan+graph {2:F0} ms, plan {3:F0} ms), process CPU {10:F0} ms, {4} images, {5} stale; requests {6} ({7}); TLS connections opened {8}, handshakes {9}",
+                    "run {0}{11}{12}: {1:F0} ms (scan+graph {2:F0} ms, plan {3:F0} ms), process CPU {10:F0} ms, {4} images, {5} stale; requests {6} ({7}); TLS connections opened {8}, handshakes {9}",
                     run + 1, watch.Elapsed.TotalMilliseconds, scanned.TotalMilliseconds, (watch.Elapsed - scanned).TotalMilliseconds, graph.Nodes.Count, stale,
-                    requests.Values.Sum(), string.Join(", ", requests.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")), net.Connections, net.Handshakes, cpu.TotalMilliseconds, http2 ? " (HTTP/2 asked)" : ""));
+                    requests.Values.Sum(), string.Join(", ", requests.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")), net.Connections, net.Handshakes, cpu.TotalMilliseconds, http2 ? " (HTTP/2 asked)" : "", replaying ? " (answers replayed from memory)" : ""));
                 if (stale > 0) return 1;
             }
             return 0;
@@ -63,20 +67,51 @@ namespace ImageTools.Benchmarks
         {
             private readonly ConcurrentDictionary<string, int> _counts;
             private readonly bool _http2;
-            public Counting(HttpMessageHandler inner, ConcurrentDictionary<string, int> counts, bool http2) : base(inner)
+            private readonly ConcurrentDictionary<string, (System.Net.HttpStatusCode, byte[], string?, string?)>? _record;
+            public Counting(HttpMessageHandler inner, ConcurrentDictionary<string, int> counts, bool http2,
+                ConcurrentDictionary<string, (System.Net.HttpStatusCode, byte[], string?, string?)>? record) : base(inner)
             {
                 _counts = counts;
                 _http2 = http2;
+                _record = record;
             }
 
             protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             {
                 if (_http2) request.Version = System.Net.HttpVersion.Version20;
                 var answer = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (_record != null && answer.Content != null)
+                {
+                    var body = await answer.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                    _record[request.Method + " " + request.RequestUri!.AbsoluteUri] = (answer.StatusCode, body, answer.Content.Headers.ContentType?.ToString(),
+                        answer.Headers.TryGetValues("Docker-Content-Digest", out var digests) ? digests.FirstOrDefault() : null);
+                    var copy = new HttpResponseMessage(answer.StatusCode) { RequestMessage = request, Content = new ByteArrayContent(body) };
+                    foreach (var header in answer.Headers) copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                    if (answer.Content.Headers.ContentType != null) copy.Content.Headers.ContentType = answer.Content.Headers.ContentType;
+                    answer = copy;
+                }
                 var path = request.RequestUri!.AbsolutePath;
                 var kind = path == "/v2/" ? "ping" : path.Contains("/manifests/") ? "manifest" : path.Contains("/blobs/") ? "blob" : "other";
                 _counts.AddOrUpdate($"{request.Method} {kind} {(int)answer.StatusCode} HTTP/{answer.Version}", 1, (_, n) => n + 1);
                 return answer;
+            }
+        }
+
+        /// <summary>Answers from the recorded answers of the first run.</summary>
+        private sealed class Replay : HttpMessageHandler
+        {
+            private readonly ConcurrentDictionary<string, (System.Net.HttpStatusCode Status, byte[] Body, string? Type, string? Digest)> _recorded;
+            public Replay(ConcurrentDictionary<string, (System.Net.HttpStatusCode, byte[], string?, string?)> recorded) => _recorded = recorded;
+
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (!_recorded.TryGetValue(request.Method + " " + request.RequestUri!.AbsoluteUri, out var r))
+                    return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.NotFound) { RequestMessage = request, Content = new ByteArrayContent(Array.Empty<byte>()) });
+                var answer = new HttpResponseMessage(r.Status) { RequestMessage = request, Content = new ByteArrayContent(r.Body) };
+                if (r.Type != null) answer.Content.Headers.TryAddWithoutValidation("Content-Type", r.Type);
+                if (r.Digest != null) answer.Headers.TryAddWithoutValidation("Docker-Content-Digest", r.Digest);
+                if (r.Status == System.Net.HttpStatusCode.Unauthorized) answer.Headers.TryAddWithoutValidation("WWW-Authenticate", "Basic realm=\"replay\"");
+                return Task.FromResult(answer);
             }
         }
 
