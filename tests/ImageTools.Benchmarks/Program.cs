@@ -30,6 +30,7 @@ namespace ImageTools.Benchmarks
             if (args.Length > 0 && args[0] == "builder-tree")
                 return BuilderBenchmark.WriteTree(Path.GetFullPath(Text(args, "--out") ?? Path.Combine(Path.GetTempPath(), "imagetools-builder-tree")), Option(args, "--images", 50));
             if (args.Length >= 3 && args[0] == "builder-run") return BuilderBenchmark.Build(args[1], args[2], Option(args, "--throttle", 2));
+            if (args.Length >= 2 && args[0] == "peer-check") return PeerCheckBenchmark.Run(Path.GetFullPath(args[1]), Option(args, "--runs", 5), Option(args, "--throttle", 32), args.Contains("--http2-alternate"), args.Contains("--replay"));
             if (args.Length == 2 && args[0] == "publish-as-built") return RebuildCheckBenchmark.PublishTree(Path.GetFullPath(args[1]));
             if (args.Length > 0 && args[0] == "plan-scaling")
                 return PlanScalingBenchmark.Run((Text(args, "--images") ?? "1000,10000").Split(',').Select(int.Parse).ToList(), Option(args, "--depth", 5), Option(args, "--runs", 3));
@@ -44,6 +45,7 @@ namespace ImageTools.Benchmarks
                 Console.Error.WriteLine("       ImageTools.Benchmarks plan [--images 1000] [--depth 5] [--runs 5] [--throttle 4]   (New-ImageBuildPlan at scale)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks dockerpkg-tree [--images 30] [--depth 5] [--out DIR] [--registry HOST:PORT] [--namespace NS]   (see peer.sh)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks publish-as-built TREE   (the tree's images as a build leaves them, on its config's registry; see peer.sh)");
+                Console.Error.WriteLine("       ImageTools.Benchmarks peer-check TREE [--runs 5] [--throttle 32] [--http2-alternate] [--replay]   (a no-op check of a published peer tree: time, requests, TLS connections per run)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks plan-scaling [--images 1000,10000] [--depth 5] [--runs 3]   (the rebuild check's decisions, registry in memory)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builds [--throttle 8]   (needs a Docker engine with busybox:1.36)");
                 Console.Error.WriteLine("       ImageTools.Benchmarks builder-tree [--images 50] [--out DIR], then builder-run DIR cli|api [--throttle 2]   (for hyperfine)");

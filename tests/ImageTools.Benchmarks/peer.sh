@@ -5,7 +5,7 @@
 #   tests/services/start.sh /tmp/svc && . /tmp/svc/env          # private dockerd (+ a plain registry, unused here)
 #   dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 -Task Package
 #   tests/ImageTools.Benchmarks/peer.sh [--docker-pkg DIR] [--images 30] [--runs 3] [--throttles "1 2 4"]
-#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large profile"] [--work DIR]
+#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large profile floor"] [--work DIR]
 #
 # --docker-pkg DIR: a checkout of docker-pkg (never vendored in this repo), e.g. made with the search
 #   tool's `fetch github:wikimedia/operations-docker-images-docker-pkg` and `git clone` of that snapshot
@@ -291,6 +291,24 @@ if has profile; then
   gen "$n" "peer$n" "$t"
   dotnet run -c Release --project "$repo/tests/ImageTools.Benchmarks" -- publish-as-built "$t" | sed 's/^/   /'
   prof "no-op $n, one pwsh" "foreach (\$i in 1..3) { 'Run ' + \$i; \$null = Get-ImageGraph '$t' | Test-ImageNeedsRebuild }"
+  echo "   load after: $(load)"
+fi
+if has floor; then
+  # The registry's own cost, apart from either tool: the seed's manifest asked N times (N = the largest
+  # no-op size) by one curl process, one at a time and 32 at once, with the same TLS and credentials;
+  # the registry's CPU time read from /proc around each pass.
+  n=${noop_sizes##* }
+  urls="$work/floor-urls"
+  for _ in $(seq 1 "$n"); do printf 'url = https://%s/v2/seed/busybox/manifests/1.36\noutput = /dev/null\n' "$registry"; done >"$urls"
+  registry_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$registry_pid/stat"; }
+  say "registry floor: $n authenticated manifest HEADs with curl; load before: $(load)"
+  for parallel in 1 32; do
+    c0=$(registry_cpu); s0=$(date +%s%N)
+    codes=$(curl --no-progress-meter -I --cacert "$tls/ca.pem" --netrc-file "$NETRC" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+      --parallel --parallel-max "$parallel" -K "$urls" -w '%{http_code}\n' | sort | uniq -c | tr -s ' \n' ' ')
+    s1=$(date +%s%N); c1=$(registry_cpu)
+    echo "   $parallel at once: wall $(( (s1 - s0) / 1000000 )) ms, registry CPU $(echo "$c1 - $c0" | bc) s, answers:$codes"
+  done
   echo "   load after: $(load)"
 fi
 say "done; raw figures in $work (time-*.txt: wall user sys maxrss_kb per run; hyperfine-*.json)"

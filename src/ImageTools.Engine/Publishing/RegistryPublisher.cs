@@ -145,7 +145,11 @@ namespace ImageTools.Publishing
             return (await MoveAllTagsAsync(work, staged, failed, cancellationToken).ConfigureAwait(false)).Concat(refused).ToList();
         }
 
-        /// <summary>Phase two for the run: every staged image's tags, in the order given (<see cref="TagMoveOrder"/>), unless the run is atomic and something failed.</summary>
+        /// <summary>
+        /// Phase two for the run: every staged image's tags, in <see cref="TagMoveOrder"/>'s phases, unless the run is atomic
+        /// and something failed. Within a phase images move in parallel, up to <see cref="RegistryPublishOptions.ThrottleLimit"/>
+        /// at once, but never before their parents (<see cref="InDependencyOrderAsync"/>).
+        /// </summary>
         private async Task<IReadOnlyList<PublishResult>> MoveAllTagsAsync(List<(ImageToPublish Image, PublishResult Result)> work, Staged?[] staged,
             string[] failed, CancellationToken cancellationToken)
         {
@@ -180,8 +184,42 @@ namespace ImageTools.Publishing
                 {
                     try { await MoveFloatingTagsAsync(work[i].Image, staged[i]!.Manifest, work[i].Result, CancellationToken.None).ConfigureAwait(false); }
                     catch (ImageToolsException e) { TagMoveFailed(work[i].Result, e); }
-                }).ConfigureAwait(false);
+                },
+                runPhase: (indices, move) => InDependencyOrderAsync(work, indices, move)).ConfigureAwait(false);
             return work.Select(w => w.Result).ToList();
+        }
+
+        /// <summary>
+        /// Runs <paramref name="move"/> for each of <paramref name="indices"/> (positions in <paramref name="work"/>, which
+        /// is in dependency order), up to the throttle at once, each only after the moves of the images it builds on
+        /// (its node's dependencies among the earlier entries, whatever their repository) are over. Never throws: the
+        /// moves record their own failures.
+        /// </summary>
+        private async Task InDependencyOrderAsync(List<(ImageToPublish Image, PublishResult Result)> work, IReadOnlyList<int> indices, Func<int, Task> move)
+        {
+            if (indices.Count == 0) return;
+            using var throttle = new SemaphoreSlim(Math.Max(1, _options.ThrottleLimit));
+            var done = new Dictionary<string, List<Task>>(StringComparer.Ordinal);
+            var tasks = new List<Task>(indices.Count);
+            foreach (var i in indices)
+            {
+                var node = work[i].Image.Node;
+                var parents = node.Dependencies.Where(done.ContainsKey).SelectMany(d => done[d]).ToArray();
+                var task = MoveAfterAsync(parents, throttle, () => move(i));
+                if (!done.TryGetValue(node.Name, out var same)) done[node.Name] = same = new List<Task>();
+                same.Add(task);
+                tasks.Add(task);
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+
+        private static async Task MoveAfterAsync(Task[] parents, SemaphoreSlim throttle, Func<Task> move)
+        {
+            // The throttle is taken only once the parents are done, so a waiting child never holds a slot its parent needs.
+            if (parents.Length > 0) await Task.WhenAll(parents).ConfigureAwait(false);
+            await throttle.WaitAsync().ConfigureAwait(false);
+            try { await move().ConfigureAwait(false); }
+            finally { throttle.Release(); }
         }
 
         private static void TagMoveFailed(PublishResult result, ImageToolsException e)

@@ -46,6 +46,23 @@ namespace ImageTools.Registry
             _progress = progress;
         }
 
+        /// <summary>True once a challenge is known, so that requests carry authorization up front.</summary>
+        public bool KnowsChallenge
+        {
+            get { lock (_lock) return _challenge != null; }
+        }
+
+        /// <summary>
+        /// Remembers the challenge of an answer to a request sent without authorization (the /v2/ probe),
+        /// unless one is known: the requests after it then carry authorization from the first.
+        /// </summary>
+        public void Learn(IReadOnlyList<AuthChallenge> challenges)
+        {
+            var challenge = challenges.FirstOrDefault(c => c.IsBearer && !string.IsNullOrEmpty(c.Realm)) ?? challenges.FirstOrDefault(c => c.IsBasic);
+            if (challenge == null) return;
+            lock (_lock) _challenge ??= challenge;
+        }
+
         /// <summary>The number of token requests made, for tests and diagnostics.</summary>
         public int TokenRequests { get; private set; }
 

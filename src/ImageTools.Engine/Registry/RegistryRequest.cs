@@ -35,9 +35,21 @@ namespace ImageTools.Registry
         /// <summary>Ask for the body from this byte on (<c>Range: bytes=N-</c>): a streamed blob resumed after a broken connection.</summary>
         public long? RangeFrom { get; set; }
 
+        private static readonly Version Http2 = new Version(2, 0);
+
+        /// <summary>False on .NET Framework (Windows PowerShell), whose handler refuses HTTP/2 requests.</summary>
+        private static readonly bool Http2Allowed =
+            !System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
+
         public HttpRequestMessage ToMessage(string userAgent)
         {
             var message = new HttpRequestMessage(Method, Uri);
+            // Look-ups (no body) ask for HTTP/2 over TLS: the parallel look-ups of a check then share one
+            // connection and one TLS handshake instead of one each (about 35 per 1,000 look-ups), and the
+            // client spends about a third less CPU (docs/benchmarks.md, 2026-12-03). The runtime falls back to
+            // HTTP/1.1 where the server does not offer h2 (ALPN). Uploads keep HTTP/1.1, whose throughput for
+            // large bodies is known; .NET Framework's handler speaks only HTTP/1.x.
+            if (Content == null && Http2Allowed && Uri.Scheme == Uri.UriSchemeHttps) message.Version = Http2;
             message.Headers.TryAddWithoutValidation("User-Agent", userAgent);
             if (Authorization != null) message.Headers.Authorization = Authorization;
             foreach (var type in Accept) message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));

@@ -35,6 +35,8 @@ namespace ImageTools.Registry
         private readonly RegistryCircuits _circuits = new RegistryCircuits();
         private Uri? _baseUri;
         private ImageToolsException? _baseUriFailure;
+        private readonly object _firstLock = new object();
+        private Task? _firstAnswer;
 
         public RegistryTransport(string registry, string authority, RegistryClientOptions options, RegistryErrors errors)
         {
@@ -76,6 +78,44 @@ namespace ImageTools.Registry
             var effectiveScopes = scopes.ToList();
             // Authorization goes only to the registry itself, never to a host a Location header names.
             var ours = string.Equals(uri.Authority, (await BaseUriAsync(cancellationToken).ConfigureAwait(false)).Authority, StringComparison.OrdinalIgnoreCase);
+            var lead = ours && content == null ? await WaitForFirstAnswerAsync(cancellationToken).ConfigureAwait(false) : null;
+            try { return await SendAuthorizedAsync(method, uri, effectiveScopes, ours, maxBytes, cancellationToken, accept, content, contentType, contentRange).ConfigureAwait(false); }
+            finally { lead?.TrySetResult(true); }
+        }
+
+        /// <summary>
+        /// Until the registry's challenge is known, one request without a body goes first and the others wait
+        /// for its answer: then they all carry authorization up front, instead of every request already in
+        /// flight (one per parallel look-up, 32 by default) meeting a 401 and being sent twice. Returns the
+        /// completion to signal when this request is the one that goes first, else null.
+        /// </summary>
+        private async Task<TaskCompletionSource<bool>?> WaitForFirstAnswerAsync(CancellationToken cancellationToken)
+        {
+            if (Authenticator.KnowsChallenge) return null;
+            Task? first;
+            lock (_firstLock)
+            {
+                if (_firstAnswer == null)
+                {
+                    var lead = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _firstAnswer = lead.Task;
+                    return lead;
+                }
+                first = _firstAnswer;
+            }
+            if (!first.IsCompleted)
+            {
+                var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (cancellationToken.Register(() => cancelled.TrySetResult(true)))
+                    await Task.WhenAny(first, cancelled.Task).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            return null;
+        }
+
+        private async Task<RegistryResponse> SendAuthorizedAsync(HttpMethod method, Uri uri, List<string> effectiveScopes, bool ours, long maxBytes,
+            CancellationToken cancellationToken, IReadOnlyList<string>? accept, byte[]? content, string? contentType, string? contentRange)
+        {
             for (var pass = 0; ; pass++)
             {
                 var request = new RegistryRequest(method, uri, maxBytes)
@@ -187,8 +227,11 @@ namespace ImageTools.Registry
             var limit = answer.IsSuccessStatusCode ? request.MaxBytes : MaxSmallBody;
             if (answer.Content.Headers.ContentLength > limit) throw RegistryErrors.AnswerTooLarge(request, answer.Content.Headers.ContentLength, limit);
             using var stream = await answer.Content.ReadAsStreamAsync().ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
+            // Sized by Content-Length when the answer gives one: a manifest is a few hundred bytes, and an
+            // 80 KB chunk per request was most of a no-op check's allocations (1,000 look-ups: 80 MB).
+            var length = answer.Content.Headers.ContentLength;
+            using var buffer = length is long known && known >= 0 ? new MemoryStream((int)known) : new MemoryStream();
+            var chunk = new byte[length is long size && size >= 0 && size < 16384 ? Math.Max(1, (int)size + 1) : 16384];
             int read;
             while ((read = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false)) > 0)
             {
@@ -242,6 +285,9 @@ namespace ImageTools.Registry
                         _trust.ClearCertificateFailure();
                         using var message = new RegistryRequest(HttpMethod.Get, new Uri(https, "/v2/"), 0).ToMessage(_options.UserAgent);
                         using var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                        // The probe's 401 names the challenge: the look-ups queued behind it need no 401 of their own.
+                        if (answer.StatusCode == HttpStatusCode.Unauthorized && answer.Headers.TryGetValues("WWW-Authenticate", out var challenges))
+                            Authenticator.Learn(AuthChallenge.Parse(challenges));
                         return https;
                     }
                     catch (OperationCanceledException) when (!token.IsCancellationRequested)

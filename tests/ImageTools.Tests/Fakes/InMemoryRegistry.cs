@@ -62,6 +62,18 @@ namespace ImageTools.Tests.Fakes
         /// <summary>Uploads to this repository are denied (403): a permanent failure, never retried.</summary>
         public void RefuseUploadsTo(string repository) => _refused[repository] = true;
 
+        /// <summary>How long each manifest PUT under a tag takes (0: none), so that tests can see tag moves overlap.</summary>
+        public TimeSpan TagPutDelay { get; set; }
+
+        private int _tagPutsInFlight, _maxTagPutsAtOnce;
+        private readonly ConcurrentQueue<string> _tagPutLog = new ConcurrentQueue<string>();
+
+        /// <summary>The most manifest PUTs under a tag that were in flight at once.</summary>
+        public int MaxTagPutsAtOnce => _maxTagPutsAtOnce;
+
+        /// <summary>"begin repository:tag" and "end repository:tag" of every manifest PUT under a tag, in the order they happened.</summary>
+        public IReadOnlyList<string> TagPutLog => _tagPutLog.ToList();
+
         /// <summary>"METHOD /v2/path" of every request, in order.</summary>
         public IReadOnlyList<string> Requests => _requests.ToList();
 
@@ -97,6 +109,22 @@ namespace ImageTools.Tests.Fakes
             var key = reference.StartsWith("sha256:", StringComparison.Ordinal) ? $"{repository}@{reference}" : $"{repository}:{reference}";
             if (request.Method == HttpMethod.Put && _refused.ContainsKey(key))
                 return Answer(HttpStatusCode.Forbidden, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}", "application/json");
+            if (request.Method == HttpMethod.Put && !reference.StartsWith("sha256:", StringComparison.Ordinal))
+            {
+                _tagPutLog.Enqueue("begin " + key);
+                var now = Interlocked.Increment(ref _tagPutsInFlight);
+                int max;
+                while (now > (max = _maxTagPutsAtOnce) && Interlocked.CompareExchange(ref _maxTagPutsAtOnce, now, max) != max) { }
+                try { if (TagPutDelay > TimeSpan.Zero) await Task.Delay(TagPutDelay, cancellationToken).ConfigureAwait(false); }
+                finally { Interlocked.Decrement(ref _tagPutsInFlight); }
+                var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                _manifests[key] = bytes;
+                _manifests[$"{repository}@{DigestOf(bytes)}"] = bytes;
+                _tagPutLog.Enqueue("end " + key);
+                var moved = Answer(HttpStatusCode.Created, "", "text/plain");
+                moved.Headers.Add("Docker-Content-Digest", DigestOf(bytes));
+                return moved;
+            }
             if (request.Method == HttpMethod.Put)
             {
                 var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);

@@ -183,10 +183,58 @@ namespace ImageTools.Tests.Publishing
             await setup.PublishAsync();
 
             var tagPuts = setup.Registry.Requests.Where(r => r.StartsWith("PUT /v2/", StringComparison.Ordinal) && r.Contains("/manifests/") && !r.Contains("sha256:")).ToList();
-            Assert.Equal(new[] { "1.0.0", "1.0.0", "latest", "stable", "latest", "stable" }, tagPuts.Select(TagOf));
-            Assert.Equal(new[] { "one:1.0.0", "two:1.0.0", "one:latest", "one:stable", "two:latest", "two:stable" },
-                setup.Moves.Select(m => m.Split(' ')[1]));
+            // The two images are independent, so they move side by side; every version tag still comes first,
+            // and each image's own tags in their order.
+            Assert.Equal(new[] { "1.0.0", "1.0.0", "latest", "latest", "stable", "stable" }, tagPuts.Select(TagOf).OrderBy(t => t == "1.0.0" ? 0 : 1).ThenBy(t => t));
+            Assert.Equal(new[] { "1.0.0", "1.0.0" }, tagPuts.Take(2).Select(TagOf));
+            var moves = setup.Moves.Select(m => m.Split(' ')[1]).ToList();
+            Assert.Equal(6, moves.Count);
+            Assert.Equal(new[] { "one:1.0.0", "two:1.0.0" }, moves.Take(2).OrderBy(m => m, StringComparer.Ordinal));
+            foreach (var name in new[] { "one", "two" })
+                Assert.Equal(new[] { name + ":1.0.0", name + ":latest", name + ":stable" }, moves.Where(m => m.StartsWith(name + ":", StringComparison.Ordinal)));
             Assert.All(setup.Moves, m => Assert.Contains(" to sha256:", m));
+        }
+
+        [Fact]
+        public async Task Tags_of_independent_images_move_in_parallel_up_to_the_throttle_but_never_before_their_parents_tags()
+        {
+            using var tree = new TestTree().Write("imagetools.yaml", $"registry: {InMemoryRegistry.Address}\n");
+            tree.Image("base", "FROM scratch\n").Write("base/image.yaml", "name: base\ntags: [stable]\n").Write("base/changelog", TestTree.Changelog("base", "1.0.0"));
+            tree.Image("child", "FROM base\n").Write("child/image.yaml", "name: child\ntags: [stable]\n").Write("child/changelog", TestTree.Changelog("child", "1.0.0"));
+            tree.Image("grandchild", "FROM child\n").Write("grandchild/image.yaml", "name: grandchild\ntags: [stable]\n")
+                .Write("grandchild/changelog", TestTree.Changelog("grandchild", "1.0.0"));
+            var independent = Enumerable.Range(1, 6).Select(i => "solo" + i).ToArray();
+            foreach (var name in independent)
+                tree.Image(name, "FROM scratch\n").Write(name + "/image.yaml", $"name: {name}\ntags: [stable]\n").Write(name + "/changelog", TestTree.Changelog(name, "1.0.0"));
+            var graph = ImageGraph.Build(TreeScanner.Scan(tree.Root));
+            var engine = new FakeContainerEngine();
+            var registry = new InMemoryRegistry { TagPutDelay = TimeSpan.FromMilliseconds(60) };
+            var images = graph.InBuildOrder(graph.Nodes).Select(node => new ImageToPublish(node, engine.Hold(node.Reference))).ToList();
+            using var client = registry.Client();
+            var options = new RegistryPublishOptions { ThrottleLimit = 4, Retry = new RetryPolicy(2, TimeSpan.FromMilliseconds(1), jitter: 0) };
+
+            var results = await new RegistryPublisher(engine, client, options).PublishAsync(images, CancellationToken.None);
+
+            Assert.All(results, r => Assert.True(r.Status == PublishStatus.Pushed, $"{r.Name}: {r.Status} {r.Error}"));
+            Assert.InRange(registry.MaxTagPutsAtOnce, 2, 4);
+            var log = registry.TagPutLog.ToList();
+            int At(string entry) => log.IndexOf(entry) is var i && i >= 0 ? i : throw new Xunit.Sdk.XunitException($"no '{entry}' in {string.Join(", ", log)}");
+            // Parents first, for every kind of tag.
+            foreach (var tag in new[] { "1.0.0", "latest", "stable" })
+            {
+                Assert.True(At($"end base:{tag}") < At($"begin child:{tag}"), string.Join(", ", log));
+                Assert.True(At($"end child:{tag}") < At($"begin grandchild:{tag}"), string.Join(", ", log));
+            }
+            // Every version tag of the (atomic) run before any floating tag; each image's own tags in order.
+            var lastVersionEnd = log.FindLastIndex(e => e.StartsWith("end ", StringComparison.Ordinal) && e.EndsWith(":1.0.0", StringComparison.Ordinal));
+            var firstFloatingBegin = log.FindIndex(e => e.StartsWith("begin ", StringComparison.Ordinal) && !e.EndsWith(":1.0.0", StringComparison.Ordinal));
+            Assert.True(lastVersionEnd < firstFloatingBegin, string.Join(", ", log));
+            foreach (var name in independent.Concat(new[] { "base", "child", "grandchild" }))
+            {
+                Assert.True(At($"end {name}:1.0.0") < At($"begin {name}:latest"));
+                Assert.True(At($"end {name}:latest") < At($"begin {name}:stable"));
+                foreach (var tag in new[] { "1.0.0", "latest", "stable" }) Assert.Equal(images.Single(i => i.Node.Name == name).ImageId, registry.ImageAt(name, tag));
+            }
         }
 
         [Fact]
