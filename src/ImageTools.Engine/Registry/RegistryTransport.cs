@@ -79,7 +79,11 @@ namespace ImageTools.Registry
             // Authorization goes only to the registry itself, never to a host a Location header names.
             var ours = string.Equals(uri.Authority, (await BaseUriAsync(cancellationToken).ConfigureAwait(false)).Authority, StringComparison.OrdinalIgnoreCase);
             var lead = ours && content == null ? await WaitForFirstAnswerAsync(cancellationToken).ConfigureAwait(false) : null;
-            try { return await SendAuthorizedAsync(method, uri, effectiveScopes, ours, maxBytes, cancellationToken, accept, content, contentType, contentRange).ConfigureAwait(false); }
+            try
+            {
+                return await SendAuthorizedAsync(method, uri, effectiveScopes, ours, maxBytes, cancellationToken, accept, content, contentType, contentRange,
+                    streamBody, rangeFrom).ConfigureAwait(false);
+            }
             finally { lead?.TrySetResult(true); }
         }
 
@@ -114,7 +118,8 @@ namespace ImageTools.Registry
         }
 
         private async Task<RegistryResponse> SendAuthorizedAsync(HttpMethod method, Uri uri, List<string> effectiveScopes, bool ours, long maxBytes,
-            CancellationToken cancellationToken, IReadOnlyList<string>? accept, byte[]? content, string? contentType, string? contentRange)
+            CancellationToken cancellationToken, IReadOnlyList<string>? accept, byte[]? content, string? contentType, string? contentRange,
+            bool streamBody, long? rangeFrom)
         {
             for (var pass = 0; ; pass++)
             {

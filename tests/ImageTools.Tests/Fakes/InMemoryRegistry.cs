@@ -120,6 +120,7 @@ namespace ImageTools.Tests.Fakes
                 var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 _manifests[key] = bytes;
                 _manifests[$"{repository}@{DigestOf(bytes)}"] = bytes;
+                if (request.Content!.Headers.ContentType?.MediaType is string stored) _manifestTypes[DigestOf(bytes)] = stored;
                 _tagPutLog.Enqueue("end " + key);
                 var moved = Answer(HttpStatusCode.Created, "", "text/plain");
                 moved.Headers.Add("Docker-Content-Digest", DigestOf(bytes));
