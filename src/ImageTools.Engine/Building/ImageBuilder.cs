@@ -88,6 +88,26 @@ namespace ImageTools.Building
             public ILookup<string, DependencyEdge> UsesOf { get; }
             /// <summary>The same edges, by the image they name.</summary>
             public ILookup<string, DependencyEdge> UsedBy { get; }
+            /// <summary>
+            /// The engine's fail-fast switch for the run, as <see cref="Registry.RegistryCircuit"/> is a registry's: the first
+            /// image that found the engine down (<c>EngineUnavailable</c>, its probe included) and why. Images not started yet
+            /// are then not attempted: each says so, naming that first failure, instead of asking a dead engine again.
+            /// </summary>
+            public (string Image, ImageToolsException Error)? EngineDown
+            {
+                get { lock (_engineLock) return _engineDown; }
+            }
+
+            public void NoteFailure(string image, ImageToolsException error)
+            {
+                if (error.ErrorId != "EngineUnavailable") return;
+                lock (_engineLock) _engineDown ??= (image, error);
+            }
+
+            public const string NotAttempted = "Not attempted: ";
+            private readonly object _engineLock = new object();
+            private (string Image, ImageToolsException Error)? _engineDown;
+
             /// <summary>Parents this run does not build, made present once per parent and platform: the image id they got.</summary>
             public System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> ReadyParents { get; } =
                 new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>>(StringComparer.Ordinal);
@@ -114,7 +134,17 @@ namespace ImageTools.Building
                     return;
                 }
                 await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try { await BuildVerifyTagAsync(node, result, run, cancellationToken).ConfigureAwait(false); }
+                try
+                {
+                    if (run.EngineDown is var (downWhile, first))
+                    {
+                        Fail(result, BuildStatus.Failed, first.ErrorId,
+                            $"{Run.NotAttempted}the engine was found down earlier in this run, while building '{downWhile}', so '{node.Name}' was not built " +
+                            $"and none of its tags moved (nothing more of this run goes to the engine). The first failure: {first.Message}");
+                        return;
+                    }
+                    await BuildVerifyTagAsync(node, result, run, cancellationToken).ConfigureAwait(false);
+                }
                 finally { throttle.Release(); }
             }
             catch (OperationCanceledException)
@@ -123,6 +153,7 @@ namespace ImageTools.Building
             }
             catch (ImageToolsException e)
             {
+                run.NoteFailure(node.Name, e);
                 Fail(result, BuildStatus.Failed, e.ErrorId, e.Message);
             }
             finally

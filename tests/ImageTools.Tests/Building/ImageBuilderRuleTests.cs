@@ -63,6 +63,28 @@ namespace ImageTools.Tests.Building
         }
 
         [Fact]
+        public async Task An_engine_found_down_is_not_asked_again_and_every_image_not_started_names_the_first_failure()
+        {
+            using var tree = new TestTree();
+            foreach (var name in new[] { "a", "b", "c", "d", "e" }) Image(tree, name, "busybox:1.36");
+            var engine = new FakeContainerEngine("busybox:1.36");
+            engine.LoseEngineDuring("a");
+
+            var results = (await BuildAsync(engine, tree, GraphOf(tree), throttle: 1)).ToDictionary(r => r.Name);
+
+            Assert.Equal(new[] { "build a" }, engine.Calls.Where(c => c.StartsWith("build ", StringComparison.Ordinal)));
+            Assert.Equal("EngineUnavailable", results["a"].ErrorId);
+            foreach (var name in new[] { "b", "c", "d", "e" })
+            {
+                Assert.Equal(BuildStatus.Failed, results[name].Status);
+                Assert.Equal("EngineUnavailable", results[name].ErrorId);
+                Assert.StartsWith("Not attempted: the engine was found down earlier in this run, while building 'a'", results[name].Error);
+                Assert.Contains("unix:///run/fake.sock", results[name].Error);
+                Assert.Empty(results[name].Tags);
+            }
+        }
+
+        [Fact]
         public async Task A_skipped_grandchild_names_the_parent_that_was_skipped()
         {
             using var tree = new TestTree();

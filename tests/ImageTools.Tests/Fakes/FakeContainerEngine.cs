@@ -79,6 +79,12 @@ namespace ImageTools.Tests.Fakes
         public void FailBuild(string imageName, string message = "The command '/bin/sh -c false' returned a non-zero code: 1") =>
             _buildFailures[imageName] = message;
 
+        /// <summary>The engine stops answering while this image builds: its build fails with EngineUnavailable.</summary>
+        public void LoseEngineDuring(string imageName) => _engineLosses[imageName] = true;
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _engineLosses =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
         /// <summary>The image's build waits until <see cref="Release"/> (or cancellation).</summary>
         public void HoldBuild(string imageName) => _buildGates[imageName] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -124,6 +130,9 @@ namespace ImageTools.Tests.Fakes
                 Started(request.ImageName).TrySetResult(true);
                 if (_buildGates.TryGetValue(request.ImageName, out var gate)) await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                 else await Task.Yield();
+                if (_engineLosses.ContainsKey(request.ImageName))
+                    throw new ImageToolsException("EngineUnavailable", FaultKind.ResourceUnavailable,
+                        "The Docker engine does not answer at unix:///run/fake.sock: connection refused.", imageName: request.ImageName);
                 if (_buildFailures.TryGetValue(request.ImageName, out var message))
                     throw new ImageToolsException("BuildFailed", FaultKind.InvalidOperation, $"Building '{request.ImageName}' failed: {message}", imageName: request.ImageName);
                 var id = IdFor("built " + request.ImageName + " " + Guid.NewGuid());
