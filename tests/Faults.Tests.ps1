@@ -254,66 +254,6 @@ Describe 'A publish killed with SIGKILL' -Skip:$noRegistry {
         $id = New-TestId 'fu'
         $cacheHome = Join-Path $TestDrive 'cache-publish'
         $childEnvironment = @{ XDG_CACHE_HOME = $cacheHome }
-
-        # A loopback proxy in front of the registry that holds the first blob upload (PATCH or PUT of
-        # /blobs/uploads/) until the file 'release' appears in $Signals, then drops it and forwards the rest.
-        function Start-HoldingProxy([string] $Signals) {
-            $listener = [System.Net.HttpListener]::new()
-            $port = Get-Random -Minimum 20000 -Maximum 60000
-            $listener.Prefixes.Add("http://127.0.0.1:$port/")
-            $listener.Start()
-            $proxy = [powershell]::Create().AddScript({
-                param($Listener, $Upstream, $Signals)
-                $client = [System.Net.Http.HttpClient]::new([System.Net.Http.HttpClientHandler]@{ AllowAutoRedirect = $false })
-                $held = $false
-                while ($Listener.IsListening) {
-                    try { $context = $Listener.GetContext() } catch { break }
-                    $request = $context.Request
-                    if (-not $held -and $request.HttpMethod -in 'PATCH', 'PUT' -and $request.Url.AbsolutePath -match '/blobs/uploads/') {
-                        $held = $true
-                        Set-Content (Join-Path $Signals 'holding') $request.Url.AbsolutePath
-                        while (-not (Test-Path (Join-Path $Signals 'release'))) { Start-Sleep -Milliseconds 50 }
-                        $context.Response.Abort()
-                        continue
-                    }
-                    $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($request.HttpMethod), "http://$Upstream$($request.Url.PathAndQuery)")
-                    if ($request.HasEntityBody) {
-                        $body = [IO.MemoryStream]::new()
-                        $request.InputStream.CopyTo($body)
-                        $message.Content = [System.Net.Http.ByteArrayContent]::new($body.ToArray())
-                        if ($request.ContentType) { $null = $message.Content.Headers.TryAddWithoutValidation('Content-Type', $request.ContentType) }
-                    }
-                    foreach ($name in 'Accept', 'Authorization') {
-                        if ($request.Headers[$name]) { $null = $message.Headers.TryAddWithoutValidation($name, $request.Headers.GetValues($name)) }
-                    }
-                    try {
-                        $answer = $client.SendAsync($message).GetAwaiter().GetResult()
-                        $bytes = $answer.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
-                        $response = $context.Response
-                        $response.StatusCode = [int] $answer.StatusCode
-                        foreach ($header in @($answer.Headers) + @($answer.Content.Headers)) {
-                            if ($header.Key -eq 'Content-Type') { $response.ContentType = $header.Value -join ',' }
-                            elseif ($header.Key -eq 'Location') { $response.RedirectLocation = ($header.Value -join ',') -replace [regex]::Escape($Upstream), $request.Url.Authority }
-                            elseif ($header.Key -notin 'Content-Length', 'Transfer-Encoding', 'Connection', 'Date', 'Server') {
-                                try { $response.Headers[$header.Key] = $header.Value -join ',' } catch { }
-                            }
-                        }
-                        $length = if ($request.HttpMethod -eq 'HEAD') { $answer.Content.Headers.ContentLength } else { $bytes.Length }
-                        if ($null -ne $length) { $response.ContentLength64 = $length }
-                        if ($request.HttpMethod -ne 'HEAD') { $response.OutputStream.Write($bytes, 0, $bytes.Length) }
-                        $response.Close()
-                    }
-                    catch { try { $context.Response.Abort() } catch { } }
-                }
-            }).AddArgument($listener).AddArgument($registry).AddArgument($Signals)
-            [pscustomobject]@{ Port = $port; Listener = $listener; Shell = $proxy; Run = $proxy.BeginInvoke() }
-        }
-        function Stop-HoldingProxy($Proxy) {
-            $Proxy.Listener.Stop()
-            $Proxy.Listener.Close()
-            $null = $Proxy.Run.AsyncWaitHandle.WaitOne(10000)
-            $Proxy.Shell.Dispose()
-        }
     }
 
     AfterAll { Remove-TestImages $id }
@@ -321,7 +261,7 @@ Describe 'A publish killed with SIGKILL' -Skip:$noRegistry {
     It 'during the uploads: no tag moved anywhere, and a rerun publishes every image as built, each tag whole' {
         $signals = Join-Path $TestDrive "$id-signals"
         New-Item -ItemType Directory $signals | Out-Null
-        $proxy = Start-HoldingProxy $signals
+        $proxy = Start-HoldingProxy -Upstream $registry -Signals $signals -Method 'PATCH', 'PUT' -PathPattern '/blobs/uploads/'
         try {
             $ns = New-TestId 'ns'
             $tree = Join-Path $TestDrive "$id-tree"

@@ -241,51 +241,8 @@ Describe 'Publish-Image to a registry' -Skip:$noRegistry {
         # every version tag moves before any floating one) until the child is killed; then it drops it.
         $signals = Join-Path $TestDrive (New-TestId 'signals')
         New-Item -ItemType Directory $signals | Out-Null
-        $listener = [System.Net.HttpListener]::new()
-        $port = Get-Random -Minimum 20000 -Maximum 60000
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        $listener.Start()
-        $proxy = [powershell]::Create().AddScript({
-            param($Listener, $Upstream, $Signals)
-            $client = [System.Net.Http.HttpClient]::new([System.Net.Http.HttpClientHandler]@{ AllowAutoRedirect = $false })
-            $tagMoves = 0
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                $request = $context.Request
-                if ($request.HttpMethod -eq 'PUT' -and $request.Url.AbsolutePath -match '/manifests/(?!sha256:)' -and ++$tagMoves -eq 2) {
-                    Set-Content (Join-Path $Signals 'holding') $request.Url.AbsolutePath
-                    while (-not (Test-Path (Join-Path $Signals 'release'))) { Start-Sleep -Milliseconds 50 }
-                    $context.Response.Abort()
-                    continue
-                }
-                $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($request.HttpMethod), "http://$Upstream$($request.Url.PathAndQuery)")
-                if ($request.HasEntityBody) {
-                    $body = [IO.MemoryStream]::new()
-                    $request.InputStream.CopyTo($body)
-                    $message.Content = [System.Net.Http.ByteArrayContent]::new($body.ToArray())
-                    if ($request.ContentType) { $null = $message.Content.Headers.TryAddWithoutValidation('Content-Type', $request.ContentType) }
-                }
-                foreach ($name in 'Accept', 'Authorization') {
-                    if ($request.Headers[$name]) { $null = $message.Headers.TryAddWithoutValidation($name, $request.Headers.GetValues($name)) }
-                }
-                $answer = $client.SendAsync($message).GetAwaiter().GetResult()
-                $bytes = $answer.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
-                $response = $context.Response
-                $response.StatusCode = [int] $answer.StatusCode
-                foreach ($header in @($answer.Headers) + @($answer.Content.Headers)) {
-                    if ($header.Key -eq 'Content-Type') { $response.ContentType = $header.Value -join ',' }
-                    elseif ($header.Key -eq 'Location') { $response.RedirectLocation = ($header.Value -join ',') -replace [regex]::Escape($Upstream), $request.Url.Authority }
-                    elseif ($header.Key -notin 'Content-Length', 'Transfer-Encoding', 'Connection', 'Date', 'Server') {
-                        try { $response.Headers[$header.Key] = $header.Value -join ',' } catch { }
-                    }
-                }
-                $length = if ($request.HttpMethod -eq 'HEAD') { $answer.Content.Headers.ContentLength } else { $bytes.Length }
-                if ($null -ne $length) { $response.ContentLength64 = $length }
-                if ($request.HttpMethod -ne 'HEAD') { $response.OutputStream.Write($bytes, 0, $bytes.Length) }
-                $response.Close()
-            }
-        }).AddArgument($listener).AddArgument($registry).AddArgument($signals)
-        $proxyRun = $proxy.BeginInvoke()
+        $proxy = Start-HoldingProxy -Upstream $registry -Signals $signals -Method 'PUT' -PathPattern '/manifests/(?!sha256:)' -Occurrence 2
+        $port = $proxy.Port
         try {
             # The same tree, published through the proxy (the references name it, so the images are tagged under them).
             Set-Content (Join-Path $tree.Root 'imagetools.yaml') "registry: 127.0.0.1:$port`nnamespace: $($tree.Namespace)`n"
@@ -328,10 +285,7 @@ Describe 'Publish-Image to a registry' -Skip:$noRegistry {
         }
         finally {
             if (-not (Test-Path (Join-Path $signals 'release'))) { New-Item (Join-Path $signals 'release') | Out-Null }
-            $listener.Stop()
-            $listener.Close()
-            $null = $proxyRun.AsyncWaitHandle.WaitOne(10000)
-            $proxy.Dispose()
+            Stop-HoldingProxy $proxy
             foreach ($node in Get-ImageGraph $tree.Root) { docker image rm $node.Reference *> $null }
         }
     }

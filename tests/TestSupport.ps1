@@ -161,3 +161,66 @@ function Restore-TempDirectory {
     if (-not (Get-Variable -Scope Script -Name savedTemp -ErrorAction SilentlyContinue)) { return }
     foreach ($name in $script:savedTemp.Keys) { [Environment]::SetEnvironmentVariable($name, $script:savedTemp[$name]) }
 }
+
+# A loopback proxy in front of the registry at $Upstream that forwards every request, except that it holds the
+# $Occurrence-th request whose method is one of $Method and whose path matches $PathPattern: it writes the file
+# 'holding' in $Signals, waits until the file 'release' appears there, then drops that request. The fault tests
+# use it to kill a run at a known point (during an upload, between two tag moves). Stop it with Stop-HoldingProxy.
+function Start-HoldingProxy {
+    param([string] $Upstream, [string] $Signals, [string[]] $Method, [string] $PathPattern, [int] $Occurrence = 1)
+    $listener = [System.Net.HttpListener]::new()
+    $port = Get-Random -Minimum 20000 -Maximum 60000
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $proxy = [powershell]::Create().AddScript({
+        param($Listener, $Upstream, $Signals, $Method, $PathPattern, $Occurrence)
+        $client = [System.Net.Http.HttpClient]::new([System.Net.Http.HttpClientHandler]@{ AllowAutoRedirect = $false })
+        $seen = 0
+        while ($Listener.IsListening) {
+            try { $context = $Listener.GetContext() } catch { break }
+            $request = $context.Request
+            if ($request.HttpMethod -in $Method -and $request.Url.AbsolutePath -match $PathPattern -and ++$seen -eq $Occurrence) {
+                Set-Content (Join-Path $Signals 'holding') $request.Url.AbsolutePath
+                while (-not (Test-Path (Join-Path $Signals 'release'))) { Start-Sleep -Milliseconds 50 }
+                $context.Response.Abort()
+                continue
+            }
+            $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($request.HttpMethod), "http://$Upstream$($request.Url.PathAndQuery)")
+            if ($request.HasEntityBody) {
+                $body = [IO.MemoryStream]::new()
+                $request.InputStream.CopyTo($body)
+                $message.Content = [System.Net.Http.ByteArrayContent]::new($body.ToArray())
+                if ($request.ContentType) { $null = $message.Content.Headers.TryAddWithoutValidation('Content-Type', $request.ContentType) }
+            }
+            foreach ($name in 'Accept', 'Authorization') {
+                if ($request.Headers[$name]) { $null = $message.Headers.TryAddWithoutValidation($name, $request.Headers.GetValues($name)) }
+            }
+            try {
+                $answer = $client.SendAsync($message).GetAwaiter().GetResult()
+                $bytes = $answer.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
+                $response = $context.Response
+                $response.StatusCode = [int] $answer.StatusCode
+                foreach ($header in @($answer.Headers) + @($answer.Content.Headers)) {
+                    if ($header.Key -eq 'Content-Type') { $response.ContentType = $header.Value -join ',' }
+                    elseif ($header.Key -eq 'Location') { $response.RedirectLocation = ($header.Value -join ',') -replace [regex]::Escape($Upstream), $request.Url.Authority }
+                    elseif ($header.Key -notin 'Content-Length', 'Transfer-Encoding', 'Connection', 'Date', 'Server') {
+                        try { $response.Headers[$header.Key] = $header.Value -join ',' } catch { }
+                    }
+                }
+                $length = if ($request.HttpMethod -eq 'HEAD') { $answer.Content.Headers.ContentLength } else { $bytes.Length }
+                if ($null -ne $length) { $response.ContentLength64 = $length }
+                if ($request.HttpMethod -ne 'HEAD') { $response.OutputStream.Write($bytes, 0, $bytes.Length) }
+                $response.Close()
+            }
+            catch { try { $context.Response.Abort() } catch { } }
+        }
+    }).AddArgument($listener).AddArgument($Upstream).AddArgument($Signals).AddArgument($Method).AddArgument($PathPattern).AddArgument($Occurrence)
+    [pscustomobject]@{ Port = $port; Listener = $listener; Shell = $proxy; Run = $proxy.BeginInvoke() }
+}
+
+function Stop-HoldingProxy($Proxy) {
+    $Proxy.Listener.Stop()
+    $Proxy.Listener.Close()
+    $null = $Proxy.Run.AsyncWaitHandle.WaitOne(10000)
+    $Proxy.Shell.Dispose()
+}
