@@ -5,7 +5,13 @@
 #   tests/services/start.sh /tmp/svc && . /tmp/svc/env          # private dockerd (+ a plain registry, unused here)
 #   dotnet tool restore && dotnet pwsh -NoProfile -File build.ps1 -Task Package
 #   tests/ImageTools.Benchmarks/peer.sh [--docker-pkg DIR] [--images 30] [--runs 3] [--throttles "1 2 4"]
-#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large profile floor"] [--work DIR]
+#                                       [--noop-sizes "200 1000"] [--parts "build leaf noop throttle large profile floor critical"] [--work DIR]
+#
+# --parts critical (not in the default parts): the critical-path check of issue 16 on the --images tree,
+#   ImageTools only, no publishing: (a) the whole tree with -ThrottleLimit 1 -NoCache (each image built
+#   alone, its BuildResult.Duration), the critical path = the longest dependency chain of those
+#   durations; (b) the images removed, the whole tree again with the default throttle, wall time around
+#   the pwsh process; prints parallel wall / critical path (target <= 1.2).
 #
 # --docker-pkg DIR: a checkout of docker-pkg (never vendored in this repo), e.g. made with the search
 #   tool's `fetch github:wikimedia/operations-docker-images-docker-pkg` and `git clone` of that snapshot
@@ -71,7 +77,11 @@ docker info --format '{{json .RegistryConfig.InsecureRegistryCIDRs}}' | grep -q 
 mkdir -p "$work" && work=$(cd "$work" && pwd)
 tls="$work/registry"
 registry_pid=""
-cleanup() { [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true; }
+sampler_pid=""
+cleanup() {
+  [ -z "$sampler_pid" ] || kill "$sampler_pid" 2>/dev/null || true
+  [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 # --- the TLS + Basic auth registry, on loopback ------------------------------------------------
@@ -310,5 +320,77 @@ if has floor; then
     echo "   $parallel at once: wall $(( (s1 - s0) / 1000000 )) ms, registry CPU $(echo "$c1 - $c0" | bc) s, answers:$codes"
   done
   echo "   load after: $(load)"
+fi
+if has critical; then
+  tree="$work/tree-$build_images"
+  sampler_pid=""
+  sample_load() {  # sample_load FILE: the 1-minute load average every 5 s, until killed
+    while :; do cut -d' ' -f1 /proc/loadavg >>"$1"; sleep 5; done
+  }
+  load_during() { sort -n "$1" | awk '{ v[NR]=$1 } END { if (NR) printf "min %s, median %s, max %s (%d samples)", v[1], v[int((NR+1)/2)], v[NR], NR }'; }
+  # critical_build MODE LIMIT: the whole tree built (no rebuild check: every node goes to Invoke-ImageBuild),
+  # per-image results to critical-MODE.json; the wall time of the pwsh process to critical-MODE.wall.
+  critical_build() {
+    local mode=$1 limit=${2:+ -ThrottleLimit $2} s0 s1
+    reset_tree "$ns"
+    : >"$work/load-critical-$mode.txt"
+    sample_load "$work/load-critical-$mode.txt" & sampler_pid=$!
+    say "critical $mode: $build_images images, Invoke-ImageBuild -NoCache${limit:- (default throttle)}; load before: $(load)"
+    s0=$(date +%s%N)
+    "$pwsh" -NoProfile -Command "
+      Import-Module '$module'; \$ErrorActionPreference = 'Stop'
+      \$nodes = @(Get-ImageGraph '$tree')
+      \$clock = [Diagnostics.Stopwatch]::StartNew()
+      \$r = @(\$nodes | Invoke-ImageBuild -NoCache$limit)
+      \$clock.Stop()
+      \$bad = @(\$r | Where-Object Status -ne 'Built')
+      if (\$bad.Count -or \$r.Count -ne \$nodes.Count) { throw \"\$(\$bad.Count) of \$(\$r.Count) images not built (\$(\$nodes.Count) in the tree): \$(\$bad | Select-Object -First 3 | ForEach-Object { \$_.Name + ': ' + \$_.Error })\" }
+      [pscustomobject]@{
+        cmdlet_seconds = \$clock.Elapsed.TotalSeconds
+        images = @(\$r | ForEach-Object { [pscustomobject]@{ name = \$_.Name; level = \$_.Node.Level; seconds = \$_.Duration.TotalSeconds; dependencies = @(\$_.Node.Dependencies) } })
+      } | ConvertTo-Json -Depth 4 | Set-Content '$work/critical-$mode.json'"
+    s1=$(date +%s%N)
+    kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""
+    echo "scale=3; ($s1 - $s0) / 1000000000" | bc >"$work/critical-$mode.wall"
+    echo "   wall (whole pwsh process) $(cat "$work/critical-$mode.wall") s; load after: $(load); 1-min load during: $(load_during "$work/load-critical-$mode.txt")"
+  }
+  critical_build alone 1
+  critical_build parallel ""
+  reset_tree "$ns"
+  "$python" - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+def read(mode):
+    data = json.load(open(f"{work}/critical-{mode}.json"))
+    return data, {i["name"]: i for i in data["images"]}, float(open(f"{work}/critical-{mode}.wall").read())
+alone, images, alone_wall = read("alone")
+par, par_images, par_wall = read("parallel")
+finish, via = {}, {}
+def visit(name):  # the longest chain ending at name, weighing each image by its duration built alone
+    if name not in finish:
+        deps = images[name]["dependencies"] or []
+        best = max(deps, key=visit, default=None)
+        finish[name] = (finish[best] if best else 0.0) + images[name]["seconds"]
+        via[name] = best
+    return finish[name]
+end = max(images, key=visit)
+chain = [end]
+while via[chain[-1]]: chain.append(via[chain[-1]])
+chain.reverse()
+critical = finish[end]
+serial = sum(i["seconds"] for i in images.values())
+levels = {}
+for i in images.values(): levels.setdefault(i["level"], []).append(i["seconds"])
+print(f"   images: {len(images)}; levels (width): " + ", ".join(f"{l}: {len(v)}" for l, v in sorted(levels.items())))
+print(f"   (a) alone: sum of durations {serial:.1f} s (wall {alone_wall:.1f} s, cmdlet {alone['cmdlet_seconds']:.1f} s); "
+      f"per image median {sorted(i['seconds'] for i in images.values())[len(images) // 2]:.2f} s, min {min(i['seconds'] for i in images.values()):.2f}, max {max(i['seconds'] for i in images.values()):.2f}")
+print(f"   critical path: {critical:.1f} s over {len(chain)} images: " + " -> ".join(f"{n} {images[n]['seconds']:.1f}" for n in chain))
+print(f"   sum of durations / critical path (the most parallelism the graph allows, on average): {serial / critical:.1f}")
+ps = [i["seconds"] for i in par_images.values()]
+print(f"   (b) default throttle: wall {par_wall:.1f} s (cmdlet {par['cmdlet_seconds']:.1f} s); per image median {sorted(ps)[len(ps) // 2]:.2f} s "
+      f"(alone {sorted(i['seconds'] for i in images.values())[len(images) // 2]:.2f} s), sum {sum(ps):.1f} s")
+print(f"   the same chain's durations in (b): {sum(par_images[n]['seconds'] for n in chain):.1f} s")
+print(f"   parallel wall / critical path: {par_wall / critical:.2f} (whole process), {par['cmdlet_seconds'] / critical:.2f} (Invoke-ImageBuild alone); target <= 1.2")
+PY
 fi
 say "done; raw figures in $work (time-*.txt: wall user sys maxrss_kb per run; hyperfine-*.json)"
