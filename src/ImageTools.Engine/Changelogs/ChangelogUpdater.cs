@@ -238,6 +238,12 @@ namespace ImageTools.Changelogs
         {
             fileSystem ??= ChangelogFileSystem.Instance;
             var journalPath = JournalPathFor(treeRoot);
+            // A run killed while writing its journal renamed no changelog: its temporary journal is nobody's under the lock.
+            foreach (var partial in Directory.EnumerateFiles(treeRoot, Path.GetFileName(journalPath) + ".tmp-*"))
+            {
+                try { File.Delete(partial); }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+            }
             if (!File.Exists(journalPath)) return (Array.Empty<string>(), null);
             var completed = new List<string>();
             string requestKey;

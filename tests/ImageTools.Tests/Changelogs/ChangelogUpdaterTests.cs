@@ -287,6 +287,9 @@ namespace ImageTools.Tests.Changelogs
             var updates = Plan(tree, new[] { "base" }).Updates;
 
             Assert.Throws<ProcessKilled>(() => ChangelogUpdater.Apply(updates, new FailingFileSystem(killWriteNumber: 3), ChangelogUpdater.JournalPathFor(tree.Root)));
+            // And one killed while writing its journal (the fifth write, after the four staged changelogs).
+            Assert.Throws<ProcessKilled>(() => ChangelogUpdater.Apply(updates, new FailingFileSystem(killWriteNumber: 5), ChangelogUpdater.JournalPathFor(tree.Root)));
+            File.WriteAllText(ChangelogUpdater.JournalPathFor(tree.Root) + ".tmp-0badf00d", "[{\"sta");
 
             Assert.Empty(ChangelogUpdater.RecoverInterrupted(tree.Root).Completed);
             ChangelogUpdater.RemoveLeftovers(ImageGraph.Build(TreeScanner.Scan(tree.Root)));
