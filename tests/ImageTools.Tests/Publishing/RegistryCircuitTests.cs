@@ -169,8 +169,7 @@ namespace ImageTools.Tests.Publishing
         {
             using var proxy = new FaultProxy(_fixture.Server.Port) { DelayPerRequest = TimeSpan.FromMilliseconds(300), ResetPercent = 10, RateLimitEvery = 10, RetryAfterSeconds = 1 };
             _tree.Write("imagetools.yaml", $"registry: {proxy.Address}\n");
-            // Issue 18's thirty images at its numbers. The tags move one image after the other at 300 ms a
-            // request, which is most of the wall time (docs/reliability.md row 134 gives it).
+            // Issue 18's thirty images at its numbers (docs/reliability.md row 134 gives the wall time).
             for (var i = 0; i < 30; i++)
                 _tree.Image($"flaky{i}", "FROM scratch\n").Write($"flaky{i}/changelog", TestTree.Changelog($"flaky{i}", "1.0.6"));
             var graph = ImageGraph.Build(TreeScanner.Scan(_tree.Root));
@@ -183,12 +182,15 @@ namespace ImageTools.Tests.Publishing
 
             Assert.All(results, r => Assert.True(r.Status == PublishStatus.Pushed, $"{r.Name}: {r.Status} {r.Error}"));
             Assert.True(proxy.Resets > 0 && proxy.RateLimited > 0, $"{proxy.Resets} resets, {proxy.RateLimited} 429s in {proxy.Requests} requests");
-            Assert.Equal(proxy.RateLimited, progress.Events.Count(e => e.Kind == RegistryEventKind.Retry && e.Message.Contains(": 429 TooManyRequests;")));
-            // What -Verbose shows (Publish-Image writes RegistryEventLines): each 429 as a line with the Retry-After wait.
+            // Nearly every 429 the proxy sends reaches the client as one. Once in a while a 429 lands while the client is still
+            // sending a body the proxy does not wait for: that request then fails on the write, and it is retried as a connection failure.
+            var rateLimitedRetries = progress.Events.Count(e => e.Kind == RegistryEventKind.Retry && e.Message.Contains(": 429 TooManyRequests;"));
+            Assert.InRange(rateLimitedRetries, Math.Max(1, proxy.RateLimited - 2), proxy.RateLimited);
+            // What -Verbose shows (Publish-Image writes RegistryEventLines): each 429 the client got as a line with the Retry-After wait.
             var verbose = new List<string>();
             var lines = new RegistryEventLines(new SynchronousLines(verbose));
             foreach (var e in progress.Events) lines.Report(e);
-            Assert.Equal(proxy.RateLimited, verbose.Count(l => l.Contains(": 429 TooManyRequests;") && l.Contains("trying again in ")));
+            Assert.Equal(rateLimitedRetries, verbose.Count(l => l.Contains(": 429 TooManyRequests;") && l.Contains("trying again in ")));
             Assert.All(progress.Events.Where(e => e.Kind == RegistryEventKind.Retry && e.Message.Contains(": 429 ")), e => Assert.True(e.Delay >= TimeSpan.FromSeconds(1), e.Message));
             using var direct = new RegistryClient(_fixture.Server.Address, new RegistryClientOptions { Credentials = AnonymousCredentialSource.Instance });
             foreach (var image in images)
